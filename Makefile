@@ -1,0 +1,79 @@
+# Kefu: `make run` starts the assistant, `make test` runs every test layer. Both install what is missing first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PY310 ?= $(shell scripts/find-python 3.10)
+PY311 ?= $(shell scripts/find-python 3.11)
+RASA_VENV := .venv-rasa
+APP_VENV := .venv
+APP_PY := $(APP_VENV)/bin/python
+RASA_PY := $(RASA_VENV)/bin/python
+KEFU := $(APP_PY) -m kefu
+RASA_STAMP := $(RASA_VENV)/.installed
+APP_STAMP := $(APP_VENV)/.installed
+MODEL := models/rasa/kefu.tar.gz
+TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') $(wildcard bot/nlu/*.py)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help install train run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
+
+$(RASA_STAMP): requirements/rasa.lock
+	@test -x $(RASA_PY) || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install -q -r requirements/rasa.lock
+	@touch $@
+
+# torch first and pinned exactly: any looser requirement pulls several GB of CUDA wheels.
+$(APP_STAMP): requirements/app.lock
+	@test -x $(APP_PY) || $(PY311) -m venv $(APP_VENV)
+	$(APP_PY) -m pip install -q torch==2.13.0
+	$(APP_PY) -m pip install -q -r requirements/app.lock
+	@touch $@
+
+install: $(RASA_STAMP) $(APP_STAMP)  ## create both virtual environments (idempotent)
+
+$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP)
+	$(KEFU) rasa train --config config.yml --domain bot/domain --data training_data \
+		--out models/rasa --fixed-model-name kefu
+	@touch $@
+
+train: $(MODEL)  ## train the Rasa model if training data, domain or config changed
+
+run: install train  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
+	$(KEFU) serve
+
+test: install train lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+
+lint: $(APP_STAMP)  ## ruff
+	$(APP_VENV)/bin/ruff check .
+
+typecheck: $(APP_STAMP)  ## mypy
+	$(APP_VENV)/bin/mypy
+
+test-unit: $(APP_STAMP)  ## unit and action tests (app venv)
+	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
+
+test-bot: $(RASA_STAMP)  ## tests of the code Rasa loads (Rasa venv)
+	$(RASA_PY) -m pytest tests/bot -q -p no:cacheprovider
+
+validate: $(RASA_STAMP) $(APP_STAMP)  ## rasa data validate
+	$(KEFU) rasa data validate --config config.yml --domain bot/domain --data training_data --fail-on-warnings
+
+test-conversations: $(MODEL)  ## conversation tests: rasa test on tests/conversations, failing on any wrong prediction
+	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
+		--fail-on-prediction-errors --out results/conversations
+
+test-e2e: $(MODEL)  ## start the real servers on loopback and talk to them over REST and socket.io
+	$(APP_PY) -m pytest tests/e2e -q
+
+bench: $(MODEL)  ## benchmarks (figures for the issue notes): see bench/README.md
+	$(APP_PY) bench/rest_latency.py
+	$(APP_PY) bench/nlu_accuracy.py
+
+clean:  ## remove build outputs (models, results, caches); keeps data/ and the venvs
+	rm -rf models results .rasa .cache .pytest_cache .mypy_cache .ruff_cache

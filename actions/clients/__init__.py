@@ -1,0 +1,1 @@
+"""Clients of systems outside Kefu, each with a local mode that needs nothing running."""

@@ -1,0 +1,62 @@
+"""Checks every channel applies to a customer message before Rasa sees it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional
+
+DEFAULT_MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+
+# C0 controls except tab/newline/CR, DEL, and lone UTF-16 surrogates (valid JSON, but not encodable text).
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class MessageRejected(Exception):
+    """A message Kefu will not process; carries the HTTP status and a reason a client can act on."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+
+    def as_dict(self) -> Dict[str, Any]:
+        """The body of the error reply, shaped like Rasa's own HTTP errors."""
+        return {"status": "failure", "code": self.status, "reason": self.reason, "message": self.message}
+
+
+def max_chars_from(credentials: Optional[Dict[str, Any]]) -> int:
+    """Read `max_message_chars` from a channel's credentials, failing loudly on a bad value."""
+    raw = (credentials or {}).get("max_message_chars") or DEFAULT_MAX_MESSAGE_CHARS
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"max_message_chars must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError("max_message_chars must be at least 1")
+    return value
+
+
+def clean_text(text: Any, limit: int) -> str:
+    """Return the message without control characters, or raise MessageRejected."""
+    if not isinstance(text, str):
+        raise MessageRejected(400, "InvalidMessage", "`message` must be a string.")
+    cleaned = _JUNK.sub("", text).strip()
+    if not cleaned:
+        raise MessageRejected(400, "EmptyMessage", "The message is empty.")
+    if len(cleaned) > limit:
+        raise MessageRejected(
+            413, "MessageTooLong", f"The message has {len(cleaned)} characters; the limit is {limit}."
+        )
+    return cleaned
+
+
+def clean_sender(sender: Any) -> str:
+    """Return the sender id as text, or raise MessageRejected."""
+    if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+        raise MessageRejected(400, "InvalidSender", "`sender` must be a string or a number.")
+    value = _JUNK.sub("", str(sender)).strip()
+    if not value or len(value) > MAX_SENDER_CHARS:
+        raise MessageRejected(400, "InvalidSender", f"`sender` must have 1 to {MAX_SENDER_CHARS} characters.")
+    return value

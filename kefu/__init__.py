@@ -1,0 +1,1 @@
+"""Kefu's app-side plumbing: settings and the process supervisor behind `make run`."""

@@ -1,0 +1,126 @@
+"""One typed settings object for every app process; Rasa's YAML reads the same values as ${KEFU_*}."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Kefu's configuration: KEFU_* environment variables, then `.env`, then these defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    data_dir: Path = Path("data")
+    # Full SQLAlchemy URL of the conversation store; empty means a SQLite file in data_dir.
+    database_url: str = ""
+    rasa_model: Path = Path("models/rasa/kefu.tar.gz")
+    rasa_venv: Path = Path(".venv-rasa")
+    # HTTP API token for Rasa; empty means one is generated and kept in data_dir/rasa_token.
+    rasa_token: SecretStr = SecretStr("")
+    max_message_chars: int = 2000
+    log_level: str = "INFO"
+    startup_timeout_s: float = 300.0
+    # Order system; empty means the local demo order book (data/orders.json or the bundled demo).
+    order_api_url: str = ""
+    order_api_token: SecretStr = SecretStr("")
+
+    def path(self, p: Path) -> Path:
+        """Resolve a configured path against the repository root."""
+        return p if p.is_absolute() else ROOT / p
+
+    @property
+    def data_path(self) -> Path:
+        """The data folder (databases, logs, tokens), created on first use."""
+        path = self.path(self.data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def tracker_url(self) -> str:
+        """SQLAlchemy URL that Rasa's SQL tracker store connects to."""
+        return self.database_url or f"sqlite:///{self.data_path / 'kefu.db'}"
+
+    @property
+    def action_url(self) -> str:
+        """Webhook URL of the action server."""
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    def auth_token(self) -> str:
+        """Rasa's HTTP API token: the configured one, else a generated one persisted in data_dir."""
+        if self.rasa_token.get_secret_value():
+            return self.rasa_token.get_secret_value()
+        token_file = self.data_path / "rasa_token"
+        if not token_file.exists():
+            token_file.write_text(secrets.token_hex(32))
+            token_file.chmod(0o600)
+        return token_file.read_text().strip()
+
+    def rasa_env(self) -> dict[str, str]:
+        """Environment for Rasa processes: endpoints/credentials variables, telemetry off, caches in the repo."""
+        cache = ROOT / ".cache"
+        home = cache / "rasa-home"
+        tmp = cache / "tmp"
+        for folder in (home, tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(
+            {
+                "KEFU_HOST": self.host,
+                "KEFU_ACTION_PORT": str(self.action_port),
+                "KEFU_ACTION_URL": self.action_url,
+                "KEFU_DATABASE_URL": self.tracker_url,
+                "KEFU_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+                "RASA_TELEMETRY_ENABLED": "false",
+                # Rasa, TensorFlow, matplotlib and jieba write to ~ and the temp dir: keep that inside the repo.
+                "HOME": str(home),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+                "XDG_CACHE_HOME": str(cache),
+                "MPLCONFIGDIR": str(cache / "matplotlib"),
+                "TMPDIR": str(tmp),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONPATH": str(ROOT),
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            }
+        )
+        return env
+
+    def app_env(self) -> dict[str, str]:
+        """Environment for app processes (action server): loopback binding and the same settings."""
+        env = dict(os.environ)
+        env.update(
+            {
+                "SANIC_HOST": self.host,
+                "KEFU_HOST": self.host,
+                "KEFU_RASA_PORT": str(self.rasa_port),
+                "KEFU_ACTION_PORT": str(self.action_port),
+                "KEFU_DATA_DIR": str(self.data_path),
+                "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        return env
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

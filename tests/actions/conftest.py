@@ -1,0 +1,49 @@
+"""Fixtures in rasa-demo's style: a tracker, a dispatcher and the domain, without any server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_tracker(slots: dict[str, Any] | None = None, text: str = "", intent: str = "") -> Tracker:
+    """A tracker whose latest message has the given text and intent."""
+    return Tracker(
+        sender_id="test-user",
+        slots={"language": "zh", "requested_slot": None, **(slots or {})},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def tracker() -> Tracker:
+    return make_tracker()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """The domain files merged the simple way (enough for actions, which read responses and slots)."""
+    merged: dict[str, Any] = {"responses": {}, "slots": {}, "intents": [], "forms": {}}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in ("responses", "slots", "forms"):
+            merged[key].update(part.get(key) or {})
+        merged["intents"] += part.get("intents") or []
+    return merged

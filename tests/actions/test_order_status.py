@@ -1,0 +1,98 @@
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.clients.orders import DemoOrderBook, OrderServiceError, parse_order
+from actions.order_status import (
+    ORDER_NUMBER,
+    ActionCheckOrderStatus,
+    ValidateOrderStatusForm,
+    find_order_number,
+)
+from tests.actions.conftest import make_tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("我的订单号是KF20231123018", "KF20231123018"),
+        ("order kf20231123018 please", "KF20231123018"),
+        ("2023112300012345", "2023112300012345"),
+        ("订单号：２０２３１１２３０００１２３４５", "2023112300012345"),  # full-width digits
+        ("123456789", None),  # too short
+        ("12345678901234567", None),  # too long
+        ("no number here", None),
+        ("", None),
+    ],
+)
+def test_find_order_number(text: str, number: str | None) -> None:
+    assert find_order_number(text) == number
+
+
+def test_action_regex_matches_the_nlu_regex() -> None:
+    data = yaml.safe_load((ROOT / "training_data" / "nlu" / "orders.yml").read_text(encoding="utf-8"))
+    regexes = [item for item in data["nlu"] if item.get("regex") == "order_number"]
+    patterns = [line.strip()[2:] for line in regexes[0]["examples"].splitlines() if line.strip()]
+    assert patterns == [ORDER_NUMBER.pattern]
+    re.compile(patterns[0])
+
+
+def test_validation_keeps_a_number_found_in_free_text(dispatcher, domain) -> None:
+    result = ValidateOrderStatusForm().validate_order_number(
+        "是 kf20231123018 这个", dispatcher, make_tracker(), domain
+    )
+    assert result == {"order_number": "KF20231123018"}
+    assert dispatcher.messages == []
+
+
+def test_validation_rejects_and_explains(dispatcher, domain) -> None:
+    result = ValidateOrderStatusForm().validate_order_number("不知道啊", dispatcher, make_tracker(), domain)
+    assert result == {"order_number": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_order_number"]
+
+
+def _run(slots, dispatcher, domain):
+    return asyncio.run(ActionCheckOrderStatus().run(dispatcher, make_tracker(slots), domain))
+
+
+def test_shipped_order_is_told_with_carrier_in_the_customers_language(dispatcher, domain) -> None:
+    events = _run({"order_number": "KF20231123018", "language": "en"}, dispatcher, domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_status_shipped"
+    assert message["carrier"] == "SF Express"
+    assert message["tracking_number"] == "SF1402938475612"
+    assert events == [{"event": "slot", "timestamp": None, "name": "order_number", "value": None}]
+
+
+def test_every_demo_status_has_a_response(domain) -> None:
+    records = yaml.safe_load((ROOT / "actions" / "clients" / "demo_orders.yml").read_text(encoding="utf-8"))
+    for record in records:
+        assert f"utter_order_status_{record['status']}" in domain["responses"]
+
+
+def test_unknown_order_is_said_honestly(dispatcher, domain) -> None:
+    _run({"order_number": "KF99999999999"}, dispatcher, domain)
+    assert dispatcher.messages[0]["response"] == "utter_order_not_found"
+    assert dispatcher.messages[0]["order_number"] == "KF99999999999"
+
+
+def test_order_system_failure_is_said_honestly(dispatcher, domain, monkeypatch) -> None:
+    class Broken:
+        async def get(self, number):
+            raise OrderServiceError("down")
+
+    monkeypatch.setattr("actions.order_status._orders", lambda: Broken())
+    _run({"order_number": "KF20231123018"}, dispatcher, domain)
+    assert dispatcher.messages[0]["response"] == "utter_order_service_down"
+
+
+def test_demo_book_and_record_validation() -> None:
+    book = DemoOrderBook()
+    assert asyncio.run(book.get("1234567890")).status == "pending_payment"
+    with pytest.raises(OrderServiceError):
+        parse_order({"number": "1", "status": "teleported"})
