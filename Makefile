@@ -14,11 +14,12 @@ KEFU := $(APP_PY) -m kefu
 RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP := $(APP_VENV)/.installed
 MODEL := models/rasa/kefu.tar.gz
+EMBEDDER := models/multilingual-e5-small/kefu_conversion.json
 TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') $(wildcard bot/nlu/*.py)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help install train kb run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
@@ -44,10 +45,16 @@ $(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP)
 
 train: $(MODEL)  ## train the Rasa model if training data, domain or config changed
 
-run: install train  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
+$(EMBEDDER): | $(APP_STAMP)
+	$(APP_PY) -m knowledge_base setup-model
+
+kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty KB; build the index if missing
+	$(APP_PY) -m knowledge_base bootstrap
+
+run: install train kb  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
 	$(KEFU) serve
 
-test: install train lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+test: install train $(EMBEDDER) lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
 lint: $(APP_STAMP)  ## ruff
 	$(APP_VENV)/bin/ruff check .
@@ -55,7 +62,7 @@ lint: $(APP_STAMP)  ## ruff
 typecheck: $(APP_STAMP)  ## mypy
 	$(APP_VENV)/bin/mypy
 
-test-unit: $(APP_STAMP)  ## unit and action tests (app venv)
+test-unit: $(APP_STAMP) $(EMBEDDER)  ## unit, store, index, review-queue and action tests (app venv)
 	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
 
 test-bot: $(RASA_STAMP)  ## tests of the code Rasa loads (Rasa venv)
@@ -68,12 +75,13 @@ test-conversations: $(MODEL)  ## conversation tests: rasa test on tests/conversa
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL)  ## start the real servers on loopback and talk to them over REST and socket.io
+test-e2e: $(MODEL) $(EMBEDDER)  ## start the real servers on loopback and talk to them over REST and socket.io
 	$(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL)  ## benchmarks (figures for the issue notes): see bench/README.md
 	$(APP_PY) bench/rest_latency.py
 	$(APP_PY) bench/nlu_accuracy.py
+	$(APP_PY) bench/kb_eval.py
 
 clean:  ## remove build outputs (models, results, caches); keeps data/ and the venvs
 	rm -rf models results .rasa .cache .pytest_cache .mypy_cache .ruff_cache

@@ -29,7 +29,8 @@ def main() -> int:
          "--out", str(out), "--successes", "--no-plot"],
         cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
     )
-    rows = json.loads((out / "intent_successes.json").read_text()) + json.loads((out / "intent_errors.json").read_text())
+    rows = [row for name in ("intent_successes.json", "intent_errors.json")
+            for row in json.loads((out / name).read_text())]
     total: Counter[str] = Counter()
     right: Counter[str] = Counter()
     per_intent: dict[str, Counter[str]] = {}

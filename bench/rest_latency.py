@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import free_port, summarise_ms, table, write_result  # noqa: E402
-from kefu.config import Settings  # noqa: E402
-from kefu.serve import Supervisor  # noqa: E402
+from bench.common import free_port, summarise_ms, table, write_result
+from kefu.config import Settings
+from kefu.serve import Supervisor
 
 # A mix of what customers send: chit-chat, questions, complaints, and order lookups that call the action server.
 MESSAGES = [

@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,31 @@ class Settings(BaseSettings):
     order_api_url: str = ""
     order_api_token: SecretStr = SecretStr("")
 
+    # Knowledge base. The KB_* names are the ones the CLI documents; KEFU_KB_* work too.
+    kb_database_url: str = Field("", validation_alias=AliasChoices("KB_DATABASE_URL", "KEFU_KB_DATABASE_URL"))
+    # Empty means data_dir/index.
+    kb_index_dir: Path | None = Field(None, validation_alias=AliasChoices("KB_INDEX_DIR", "KEFU_KB_INDEX_DIR"))
+    # "auto": the KB-tuned model (models/kb-tuned, made by `make kb`) if present, else the converted base model.
+    # Anything else: a sentence-transformers model folder or hub id.
+    kb_embedding_model: str = Field(
+        "auto", validation_alias=AliasChoices("KB_EMBEDDING_MODEL", "KEFU_KB_EMBEDDING_MODEL")
+    )
+    kb_base_model: Path = Path("models/multilingual-e5-small")
+    kb_tuned_model: Path = Path("models/kb-tuned")
+    kb_tune_steps: int = 400
+    # Decision thresholds on cosine similarity, calibrated by bench/kb_calibrate.py on bench/data/kb_dev_*.jsonl.
+    kb_answer_threshold: float = 0.90
+    kb_answer_margin: float = 0.01
+    kb_clarify_threshold: float = 0.86
+    kb_clarify_window: float = 0.04
+    kb_top_k: int = 5
+    # Exact search up to this many vectors, HNSW above.
+    kb_hnsw_min_vectors: int = 50_000
+    # Review questions this similar to an open cluster's centre join it.
+    kb_cluster_threshold: float = 0.92
+    # How often (seconds) a running process checks for a newer published index.
+    kb_reload_check_s: float = 1.0
+
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the repository root."""
         return p if p.is_absolute() else ROOT / p
@@ -52,6 +77,27 @@ class Settings(BaseSettings):
     def tracker_url(self) -> str:
         """SQLAlchemy URL that Rasa's SQL tracker store connects to."""
         return self.database_url or f"sqlite:///{self.data_path / 'kefu.db'}"
+
+    @property
+    def kb_url(self) -> str:
+        """SQLAlchemy URL of the knowledge base (the conversation database unless KB_DATABASE_URL says otherwise)."""
+        return self.kb_database_url or self.tracker_url
+
+    @property
+    def kb_index_path(self) -> Path:
+        """Folder of the FAISS index files."""
+        return self.path(self.kb_index_dir) if self.kb_index_dir else self.data_path / "index"
+
+    @property
+    def kb_model_path(self) -> str:
+        """The embedding model: a local folder (resolved against the repo) or a hub id."""
+        if self.kb_embedding_model == "auto":
+            tuned = self.path(self.kb_tuned_model)
+            return str(tuned if (tuned / "kefu_tuning.json").exists() else self.path(self.kb_base_model))
+        local = self.path(Path(self.kb_embedding_model))
+        return str(local) if local.exists() or self.kb_embedding_model.startswith(("models/", "./", "/")) else (
+            self.kb_embedding_model
+        )
 
     @property
     def action_url(self) -> str:
@@ -80,11 +126,9 @@ class Settings(BaseSettings):
         tmp = cache / "tmp"
         for folder in (home, tmp):
             folder.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
+        env = {**os.environ, **self.as_env()}
         env.update(
             {
-                "KEFU_HOST": self.host,
-                "KEFU_ACTION_PORT": str(self.action_port),
                 "KEFU_ACTION_URL": self.action_url,
                 "KEFU_DATABASE_URL": self.tracker_url,
                 "KEFU_MAX_MESSAGE_CHARS": str(self.max_message_chars),
@@ -102,16 +146,28 @@ class Settings(BaseSettings):
         )
         return env
 
+    def as_env(self) -> dict[str, str]:
+        """Every setting as the environment variable that sets it, so child processes see the same values."""
+        env: dict[str, str] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            alias = info.validation_alias
+            key = alias.choices[0] if isinstance(alias, AliasChoices) else f"KEFU_{name.upper()}"
+            env[str(key)] = str(value)
+        return env
+
     def app_env(self) -> dict[str, str]:
         """Environment for app processes (action server): loopback binding and the same settings."""
-        env = dict(os.environ)
+        env = {**os.environ, **self.as_env()}
         env.update(
             {
                 "SANIC_HOST": self.host,
-                "KEFU_HOST": self.host,
-                "KEFU_RASA_PORT": str(self.rasa_port),
-                "KEFU_ACTION_PORT": str(self.action_port),
                 "KEFU_DATA_DIR": str(self.data_path),
+                "KEFU_WARM_UP": "1",  # the action server loads the embedder and index at start, not on first use
                 "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1",
                 "PYTHONPATH": str(ROOT),

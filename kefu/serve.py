@@ -138,20 +138,24 @@ class Supervisor:
     def start(self, cancel: threading.Event | None = None) -> float:
         """Start every child and wait until all answer (or cancel is set); return the seconds it took."""
         started = time.monotonic()
-        for child in self.children:
-            child.start(self.echo)
-        deadline = started + self.settings.startup_timeout_s
-        waiting = list(self.children)
-        while waiting:
-            if cancel is not None and cancel.is_set():
-                raise ServeError("start-up cancelled")
-            self.check_alive()
-            waiting = [c for c in waiting if not c.is_ready()]
-            if time.monotonic() > deadline:
-                self.stop()
-                names = ", ".join(c.name for c in waiting)
-                raise ServeError(f"{names} did not answer within {self.settings.startup_timeout_s:.0f} s")
-            time.sleep(0.5)
+        try:
+            for child in self.children:
+                child.start(self.echo)
+            deadline = started + self.settings.startup_timeout_s
+            waiting = list(self.children)
+            while waiting:
+                if cancel is not None and cancel.is_set():
+                    raise ServeError("start-up cancelled")
+                self.check_alive()
+                waiting = [c for c in waiting if not c.is_ready()]
+                if time.monotonic() > deadline:
+                    names = ", ".join(c.name for c in waiting)
+                    raise ServeError(f"{names} did not answer within {self.settings.startup_timeout_s:.0f} s")
+                time.sleep(0.5)
+        except BaseException:
+            # All or none: a child that died (or a Ctrl-C) during start-up takes the others down with it.
+            self.stop()
+            raise
         return time.monotonic() - started
 
     def check_alive(self) -> None:

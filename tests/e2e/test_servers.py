@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,41 +13,7 @@ import pytest
 import socketio
 
 from kefu.config import Settings
-from kefu.serve import Supervisor
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def kefu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    data = tmp_path_factory.mktemp("kefu-data")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=data, max_message_chars=2000)
-    supervisor = Supervisor(settings, echo=False)
-    supervisor.start()
-    try:
-        yield settings
-    finally:
-        supervisor.stop()
-
-
-def say(settings: Settings, sender: str, text: str) -> list[dict]:
-    resp = httpx.post(
-        f"{settings.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30
-    )
-    assert resp.status_code == 200, resp.text
-    return list(resp.json())
-
-
-def texts(replies: list[dict]) -> str:
-    return " ".join(r.get("text", "") for r in replies)
-
-
-def has_han(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+from tests.e2e.conftest import has_han, say, texts
 
 
 def test_greets_in_the_customers_language(kefu: Settings) -> None:

@@ -1,0 +1,163 @@
+"""Answer a question from the published index: answer, clarify with choices, or admit it is unresolved."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge_base.embedder import Embedder
+from knowledge_base.errors import EmptyKnowledgeBaseError
+from knowledge_base.index import FaqIndex, current_version
+from knowledge_base.publish import VARIANT_PROMPT
+
+ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cosine-similarity cut-offs for the three decisions (calibrated by bench/kb_calibrate.py)."""
+
+    answer: float
+    margin: float
+    clarify: float
+    window: float
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Thresholds:
+        """Read the kb_* thresholds from Settings."""
+        return cls(settings.kb_answer_threshold, settings.kb_answer_margin, settings.kb_clarify_threshold,
+                   settings.kb_clarify_window)
+
+
+@dataclass
+class Candidate:
+    """One FAQ entry that matches a question, with its best-matching variant and its answer."""
+
+    faq_id: str
+    question: str
+    question_lang: str
+    answer: str
+    answer_lang: str
+    score: float
+    category: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape the CLI and review queue use."""
+        return {"faq_id": self.faq_id, "question": self.question, "answer": self.answer,
+                "score": round(self.score, 4), "lang": self.answer_lang}
+
+
+@dataclass
+class Result:
+    """A decision and the candidates behind it (best first)."""
+
+    query: str
+    decision: str
+    candidates: list[Candidate]
+    vector: np.ndarray = field(repr=False)
+    version: int = 0
+    # When clarifying: the candidates close enough to the best one to offer as buttons (at most 3).
+    choices: list[Candidate] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """`{"query", "decision", "results": [...]}` as `search --json(l)` prints it."""
+        return {"query": self.query, "decision": self.decision, "results": [c.as_dict() for c in self.candidates]}
+
+
+def decide(scores: list[float], t: Thresholds) -> tuple[str, int]:
+    """The decision for entry scores sorted best first, and how many candidates to offer when clarifying."""
+    if not scores or scores[0] < t.clarify:
+        return UNRESOLVED, 0
+    second = scores[1] if len(scores) > 1 else -1.0
+    if scores[0] >= t.answer and scores[0] - second >= t.margin:
+        return ANSWER, 1
+    close = [s for s in scores[:3] if s >= t.clarify and scores[0] - s <= t.window]
+    return CLARIFY, max(1, len(close))
+
+
+def pick_answer(answers: dict[str, str], lang: str | None) -> tuple[str, str]:
+    """The answer in the customer's language if the entry has it, else in a language it has."""
+    if lang and answers.get(lang):
+        return answers[lang], lang
+    for other in ("zh", "en", *answers):
+        if answers.get(other):
+            return answers[other], other
+    return "", lang or ""
+
+
+class KnowledgeBase:
+    """Searches the newest published index; checks for a newer version at most every `reload_check_s`."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds, top_k: int = 5,
+                 reload_check_s: float = 1.0) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.thresholds = thresholds
+        self.top_k = top_k
+        self.reload_check_s = reload_check_s
+        self._index: FaqIndex | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def current(self) -> FaqIndex:
+        """The loaded index, swapped for a newer published version when there is one."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked < self.reload_check_s:
+            return self._index
+        with self._lock:
+            self._checked = now
+            latest = current_version(self.index_dir)
+            if self._index is None or (latest is not None and latest != self._index.version):
+                self._index = FaqIndex.load(self.index_dir, latest)
+            return self._index
+
+    def ask(self, text: str, lang: str | None = None) -> Result:
+        """Search one question and decide."""
+        return self.ask_many([text], lang)[0]
+
+    def ask_many(self, texts: list[str], lang: str | None = None) -> list[Result]:
+        """Search questions in one batch (the model runs once) and decide for each."""
+        index = self.current()
+        if len(index) == 0:
+            raise EmptyKnowledgeBaseError("the published knowledge base is empty")
+        vectors = self.embedder.encode(texts, kind=VARIANT_PROMPT)
+        # Several variants of one entry may match: fetch more rows than entries wanted.
+        scores, rows = index.search(vectors, self.top_k * 8)
+        return [self._result(text, lang, vectors[i], scores[i], rows[i], index) for i, text in enumerate(texts)]
+
+    def _result(self, text: str, lang: str | None, vector: np.ndarray, scores: np.ndarray, rows: np.ndarray,
+                index: FaqIndex) -> Result:
+        meta = index.meta
+        best: dict[str, Candidate] = {}
+        for score, row in zip(scores, rows, strict=True):
+            if row < 0:
+                continue
+            faq_id = meta.entry_ids[row]
+            if faq_id in best:
+                continue  # rows come best first: the first hit of an entry is its best variant
+            answer, answer_lang = pick_answer(meta.answers.get(faq_id, {}), lang)
+            best[faq_id] = Candidate(faq_id, meta.questions[row], meta.langs[row], answer, answer_lang,
+                                     float(score), meta.categories.get(faq_id, ""))
+            if len(best) == self.top_k:
+                break
+        candidates = list(best.values())
+        decision, offered = decide([c.score for c in candidates], self.thresholds)
+        choices = candidates[:offered] if decision == CLARIFY else []
+        return Result(text, decision, candidates, vector, index.version, choices)
+
+    def entry(self, faq_id: str, lang: str | None) -> Candidate | None:
+        """An entry of the current index by id (for a clarification the customer picked), or None."""
+        meta = self.current().meta
+        if faq_id not in meta.answers:
+            return None
+        row = next((i for i, e in enumerate(meta.entry_ids) if e == faq_id and meta.langs[i] == lang),
+                   meta.entry_ids.index(faq_id) if faq_id in meta.entry_ids else -1)
+        answer, answer_lang = pick_answer(meta.answers[faq_id], lang)
+        question = meta.questions[row] if row >= 0 else faq_id
+        question_lang = meta.langs[row] if row >= 0 else answer_lang
+        return Candidate(faq_id, question, question_lang, answer, answer_lang, 1.0, meta.categories.get(faq_id, ""))

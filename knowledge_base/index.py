@@ -1,0 +1,121 @@
+"""FAISS inner-product index over question variants, saved as versioned files with a CURRENT pointer."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge_base.errors import IndexMissingError
+
+CURRENT = "CURRENT"
+KEEP_VERSIONS = 3
+
+
+@dataclass
+class IndexMeta:
+    """What each vector row stands for, plus the answers, so a search needs no database query."""
+
+    version: int
+    model: str
+    prompt: str
+    kind: str
+    built_at: float
+    entry_ids: list[str] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
+
+
+def make_faiss_index(vectors: np.ndarray, hnsw_min_vectors: int) -> tuple[Any, str]:
+    """Exact IndexFlatIP for small sets, HNSW (inner product) from hnsw_min_vectors on."""
+    dim = vectors.shape[1]
+    index: Any
+    if len(vectors) >= hnsw_min_vectors:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+        kind = "hnsw"
+    else:
+        index = faiss.IndexFlatIP(dim)
+        kind = "flat"
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index, kind
+
+
+class FaqIndex:
+    """A loaded index version: FAISS vectors and their metadata."""
+
+    def __init__(self, index: Any, meta: IndexMeta) -> None:
+        self.index = index
+        self.meta = meta
+
+    @property
+    def version(self) -> int:
+        """The published version this index belongs to."""
+        return self.meta.version
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, meta: IndexMeta, hnsw_min_vectors: int) -> FaqIndex:
+        """Index vectors (one per meta row)."""
+        index, meta.kind = make_faiss_index(vectors, hnsw_min_vectors)
+        meta.built_at = time.time()
+        return cls(index, meta)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, row ids) of the k nearest rows for each query; missing hits have row -1."""
+        k = max(1, min(k, len(self))) if len(self) else 1
+        scores, rows = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return scores, rows
+
+    def save(self, folder: Path) -> None:
+        """Write v{N}.faiss and v{N}.json, then point CURRENT at N atomically; keep the last few versions."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"v{self.version}"
+        faiss.write_index(self.index, f"{stem}.faiss.tmp")
+        Path(f"{stem}.json.tmp").write_text(json.dumps(asdict(self.meta), ensure_ascii=False), encoding="utf-8")
+        os.replace(f"{stem}.faiss.tmp", f"{stem}.faiss")
+        os.replace(f"{stem}.json.tmp", f"{stem}.json")
+        current = current_version(folder)
+        # A slower concurrent build of an older version must not win.
+        if current is None or current < self.version:
+            tmp = folder / f"{CURRENT}.tmp{os.getpid()}"
+            tmp.write_text(str(self.version))
+            os.replace(tmp, folder / CURRENT)
+        versions = sorted(int(p.stem[1:]) for p in folder.glob("v*.faiss") if p.stem[1:].isdigit())
+        for old in versions[:-KEEP_VERSIONS]:
+            for suffix in (".faiss", ".json"):
+                (folder / f"v{old}{suffix}").unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, folder: Path, version: int | None = None) -> FaqIndex:
+        """Load a version (default: CURRENT)."""
+        version = version if version is not None else current_version(folder)
+        if version is None:
+            raise IndexMissingError(f"no index in {folder}: run `python -m knowledge_base build-index` (or `make kb`)")
+        stem = folder / f"v{version}"
+        try:
+            meta = IndexMeta(**json.loads(Path(f"{stem}.json").read_text(encoding="utf-8")))
+            index = faiss.read_index(f"{stem}.faiss")
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IndexMissingError(f"index version {version} in {folder} is missing or damaged ({exc})") from exc
+        return cls(index, meta)
+
+
+def current_version(folder: Path) -> int | None:
+    """The version CURRENT points at, or None."""
+    try:
+        return int((folder / CURRENT).read_text().strip())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,191 @@
+"""Read and write FAQ files (CSV, JSONL, YAML): one row per question variant; rows sharing an `id` are one entry.
+
+Fields: id, category, lang, question, answer (and optionally status). The answer may be given once per
+language, on any row of that (id, lang); a row with an answer and an empty question adds only the answer.
+A file with any bad row is rejected whole, with line numbers and reasons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge_base.errors import ImportFileError
+
+LANGS = ("zh", "en")
+STATUSES = ("draft", "published", "archived")
+FIELDS = ("id", "category", "lang", "question", "answer")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+MAX_QUESTION = 500
+MAX_ANSWER = 5000
+
+
+@dataclass
+class EntryData:
+    """An entry as files and the store exchange it."""
+
+    id: str
+    category: str = "general"
+    status: str = "published"
+    answers: dict[str, str] = field(default_factory=dict)
+    variants: dict[str, list[str]] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A plain dict (revisions store these)."""
+        return {"id": self.id, "category": self.category, "status": self.status,
+                "answers": dict(self.answers), "variants": {k: list(v) for k, v in self.variants.items()}}
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> EntryData:
+        """Inverse of snapshot()."""
+        return cls(id=data["id"], category=data["category"], status=data["status"],
+                   answers=dict(data["answers"]), variants={k: list(v) for k, v in data["variants"].items()})
+
+
+def _format_of(path: Path, fmt: str | None) -> str:
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    chosen = {"yml": "yaml", "jsonl": "jsonl", "ndjson": "jsonl"}.get(chosen, chosen)
+    if chosen not in ("csv", "jsonl", "yaml"):
+        raise ImportFileError(str(path), [f"unknown format {chosen!r}: use .csv, .jsonl or .yaml (or --format)"])
+    return chosen
+
+
+def _raw_rows(text: str, fmt: str, name: str) -> list[tuple[int, Any]]:
+    """(line number, row) pairs; syntax errors become ImportFileError."""
+    if fmt == "jsonl":
+        rows: list[tuple[int, Any]] = []
+        problems = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: not valid JSON ({exc.msg})")
+        if problems:
+            raise ImportFileError(name, problems)
+        return rows
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [f for f in ("id", "lang", "question") if f not in (reader.fieldnames or [])]
+        if missing:
+            raise ImportFileError(name, [f"line 1: header lacks column(s) {', '.join(missing)}"])
+        # The header is line 1; DictReader's line_num counts physical lines, so quoted newlines stay right.
+        return [(reader.line_num, dict(row)) for row in reader]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "file"
+        raise ImportFileError(name, [f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    if isinstance(data, dict) and "entries" in data:
+        data = data["entries"]
+    if not isinstance(data, list):
+        raise ImportFileError(name, ["file: expected a list of rows (or a mapping with `entries:`)"])
+    return [(index + 1, row) for index, row in enumerate(data)]
+
+
+def parse_rows(rows: Iterable[tuple[int, Any]], name: str) -> list[EntryData]:
+    """Validate rows and group them into entries; raise ImportFileError listing every bad row."""
+    problems: list[str] = []
+    entries: dict[str, EntryData] = {}
+    answer_line: dict[tuple[str, str], int] = {}
+    for number, row in rows:
+        where = f"line {number}" if name else f"row {number}"
+        if not isinstance(row, dict):
+            problems.append(f"{where}: expected an object with fields {', '.join(FIELDS)}")
+            continue
+        values = {k: ("" if row.get(k) is None else str(row.get(k)).strip()) for k in (*FIELDS, "status")}
+        reasons = []
+        if not ID_PATTERN.match(values["id"]):
+            reasons.append("`id` must be 1–64 letters, digits, '_', '.' or '-'")
+        if values["lang"] not in LANGS:
+            reasons.append(f"`lang` must be one of {', '.join(LANGS)}, not {values['lang']!r}")
+        if not values["question"] and not values["answer"]:
+            reasons.append("`question` and `answer` are both empty")
+        elif len(values["question"]) > MAX_QUESTION:
+            reasons.append(f"`question` is longer than {MAX_QUESTION} characters")
+        if len(values["answer"]) > MAX_ANSWER:
+            reasons.append(f"`answer` is longer than {MAX_ANSWER} characters")
+        if values["status"] and values["status"] not in STATUSES:
+            reasons.append(f"`status` must be one of {', '.join(STATUSES)}")
+        if reasons:
+            problems.append(f"{where}: {'; '.join(reasons)}")
+            continue
+        entry = entries.setdefault(values["id"], EntryData(id=values["id"], category=values["category"] or "general"))
+        if values["category"] and values["category"] != entry.category:
+            if entry.category == "general":
+                entry.category = values["category"]
+            else:
+                problems.append(f"{where}: category {values['category']!r} differs from {entry.category!r} "
+                                f"given earlier for {entry.id}")
+        if values["status"]:
+            entry.status = values["status"]
+        lang = values["lang"]
+        if values["answer"]:
+            key = (entry.id, lang)
+            if key in answer_line and entry.answers[lang] != values["answer"]:
+                problems.append(f"{where}: a different {lang} answer for {entry.id} was given on line "
+                                f"{answer_line[key]}")
+            else:
+                answer_line.setdefault(key, number)
+                entry.answers[lang] = values["answer"]
+        questions = entry.variants.setdefault(lang, [])
+        # A row with an answer and no question gives an answer in a language the entry has no variants in.
+        if values["question"] and values["question"] not in questions:
+            questions.append(values["question"])
+    for entry in entries.values():
+        if not entry.answers:
+            problems.append(f"entry {entry.id}: no answer in any language")
+        if not any(entry.variants.values()):
+            problems.append(f"entry {entry.id}: no question in any language")
+    if problems:
+        raise ImportFileError(name, problems)
+    return list(entries.values())
+
+
+def read_file(path: Path, fmt: str | None = None) -> list[EntryData]:
+    """Parse and validate a FAQ file."""
+    chosen = _format_of(path, fmt)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportFileError(str(path), ["file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(str(path), [f"file: not UTF-8 text (byte {exc.start})"]) from None
+    return parse_rows(_raw_rows(text, chosen, str(path)), str(path))
+
+
+def to_rows(entries: Iterable[EntryData]) -> list[dict[str, str]]:
+    """Rows in file order: per entry and language, the answer on the first variant row."""
+    rows = []
+    for entry in entries:
+        for lang in LANGS:
+            for i, question in enumerate(entry.variants.get(lang, [])):
+                rows.append({"id": entry.id, "category": entry.category, "lang": lang, "question": question,
+                             "answer": entry.answers.get(lang, "") if i == 0 else "", "status": entry.status})
+            if not entry.variants.get(lang) and entry.answers.get(lang):
+                rows.append({"id": entry.id, "category": entry.category, "lang": lang, "question": "",
+                             "answer": entry.answers[lang], "status": entry.status})
+    return rows
+
+
+def write_rows(rows: list[dict[str, str]], fmt: str) -> str:
+    """Serialise rows as csv, jsonl or yaml."""
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=[*FIELDS, "status"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+    return str(yaml.safe_dump(rows, allow_unicode=True, sort_keys=False))

@@ -1,0 +1,45 @@
+"""Build the knowledge base's parts from Settings, once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kefu.config import Settings, get_settings
+from knowledge_base.answering import KnowledgeBase, Thresholds
+from knowledge_base.embedder import Embedder
+from knowledge_base.index import FaqIndex
+from knowledge_base.publish import build_index
+from knowledge_base.review import ReviewQueue
+from knowledge_base.store import KnowledgeStore
+
+
+@lru_cache(maxsize=4)
+def embedder(model: str) -> Embedder:
+    """One embedder per model per process."""
+    return Embedder(model)
+
+
+def store(settings: Settings | None = None) -> KnowledgeStore:
+    """The store the settings point at."""
+    settings = settings or get_settings()
+    return KnowledgeStore(settings.kb_url)
+
+
+def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
+    """A searcher over the settings' index folder."""
+    settings = settings or get_settings()
+    return KnowledgeBase(settings.kb_index_path, embedder(settings.kb_model_path), Thresholds.from_settings(settings),
+                         top_k=settings.kb_top_k, reload_check_s=settings.kb_reload_check_s)
+
+
+def review_queue(settings: Settings | None = None) -> ReviewQueue:
+    """The review queue in the settings' store."""
+    settings = settings or get_settings()
+    return ReviewQueue(store(settings), embedder(settings.kb_model_path), settings.kb_cluster_threshold)
+
+
+def publish(settings: Settings | None = None, progress: bool = False) -> FaqIndex:
+    """Rebuild the index from the published entries as a new version; running searchers pick it up."""
+    settings = settings or get_settings()
+    return build_index(store(settings), embedder(settings.kb_model_path), settings.kb_index_path,
+                       settings.kb_hnsw_min_vectors, progress=progress)

@@ -1,0 +1,112 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge_base import io
+from knowledge_base.errors import ImportFileError
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_rows_sharing_an_id_form_one_entry_with_answers_per_language(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": "a-1",
+            "category": "returns",
+            "lang": "zh",
+            "question": "怎么退货",
+            "answer": "在我的订单里申请。",
+        },
+        {"id": "a-1", "category": "returns", "lang": "zh", "question": "退货流程", "answer": ""},
+        {
+            "id": "a-1",
+            "category": "returns",
+            "lang": "en",
+            "question": "how to return",
+            "answer": "Apply in My Orders.",
+        },
+        {"id": "b-2", "category": "shipping", "lang": "en", "question": "shipping cost", "answer": "¥8."},
+    ]
+    path = write(tmp_path, "faq.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    entries = {e.id: e for e in io.read_file(path)}
+    assert entries["a-1"].variants == {"zh": ["怎么退货", "退货流程"], "en": ["how to return"]}
+    assert entries["a-1"].answers == {"zh": "在我的订单里申请。", "en": "Apply in My Orders."}
+    assert entries["b-2"].category == "shipping"
+
+
+def test_bad_rows_reject_the_whole_file_with_line_numbers(tmp_path: Path) -> None:
+    text = (
+        '{"id": "ok-1", "lang": "zh", "question": "好问题", "answer": "好答案"}\n'
+        '{"id": "bad id!", "lang": "zh", "question": "q", "answer": "a"}\n'
+        '{"id": "x-1", "lang": "fr", "question": "q", "answer": "a"}\n'
+        "{not json}\n"
+    )
+    with pytest.raises(ImportFileError) as info:
+        io.read_file(write(tmp_path, "bad.jsonl", text))
+    assert info.value.problems == [
+        "line 4: not valid JSON (Expecting property name enclosed in double quotes)"
+    ]
+    text = text.replace("{not json}\n", "")
+    with pytest.raises(ImportFileError) as info:
+        io.read_file(write(tmp_path, "bad.jsonl", text))
+    problems = info.value.problems
+    assert problems[0].startswith("line 2: `id` must be")
+    assert problems[1].startswith("line 3: `lang` must be one of zh, en")
+
+
+def test_conflicting_answers_and_entries_without_answers_are_errors(tmp_path: Path) -> None:
+    text = "id,category,lang,question,answer\nq-1,c,zh,问一,答一\nq-1,c,zh,问二,答二\nq-2,c,en,no answer,\n"
+    with pytest.raises(ImportFileError) as info:
+        io.read_file(write(tmp_path, "conflict.csv", text))
+    assert "line 3: a different zh answer for q-1 was given on line 2" in info.value.problems
+    assert "entry q-2: no answer in any language" in info.value.problems
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("broken.yaml", "- id: a\n  lang: [zh\n", "not valid YAML"),
+        ("nohead.csv", "foo,bar\n1,2\n", "header lacks column(s) id, lang, question"),
+        ("scalar.yaml", "just a string\n", "expected a list of rows"),
+        ("data.txt", "x", "unknown format 'txt'"),
+    ],
+)
+def test_broken_files_give_clear_errors(tmp_path: Path, name: str, text: str, expected: str) -> None:
+    with pytest.raises(ImportFileError) as info:
+        io.read_file(write(tmp_path, name, text))
+    assert expected in str(info.value)
+
+
+def test_not_utf8_and_missing_files(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("id,lang,question,answer\nx,zh,caf\xe9,a\n".encode("latin-1"))
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        io.read_file(path)
+    with pytest.raises(ImportFileError, match="file not found"):
+        io.read_file(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml"])
+def test_export_round_trips(tmp_path: Path, fmt: str) -> None:
+    entries = [
+        io.EntryData(
+            "r-1",
+            "returns",
+            answers={"zh": "答", "en": 'Answer, with "quotes"\nand a newline'},
+            variants={"zh": ["问一", "问二"], "en": ["q one"]},
+        ),
+        io.EntryData(
+            "r-2",
+            "returns",
+            answers={"zh": "只有中文", "en": "English answer, no English question"},
+            variants={"zh": ["中文问题"]},
+        ),
+    ]
+    path = write(tmp_path, f"out.{fmt}", io.write_rows(io.to_rows(entries), fmt))
+    back = io.read_file(path)
+    assert [e.snapshot() for e in back] == [e.snapshot() for e in entries]
