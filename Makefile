@@ -54,7 +54,7 @@ kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty
 run: install train kb  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
 	$(KEFU) serve
 
-test: install train $(EMBEDDER) lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+test: install train kb lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
 lint: $(APP_STAMP)  ## ruff
 	$(APP_VENV)/bin/ruff check .

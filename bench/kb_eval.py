@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import itertools
 import json
 import os
 import sys
@@ -21,6 +20,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,25 +74,36 @@ def score(rows: list[dict[str, Any]], t: Thresholds) -> dict[str, Any]:
 
 
 def calibrate(rows: list[dict[str, Any]], min_precision: float) -> Thresholds:
-    """Thresholds that keep answer precision ≥ min_precision and maximise answered-correctly + unresolved recall."""
+    """Thresholds that keep answer precision ≥ min_precision and maximise helped questions + unresolved recall.
+
+    A right answer counts 1, a clarification whose buttons hold the right entry 0.5 (one more click), and
+    leaving an unanswerable question unresolved 1 (the precision floor keeps confident answers right).
+    """
+    s = np.array([(r["scores"] + [-1.0, -1.0, -1.0])[:3] for r in rows])
+    s1, s2 = s[:, 0], s[:, 1]
+    answerable = np.array([bool(r["expected"]) for r in rows])
+    right = np.array([bool(r["expected"]) and r["ids"][0] == r["expected"] for r in rows])
+    # Rank of the expected entry among the first three (3 = not there).
+    rank = np.array([r["ids"][:3].index(r["expected"]) if r["expected"] in r["ids"][:3] else 3 for r in rows])
     best: tuple[float, Thresholds] | None = None
-    grid = itertools.product(
-        [x / 1000 for x in range(860, 960, 5)],  # answer
-        [0.0, 0.005, 0.01, 0.015, 0.02, 0.03],  # margin
-        [x / 1000 for x in range(820, 930, 5)],  # clarify
-    )
-    for answer, margin, clarify in grid:
-        if clarify > answer:
-            continue
-        t = Thresholds(answer, margin, clarify, 0.04)
-        m = score(rows, t)
-        if m["answer_precision"] is None or m["answer_precision"] < min_precision:
-            continue
-        helped = sum(r["decision"] == ANSWER and r["ids"][0] == r["expected"] for r in rows if r["expected"])
-        clarified_ok = sum(r["decision"] == "clarify" and r["expected"] in r["ids"][:3] for r in rows if r["expected"])
-        objective = (helped + 0.6 * clarified_ok) / m["n_answerable"] + 1.2 * (m["unresolved_recall"] or 0)
-        if best is None or objective > best[0]:
-            best = (objective, t)
+    for certain in (0.9, 0.93, 0.95, 0.97, 1.01):
+        for answer in np.arange(0.40, 0.97, 0.01):
+            for margin in (0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.20):
+                answered = (s1 >= certain) | ((s1 >= answer) & (s1 - s2 >= margin))
+                if not answered.any() or right[answered].mean() < min_precision:
+                    continue
+                for clarify in np.arange(0.30, answer + 0.001, 0.01):
+                    unresolved = s1 < clarify
+                    clarified = ~answered & ~unresolved
+                    for window in (0.04, 0.08, 0.12, 0.2):
+                        # decide() offers the candidates scoring ≥ clarify and within `window` of the best.
+                        offered = (rank < 3) & (np.take_along_axis(s, np.minimum(rank, 2)[:, None], 1)[:, 0]
+                                                >= np.maximum(clarify, s1 - window))
+                        helped = (answered & right).sum() + 0.5 * (clarified & offered).sum()
+                        objective = helped / answerable.sum() + unresolved[~answerable].mean()
+                        if best is None or objective > best[0]:
+                            best = (float(objective), Thresholds(round(float(answer), 3), margin,
+                                                                 round(float(clarify), 3), window, certain))
     if best is None:
         raise SystemExit("no thresholds reach the required precision")
     return best[1]

@@ -105,6 +105,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_nlu(args: argparse.Namespace) -> int:
+    """Write ask_question examples for Rasa from the KB's variants (then `make train`)."""
+    from knowledge_base.nlu_export import existing_examples, nlu_yaml
+
+    entries = ([e for path in args.files for e in io.read_file(Path(path))] if args.files
+               else service.store().entries(status="published"))
+    out = Path(args.out).resolve()
+    others = [p for p in (ROOT / "training_data" / "nlu").glob("*.yml") if p.resolve() != out]
+    text = nlu_yaml(entries, per_lang=args.per_lang, taken=existing_examples(others))
+    out.write_text(text, encoding="utf-8")
+    print(f"{text.count(chr(10) + '      - ')} ask_question examples from {len(entries)} entries written to "
+          f"{args.out}; run `make train`", file=sys.stderr)
+    return 0
+
+
 def cmd_build_index(args: argparse.Namespace) -> int:
     """Rebuild the index from published entries."""
     index = service.publish(progress=not args.json)
@@ -233,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "jsonl", "yaml"])
     p.add_argument("--status", default="published", help="published (default), draft, archived")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("export-nlu", help="write Rasa ask_question examples from the entries' variants")
+    p.add_argument("--out", default=str(ROOT / "training_data" / "nlu" / "faq_kb.yml"))
+    p.add_argument("--per-lang", type=int, default=2, help="variants per entry and language")
+    p.add_argument("files", nargs="*", help="FAQ files to read instead of the published entries")
+    p.set_defaults(run=cmd_export_nlu)
 
     p = sub.add_parser("build-index", help="rebuild the FAISS index from the published entries")
     p.add_argument("--json", action="store_true")

@@ -2,36 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from knowledge_base.embedder import Embedder
+from knowledge_base.embedder import Embedder, fingerprint
 from knowledge_base.errors import EmptyKnowledgeBaseError
 from knowledge_base.index import FaqIndex, current_version
 from knowledge_base.publish import VARIANT_PROMPT
 
 ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Cosine-similarity cut-offs for the three decisions (calibrated by bench/kb_calibrate.py)."""
+    """Cosine-similarity cut-offs for the three decisions (calibrated by bench/kb_eval.py --calibrate)."""
 
     answer: float
     margin: float
     clarify: float
     window: float
+    # A near-verbatim match of a variant is answered whatever the runner-up scores.
+    certain: float = 1.01
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
         """Read the kb_* thresholds from Settings."""
         return cls(settings.kb_answer_threshold, settings.kb_answer_margin, settings.kb_clarify_threshold,
-                   settings.kb_clarify_window)
+                   settings.kb_clarify_window, settings.kb_answer_certain)
 
 
 @dataclass
@@ -74,7 +79,7 @@ def decide(scores: list[float], t: Thresholds) -> tuple[str, int]:
     if not scores or scores[0] < t.clarify:
         return UNRESOLVED, 0
     second = scores[1] if len(scores) > 1 else -1.0
-    if scores[0] >= t.answer and scores[0] - second >= t.margin:
+    if scores[0] >= t.certain or (scores[0] >= t.answer and scores[0] - second >= t.margin):
         return ANSWER, 1
     close = [s for s in scores[:3] if s >= t.clarify and scores[0] - s <= t.window]
     return CLARIFY, max(1, len(close))
@@ -94,9 +99,11 @@ class KnowledgeBase:
     """Searches the newest published index; checks for a newer version at most every `reload_check_s`."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds, top_k: int = 5,
-                 reload_check_s: float = 1.0) -> None:
+                 reload_check_s: float = 1.0, model_resolver: Callable[[], str] | None = None) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
+        # Which model the settings name now (it changes when `tune` produces a new one).
+        self.model_resolver = model_resolver or (lambda: embedder.model_name)
         self.thresholds = thresholds
         self.top_k = top_k
         self.reload_check_s = reload_check_s
@@ -114,7 +121,20 @@ class KnowledgeBase:
             latest = current_version(self.index_dir)
             if self._index is None or (latest is not None and latest != self._index.version):
                 self._index = FaqIndex.load(self.index_dir, latest)
+                if self._index.meta.model != self.embedder.fingerprint:
+                    self._follow_model(self._index.meta.model)
             return self._index
+
+    def _follow_model(self, wanted: str) -> None:
+        """The new index was built by another (re-tuned) model: load that model for queries too."""
+        name = self.model_resolver()
+        if fingerprint(name) == wanted:
+            logger.info("embedding model changed to %s; reloading it", wanted)
+            self.embedder = Embedder(name)
+        else:
+            logger.warning("index v%s was built with %s but queries use %s: run `python -m knowledge_base "
+                           "build-index`", self._index.version if self._index else "?", wanted,
+                           self.embedder.fingerprint)
 
     def ask(self, text: str, lang: str | None = None) -> Result:
         """Search one question and decide."""

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
+def fingerprint(model: str) -> str:
+    """The model's name plus a hash of its build stamp: a re-tuned model never shares cached vectors or indexes."""
+    for stamp in ("kefu_tuning.json", "kefu_conversion.json"):
+        path = Path(model) / stamp
+        if path.exists():
+            return f"{model}#{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+    return model
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
@@ -27,15 +36,7 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.prompts: dict[str, str] = {}
-
-    @property
-    def fingerprint(self) -> str:
-        """The model's name plus a hash of its build stamp, so a re-tuned model never reuses old vectors."""
-        for stamp in ("kefu_tuning.json", "kefu_conversion.json"):
-            path = Path(self.model_name) / stamp
-            if path.exists():
-                return f"{self.model_name}#{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
-        return self.model_name
+        self.fingerprint = fingerprint(model)
 
     @property
     def model(self) -> SentenceTransformer:

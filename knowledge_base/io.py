@@ -41,7 +41,7 @@ class EntryData:
     def snapshot(self) -> dict[str, Any]:
         """A plain dict (revisions store these)."""
         return {"id": self.id, "category": self.category, "status": self.status,
-                "answers": dict(self.answers), "variants": {k: list(v) for k, v in self.variants.items()}}
+                "answers": dict(self.answers), "variants": {k: list(v) for k, v in self.variants.items() if v}}
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> EntryData:
@@ -138,10 +138,11 @@ def parse_rows(rows: Iterable[tuple[int, Any]], name: str) -> list[EntryData]:
             else:
                 answer_line.setdefault(key, number)
                 entry.answers[lang] = values["answer"]
-        questions = entry.variants.setdefault(lang, [])
         # A row with an answer and no question gives an answer in a language the entry has no variants in.
-        if values["question"] and values["question"] not in questions:
-            questions.append(values["question"])
+        if values["question"]:
+            questions = entry.variants.setdefault(lang, [])
+            if values["question"] not in questions:
+                questions.append(values["question"])
     for entry in entries.values():
         if not entry.answers:
             problems.append(f"entry {entry.id}: no answer in any language")

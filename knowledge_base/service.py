@@ -29,7 +29,8 @@ def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
     """A searcher over the settings' index folder."""
     settings = settings or get_settings()
     return KnowledgeBase(settings.kb_index_path, embedder(settings.kb_model_path), Thresholds.from_settings(settings),
-                         top_k=settings.kb_top_k, reload_check_s=settings.kb_reload_check_s)
+                         top_k=settings.kb_top_k, reload_check_s=settings.kb_reload_check_s,
+                         model_resolver=lambda: settings.kb_model_path)
 
 
 def review_queue(settings: Settings | None = None) -> ReviewQueue:

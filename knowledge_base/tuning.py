@@ -46,19 +46,26 @@ def tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, ba
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=learning_rate)
     batch = min(batch_size, len(groups))
     ids = sorted(groups)
+    categories: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry.id in groups:
+            categories.setdefault(entry.category, []).append(entry.id)
     losses: list[float] = []
     started = time.monotonic()
     model.train()
     bar = tqdm(range(steps), desc="tuning embedder", unit="step", disable=not progress)
-    for _ in bar:
-        chosen = rng.sample(ids, batch)
+    for step in bar:
+        # Every other batch draws from a few categories only: its negatives are the look-alike entries
+        # (cancel before vs after shipping) that random batches rarely put side by side.
+        pool = [i for c in rng.sample(sorted(categories), min(3, len(categories))) for i in categories[c]]
+        chosen = rng.sample(pool, min(batch, len(pool))) if step % 2 and len(pool) >= 4 else rng.sample(ids, batch)
         pairs = [rng.sample(groups[i], 2) for i in chosen]
         anchors = model.tokenize([prefix + a for a, _ in pairs])
         positives = model.tokenize([prefix + p for _, p in pairs])
         a = torch.nn.functional.normalize(model(anchors)["sentence_embedding"], dim=-1)
         p = torch.nn.functional.normalize(model(positives)["sentence_embedding"], dim=-1)
         logits = a @ p.T * 20.0
-        labels = torch.arange(batch)
+        labels = torch.arange(len(chosen))
         cross_entropy = torch.nn.functional.cross_entropy
         loss = (cross_entropy(logits, labels) + cross_entropy(logits.T, labels)) / 2
         optimiser.zero_grad()

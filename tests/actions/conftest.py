@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_tracker(slots: dict[str, Any] | None = None, text: str = "", intent: str = "") -> Tracker:
+def make_tracker(slots: dict[str, Any] | None = None, text: str = "", intent: str = "", **_: Any) -> Tracker:
     """A tracker whose latest message has the given text and intent."""
     return Tracker(
         sender_id="test-user",

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kefu.config import ROOT, Settings
+from kefu.config import Settings, get_settings
 from knowledge_base import service
 from knowledge_base.embedder import Embedder
 from knowledge_base.io import EntryData
 
-MODEL = ROOT / "models" / "multilingual-e5-small"
+# The model the product uses: the KB-tuned one once `make kb` has made it, else the converted base model.
+MODEL = Path(get_settings().kb_model_path)
 
 ENTRIES = [
     EntryData(
@@ -53,7 +54,7 @@ ENTRIES = [
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    if not (MODEL / "kefu_conversion.json").exists():
+    if not MODEL.exists():
         pytest.fail(
             "the embedding model is missing: run `make kb` (or `python -m knowledge_base setup-model`)"
         )

@@ -1,0 +1,111 @@
+import asyncio
+import json
+
+import pytest
+
+import actions.faq as faq
+from knowledge_base import service
+from knowledge_base.answering import Thresholds
+from tests.actions.conftest import make_tracker
+from tests.knowledge_base.conftest import embedder, kb_settings, settings  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def kb(kb_settings, monkeypatch):  # noqa: F811
+    """The actions talk to the small test KB."""
+    monkeypatch.setattr(faq, "_kb", lambda: service.knowledge_base(kb_settings))
+    monkeypatch.setattr(faq, "_queue", lambda: service.review_queue(kb_settings))
+    return kb_settings
+
+
+def run(action, dispatcher, domain, **tracker_args):
+    tracker = make_tracker(**tracker_args)
+    tracker.latest_message["text"] = tracker_args.get("text", "")
+    return asyncio.run(action.run(dispatcher, tracker, domain))
+
+
+def slots(events):
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def review_items(kb_settings_):
+    queue = service.review_queue(kb_settings_)
+    return [item for c in queue.clusters(status=None) for item in queue.cluster(c.id)[1]]
+
+
+def test_confident_answer_in_the_customers_language(kb, dispatcher, domain) -> None:
+    events = run(faq.ActionAnswerFaq(), dispatcher, domain, text="退货的邮费谁来出", slots={"language": "zh"})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_faq_answer"
+    assert message["answer"].startswith("七天无理由退货")
+    assert slots(events)["kb_last_faq_id"] == "returns-fee"
+    assert review_items(kb) == []
+
+
+def test_unknown_question_is_queued_before_the_honest_reply(kb, dispatcher, domain) -> None:
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="明天北京会下雨吗", slots={"language": "zh"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_unknown"]
+    [item] = review_items(kb)
+    assert (item["kind"], item["text"], item["lang"], item["conversation_id"]) == (
+        "unresolved", "明天北京会下雨吗", "zh", "test-user")
+    assert item["candidates"] and {"faq_id", "score", "question", "answer"} <= item["candidates"][0].keys()
+
+
+def test_unsure_answers_offer_choices_titled_in_the_customers_language(kb, dispatcher, domain, monkeypatch) -> None:
+    strict = service.knowledge_base(kb)
+    strict.thresholds = Thresholds(answer=1.01, margin=0, clarify=0.0, window=1.0)
+    monkeypatch.setattr(faq, "_kb", lambda: strict)
+    events = run(faq.ActionAnswerFaq(), dispatcher, domain, text="退款和退货运费", slots={"language": "en"})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_faq_clarify"
+    choices, none = message["buttons"][:-1], message["buttons"][-1]
+    assert 1 <= len(choices) <= 3
+    ids = [json.loads(b["payload"].removeprefix("/choose_faq"))["faq_id"] for b in choices]
+    assert "returns-fee" in ids
+    titles = {b["title"] for b in choices}
+    assert "who pays return shipping" in titles or "how long does a refund take" in titles  # English variants
+    assert none == {"title": "None of these", "payload": "/reject_choices"}
+    assert slots(events)["kb_pending_question"] == "退款和退货运费"
+
+    # Asking something else instead of choosing queues the ignored clarification.
+    dispatcher.messages.clear()
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="how do I reset my password",
+        slots={"language": "en", "kb_pending_question": "退款和退货运费"})
+    assert [i["kind"] for i in review_items(kb)] == ["ignored_clarification"]
+
+
+def test_choosing_an_offered_entry_answers_it(kb, dispatcher, domain) -> None:
+    events = run(faq.ActionAnswerChosenFaq(), dispatcher, domain,
+                 slots={"language": "en", "faq_id": "refund-time", "kb_pending_question": "money back?"})
+    assert dispatcher.messages[0]["answer"] == "Refunds take 1–3 business days."
+    assert slots(events)["kb_last_faq_id"] == "refund-time"
+    dispatcher.messages.clear()
+    run(faq.ActionAnswerChosenFaq(), dispatcher, domain, slots={"faq_id": "deleted-entry"})
+    assert dispatcher.messages[0]["response"] == "utter_faq_choice_gone"
+
+
+def test_rejecting_the_choices_queues_the_question(kb, dispatcher, domain) -> None:
+    run(faq.ActionRejectFaqChoices(), dispatcher, domain, slots={"kb_pending_question": "积分能换机票吗"})
+    assert dispatcher.messages[0]["response"] == "utter_faq_unknown"
+    assert [(i["kind"], i["text"]) for i in review_items(kb)] == [("ignored_clarification", "积分能换机票吗")]
+
+
+def test_not_helpful_queues_the_failed_answer(kb, dispatcher, domain) -> None:
+    run(faq.ActionRecordFaqFeedback(), dispatcher, domain, intent="feedback_not_helpful",
+        slots={"kb_last_faq_id": "returns-fee", "kb_last_question": "退货运费谁出"})
+    assert dispatcher.messages[0]["response"] == "utter_feedback_sorry"
+    [item] = review_items(kb)
+    assert (item["kind"], item["failed_faq_id"], item["text"]) == ("unhelpful", "returns-fee", "退货运费谁出")
+    dispatcher.messages.clear()
+    run(faq.ActionRecordFaqFeedback(), dispatcher, domain, intent="feedback_helpful")
+    assert dispatcher.messages[0]["response"] == "utter_feedback_thanks"
+
+
+def test_a_missing_index_gets_an_honest_reply(settings, embedder, dispatcher, domain, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.setattr(faq, "_kb", lambda: service.knowledge_base(settings))
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="退货运费谁出")
+    assert dispatcher.messages[0]["response"] == "utter_faq_unavailable"
+
+
+def test_domain_text_reads_wording_from_the_domain(domain) -> None:
+    assert faq.domain_text(domain, "utter_faq_none_button", "zh") == "都不是"
