@@ -53,7 +53,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     settings = get_settings()
-    embedder = service.embedder(settings.kb_model_path)
+    embedder = service.query_embedder(settings)
     entries = [e for p in sorted(glob.glob(str(ROOT / "knowledge_base/demo/*.jsonl"))) for e in io.read_file(Path(p))]
     questions = [q for e in entries for qs in e.variants.values() for q in qs]
     base = embedder.encode(questions, kind=VARIANT_PROMPT, batch_size=64)

@@ -67,8 +67,11 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         from knowledge_base.index import FaqIndex
 
         index_model = FaqIndex.load(settings.kb_index_path).meta.model
-    if current_version(settings.kb_index_path) != store.version() or index_model != service.embedder(
-            settings.kb_model_path).fingerprint:
+    graph = service.query_embedder(settings).export_onnx()
+    if graph is not None:
+        print(f"ONNX query graph ready: {graph}")
+    if current_version(settings.kb_index_path) != store.version() or index_model != service.query_embedder(
+            settings).fingerprint:
         return cmd_build_index(args)
     print(f"knowledge base ready: index v{store.version()} in {settings.kb_index_path}")
     return 0
@@ -84,6 +87,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
                   progress=not args.json)
     service.embedder.cache_clear()
     get_settings.cache_clear()
+    service.query_embedder().export_onnx()  # the new weights need a new query graph
     index = service.publish(progress=not args.json)
     report["index_version"] = index.version
     _print(report, args.json, f"embedder tuned on {report['entries']} entries in {report['seconds']} s "

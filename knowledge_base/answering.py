@@ -130,7 +130,7 @@ class KnowledgeBase:
         name = self.model_resolver()
         if fingerprint(name) == wanted:
             logger.info("embedding model changed to %s; reloading it", wanted)
-            self.embedder = Embedder(name)
+            self.embedder = Embedder(name, onnx_queries=self.embedder.onnx_queries)
         else:
             logger.warning("index v%s was built with %s but queries use %s: run `python -m knowledge_base "
                            "build-index`", self._index.version if self._index else "?", wanted,

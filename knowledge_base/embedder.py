@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge_base.errors import ModelSetupError
+from knowledge_base.onnx_query import ONNX_FILE, OnnxQueryEncoder, export, mean_pooled
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 # e5 models want these prefixes; a model that declares its own prompts (ours does) uses those instead.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
@@ -30,9 +34,11 @@ def fingerprint(model: str) -> str:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
-    def __init__(self, model: str, device: str = "cpu") -> None:
+    def __init__(self, model: str, device: str = "cpu", onnx_queries: bool = True) -> None:
         self.model_name = model
         self.device = device
+        self.onnx_queries = onnx_queries
+        self._onnx: OnnxQueryEncoder | None = None
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.prompts: dict[str, str] = {}
@@ -64,7 +70,35 @@ class Embedder:
             self.prompts = dict(E5_PROMPTS)
         else:
             self.prompts = {"query": "", "passage": ""}
+        if self.onnx_queries:
+            self._onnx = self._onnx_encoder(model)
         return model
+
+    def _onnx_encoder(self, model: SentenceTransformer) -> OnnxQueryEncoder | None:
+        """The ONNX query path if the folder has a graph exported from its current weights."""
+        folder = Path(self.model_name)
+        graph = folder / ONNX_FILE
+        weights = [p for p in folder.glob("*.safetensors")] + [p for p in folder.glob("*.bin")]
+        if not graph.exists() or not mean_pooled(folder):
+            return None
+        if weights and graph.stat().st_mtime < max(p.stat().st_mtime for p in weights):
+            logger.warning("%s is older than the model's weights; queries use PyTorch until `make kb` re-exports it",
+                           graph)
+            return None
+        return OnnxQueryEncoder(graph, model.tokenizer, int(model.max_seq_length or 512))
+
+    def export_onnx(self) -> Path | None:
+        """Export (or refresh) the ONNX query graph for a local model folder; None if it does not qualify."""
+        folder = Path(self.model_name)
+        if not folder.is_dir():
+            return None
+        graph = folder / ONNX_FILE
+        weights = list(folder.glob("*.safetensors")) + list(folder.glob("*.bin"))
+        fresh = graph.exists() and all(graph.stat().st_mtime >= p.stat().st_mtime for p in weights)
+        path = graph if fresh else export(self.model, folder)
+        if path is not None and self.onnx_queries:
+            self._onnx = OnnxQueryEncoder(path, self.model.tokenizer, int(self.model.max_seq_length or 512))
+        return path
 
     @property
     def dim(self) -> int:
@@ -81,6 +115,9 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = self.prefix(kind)
+        if kind == "query" and self._onnx is not None:
+            return np.vstack([self._onnx.encode([prefix + t for t in texts[i:i + batch_size]])
+                              for i in range(0, len(texts), batch_size)])
         vectors: Any = self.model.encode(
             [prefix + t for t in texts],
             batch_size=batch_size,

@@ -14,9 +14,15 @@ from knowledge_base.store import KnowledgeStore
 
 
 @lru_cache(maxsize=4)
-def embedder(model: str) -> Embedder:
+def embedder(model: str, onnx_queries: bool = True) -> Embedder:
     """One embedder per model per process."""
-    return Embedder(model)
+    return Embedder(model, onnx_queries=onnx_queries)
+
+
+def query_embedder(settings: Settings | None = None) -> Embedder:
+    """The embedder the settings name (shared by search, review and publishing in one process)."""
+    settings = settings or get_settings()
+    return embedder(settings.kb_model_path, settings.kb_onnx_queries)
 
 
 def store(settings: Settings | None = None) -> KnowledgeStore:
@@ -28,7 +34,7 @@ def store(settings: Settings | None = None) -> KnowledgeStore:
 def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
     """A searcher over the settings' index folder."""
     settings = settings or get_settings()
-    return KnowledgeBase(settings.kb_index_path, embedder(settings.kb_model_path), Thresholds.from_settings(settings),
+    return KnowledgeBase(settings.kb_index_path, query_embedder(settings), Thresholds.from_settings(settings),
                          top_k=settings.kb_top_k, reload_check_s=settings.kb_reload_check_s,
                          model_resolver=lambda: settings.kb_model_path)
 
@@ -36,11 +42,11 @@ def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
 def review_queue(settings: Settings | None = None) -> ReviewQueue:
     """The review queue in the settings' store."""
     settings = settings or get_settings()
-    return ReviewQueue(store(settings), embedder(settings.kb_model_path), settings.kb_cluster_threshold)
+    return ReviewQueue(store(settings), query_embedder(settings), settings.kb_cluster_threshold)
 
 
 def publish(settings: Settings | None = None, progress: bool = False) -> FaqIndex:
     """Rebuild the index from the published entries as a new version; running searchers pick it up."""
     settings = settings or get_settings()
-    return build_index(store(settings), embedder(settings.kb_model_path), settings.kb_index_path,
+    return build_index(store(settings), query_embedder(settings), settings.kb_index_path,
                        settings.kb_hnsw_min_vectors, progress=progress)

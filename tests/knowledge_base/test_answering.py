@@ -93,3 +93,13 @@ def test_a_running_searcher_swaps_in_a_new_version_without_reloading_per_request
     time.sleep(0.3)
     assert kb.current().version == first.version + 1
     assert "refund timing for my bank card" in kb.current().meta.questions
+
+
+def test_onnx_query_path_gives_the_pytorch_vectors(embedder) -> None:
+    graph = embedder.export_onnx()
+    assert graph is not None and graph.exists()
+    questions = ["退货运费谁出", "how long does a refund take", "发票 invoice 混合"]
+    fast = embedder.encode(questions)
+    slow = embedder.model.encode([embedder.prefix("query") + q for q in questions], normalize_embeddings=True)
+    assert fast.shape == slow.shape
+    assert float((fast * slow).sum(axis=1).min()) > 0.9999
