@@ -14,8 +14,10 @@ import yaml
 
 from knowledge_base.io import LANGS, EntryData
 
-# Entries whose question is a dialogue of its own: the order-status form, the handoff to a person.
-DIALOGUE_OWNED = {"orders-001": "check_order_status", "complaint-007": "request_human"}
+# Entries whose question is a dialogue of its own: the order-status form (which gives the tracking too), the
+# complaint flow, the handoff to a person.
+DIALOGUE_OWNED = {"orders-001": "check_order_status", "shipping-009": "check_order_status",
+                  "complaint-001": "complain", "complaint-007": "request_human"}
 
 
 def _yaml_line(text: str) -> str:

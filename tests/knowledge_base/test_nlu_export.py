@@ -17,7 +17,7 @@ def test_export_takes_the_first_variants_skips_dialogue_entries_and_examples_of_
         EntryData("returns-fee", "returns", answers={"zh": "答"},
                   variants={"zh": ["退货运费谁出", "退货要付邮费吗", "第三个"], "en": ["who pays return  postage"]}),
         EntryData("orders-001", "orders", answers={"zh": "答"}, variants={"zh": ["订单状态去哪查"]}),
-        EntryData("complaint-001", "complaints", answers={"zh": "答"}, variants={"zh": ["我要投诉", "怎么投诉"]}),
+        EntryData("complaint-002", "complaints", answers={"zh": "答"}, variants={"zh": ["我要投诉", "怎么投诉"]}),
     ]
     other = tmp_path / "handoff.yml"
     other.write_text('version: "3.1"\nnlu:\n- intent: complain\n  examples: |\n    - 我要投诉\n', encoding="utf-8")
