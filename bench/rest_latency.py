@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import sqlite3
 import sys
 import tempfile
 import time
@@ -18,7 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import free_port, summarise_ms, table, write_result
-from kefu.config import Settings
+from kefu.config import Settings, get_settings
 from kefu.serve import Supervisor
 
 # A mix of what customers send: chit-chat, questions, complaints, and order lookups that call the action server.
@@ -70,7 +71,16 @@ def main() -> int:
     supervisor = None
     base = args.url
     if base is None:
-        settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=Path(tempfile.mkdtemp()))
+        # The FAQ messages search the real KB: a copy of its store (review rows land in the copy) and its index.
+        workdir = Path(tempfile.mkdtemp(prefix="kefu-rest-bench-"))
+        live = get_settings()
+        store = Path(live.kb_url.removeprefix("sqlite:///"))
+        if not store.exists() or not live.kb_index_path.exists():
+            raise SystemExit("no knowledge base yet: run `make kb` first")
+        with sqlite3.connect(store) as source, sqlite3.connect(workdir / "kb.db") as copy:
+            source.backup(copy)  # consistent even with a WAL in use
+        settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=workdir,
+                            kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path)
         supervisor = Supervisor(settings, echo=False)
         print("starting servers…", flush=True)
         supervisor.start()
