@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.common import table, write_result  # noqa: E402
 from kefu.config import Settings  # noqa: E402
 from knowledge_base import service  # noqa: E402
-from knowledge_base.answering import UNRESOLVED, decide  # noqa: E402
+from knowledge_base.answering import UNRESOLVED, Thresholds, decide  # noqa: E402
 from knowledge_base.io import EntryData  # noqa: E402
 from knowledge_base.tuning import tune  # noqa: E402
 
@@ -36,7 +36,7 @@ DATA = ROOT.parent / "shared" / "data" / "clinc150.train_val.json"
 
 def evaluate(rows: list[dict[str, Any]], threshold: float | None, settings: Settings) -> dict[str, float]:
     """In-scope accuracy and oos recall; threshold None means the configured decision thresholds."""
-    t = service.knowledge_base(settings).thresholds
+    t = Thresholds.from_settings(settings)
     def unresolved(r: dict[str, Any]) -> bool:
         if threshold is None:
             return decide(r["scores"], t)[0] == UNRESOLVED

@@ -74,14 +74,20 @@ class Embedder:
             self._onnx = self._onnx_encoder(model)
         return model
 
+    def _graph_is_fresh(self) -> bool:
+        """Whether the folder holds an ONNX graph exported after its current weights were written."""
+        folder = Path(self.model_name)
+        graph = folder / ONNX_FILE
+        weights = list(folder.glob("*.safetensors")) + list(folder.glob("*.bin"))
+        return graph.exists() and all(graph.stat().st_mtime >= p.stat().st_mtime for p in weights)
+
     def _onnx_encoder(self, model: SentenceTransformer) -> OnnxQueryEncoder | None:
         """The ONNX query path if the folder has a graph exported from its current weights."""
         folder = Path(self.model_name)
         graph = folder / ONNX_FILE
-        weights = [p for p in folder.glob("*.safetensors")] + [p for p in folder.glob("*.bin")]
         if not graph.exists() or not mean_pooled(folder):
             return None
-        if weights and graph.stat().st_mtime < max(p.stat().st_mtime for p in weights):
+        if not self._graph_is_fresh():
             logger.warning("%s is older than the model's weights; queries use PyTorch until `make kb` re-exports it",
                            graph)
             return None
@@ -92,10 +98,7 @@ class Embedder:
         folder = Path(self.model_name)
         if not folder.is_dir():
             return None
-        graph = folder / ONNX_FILE
-        weights = list(folder.glob("*.safetensors")) + list(folder.glob("*.bin"))
-        fresh = graph.exists() and all(graph.stat().st_mtime >= p.stat().st_mtime for p in weights)
-        path = graph if fresh else export(self.model, folder)
+        path = folder / ONNX_FILE if self._graph_is_fresh() else export(self.model, folder)
         if path is not None and self.onnx_queries:
             self._onnx = OnnxQueryEncoder(path, self.model.tokenizer, int(self.model.max_seq_length or 512))
         return path
