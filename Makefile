@@ -15,11 +15,13 @@ RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP := $(APP_VENV)/.installed
 MODEL := models/rasa/kefu.tar.gz
 EMBEDDER := models/multilingual-e5-small/kefu_conversion.json
+SENTIMENT := models/sentiment/kefu_sentiment.json
+SENTIMENT_DELTA := $(wildcard sentiment/delta/*)
 TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') $(wildcard bot/nlu/*.py)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train kb run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help install train kb sentiment train-sentiment run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
@@ -51,10 +53,19 @@ $(EMBEDDER): | $(APP_STAMP)
 kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty KB; build the index if missing
 	$(APP_PY) -m knowledge_base bootstrap
 
-run: install train kb  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
+# The repo keeps only the sentiment delta (LoRA adapter + head, ~2 MB); the full model is rebuilt from the base.
+$(SENTIMENT): $(SENTIMENT_DELTA) | $(APP_STAMP) $(EMBEDDER)
+	$(APP_PY) -m sentiment build
+
+sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encoder plus sentiment/delta
+
+train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~40 min on 2 cores; resumes), then rebuild it
+	$(APP_PY) -m sentiment train
+
+run: install train kb sentiment  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
 	$(KEFU) serve
 
-test: install train kb lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+test: install train kb sentiment lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
 lint: $(APP_STAMP)  ## ruff
 	$(APP_VENV)/bin/ruff check .
@@ -62,20 +73,20 @@ lint: $(APP_STAMP)  ## ruff
 typecheck: $(APP_STAMP)  ## mypy
 	$(APP_VENV)/bin/mypy
 
-test-unit: $(APP_STAMP) $(EMBEDDER)  ## unit, store, index, review-queue and action tests (app venv)
+test-unit: $(APP_STAMP) $(EMBEDDER) $(SENTIMENT)  ## unit, store, index, review-queue and action tests (app venv)
 	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
 
-test-bot: $(RASA_STAMP)  ## tests of the code Rasa loads (Rasa venv)
+test-bot: $(RASA_STAMP) $(SENTIMENT)  ## tests of the code Rasa loads (Rasa venv)
 	$(RASA_PY) -m pytest tests/bot -q -p no:cacheprovider
 
 validate: $(RASA_STAMP) $(APP_STAMP)  ## rasa data validate
 	$(KEFU) rasa data validate --config config.yml --domain bot/domain --data training_data --fail-on-warnings
 
-test-conversations: $(MODEL)  ## conversation tests: rasa test on tests/conversations, failing on any wrong prediction
+test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on tests/conversations, failing on any wrong prediction
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) $(EMBEDDER)  ## start the real servers on loopback and talk to them over REST and socket.io
+test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT)  ## start the real servers on loopback and talk to them over REST and socket.io
 	$(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL)  ## benchmarks (figures for the issue notes): see bench/README.md

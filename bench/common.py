@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +55,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def kefu_on_a_kb_copy(prefix: str) -> Iterator[Any]:
+    """Start Rasa and the action server on free ports over a copy of the real KB (review rows land in the copy);
+    yields their Settings and stops them on exit."""
+    from kefu.config import Settings, get_settings
+    from kefu.serve import Supervisor
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    live = get_settings()
+    store = Path(live.kb_url.removeprefix("sqlite:///"))
+    if not store.exists() or not live.kb_index_path.exists():
+        raise SystemExit("no knowledge base yet: run `make kb` first")
+    with sqlite3.connect(store) as source, sqlite3.connect(workdir / "kb.db") as copy:
+        source.backup(copy)  # consistent even with a WAL in use
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=workdir,
+                        kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path)
+    supervisor = Supervisor(settings, echo=False)
+    print("starting servers…", flush=True)
+    supervisor.start()
+    try:
+        yield settings
+    finally:
+        supervisor.stop()

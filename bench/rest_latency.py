@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
-import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import free_port, summarise_ms, table, write_result
-from kefu.config import Settings, get_settings
-from kefu.serve import Supervisor
+from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 
 # A mix of what customers send: chit-chat, questions, complaints, and order lookups that call the action server.
 MESSAGES = [
@@ -68,30 +65,13 @@ def main() -> int:
     parser.add_argument("--url", help="an already running Rasa server")
     args = parser.parse_args()
 
-    supervisor = None
-    base = args.url
-    if base is None:
-        # The FAQ messages search the real KB: a copy of its store (review rows land in the copy) and its index.
-        workdir = Path(tempfile.mkdtemp(prefix="kefu-rest-bench-"))
-        live = get_settings()
-        store = Path(live.kb_url.removeprefix("sqlite:///"))
-        if not store.exists() or not live.kb_index_path.exists():
-            raise SystemExit("no knowledge base yet: run `make kb` first")
-        with sqlite3.connect(store) as source, sqlite3.connect(workdir / "kb.db") as copy:
-            source.backup(copy)  # consistent even with a WAL in use
-        settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=workdir,
-                            kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path)
-        supervisor = Supervisor(settings, echo=False)
-        print("starting servers…", flush=True)
-        supervisor.start()
-        base = settings.rasa_url
-    url = f"{base}/webhooks/rest/webhook"
-    try:
+    url_base = args.url
+    with contextlib.ExitStack() as stack:
+        if url_base is None:
+            url_base = stack.enter_context(kefu_on_a_kb_copy("kefu-rest-bench-")).rasa_url
+        url = f"{url_base}/webhooks/rest/webhook"
         seq, seq_wall = asyncio.run(sequential(url, args.messages))
         conc, conc_wall = asyncio.run(concurrent(url, args.concurrency, args.per_sender))
-    finally:
-        if supervisor:
-            supervisor.stop()
 
     result = {
         "sequential": {**summarise_ms(seq), "replies_per_s": round(len(seq) / seq_wall, 1)},

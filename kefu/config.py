@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     # How often (seconds) a running process checks for a newer published index.
     kb_reload_check_s: float = 1.0
 
+    # Sentiment. The repo keeps only the delta (LoRA adapter + head); `make sentiment` rebuilds the ONNX model.
+    sentiment_model_dir: Path = Path("models/sentiment")
+    sentiment_delta_dir: Path = Path("sentiment/delta")
+    # Checkpoints and the frozen-layer cache of `make train-sentiment`, so an interrupted run resumes.
+    sentiment_work_dir: Path = Path("models/sentiment-train")
+    # The public training and evaluation sets (never committed).
+    shared_data_dir: Path = Path("../shared/data")
+
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the repository root."""
         return p if p.is_absolute() else ROOT / p
@@ -139,6 +147,8 @@ class Settings(BaseSettings):
                 "KEFU_ACTION_URL": self.action_url,
                 "KEFU_DATABASE_URL": self.tracker_url,
                 "KEFU_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+                # Read by the sentiment component and the escalation policy (bot/), which cannot import settings.
+                "KEFU_SENTIMENT_MODEL_DIR": str(self.path(self.sentiment_model_dir)),
                 "RASA_TELEMETRY_ENABLED": "false",
                 # Rasa, TensorFlow, matplotlib and jieba write to ~ and the temp dir: keep that inside the repo.
                 "HOME": str(home),

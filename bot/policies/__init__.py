@@ -1,0 +1,1 @@
+"""Custom Rasa policies (loaded in Rasa's environment)."""

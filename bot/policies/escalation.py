@@ -1,0 +1,184 @@
+"""EscalationPolicy: turns each conversation's frustration into a change of tone, then a hand-over to a person.
+
+Every customer turn it rebuilds the frustration state from the tracker's events (sentiment on each message, intensity
+cues, bot failures, requests for a person, the customer's tier), stores the score in slots, and predicts:
+- `action_handoff` when the score crosses the threshold (VIP customers: a lower one), recording why;
+- `action_acknowledge_feeling` on the first clearly negative turn, which acknowledges the feeling and then undoes
+  itself, so the ordinary rules answer the message as if it had not run;
+- nothing otherwise, leaving the turn to the other policies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from sentiment.frustration import FrustrationConfig, FrustrationState, Turn, assess
+
+logger = logging.getLogger(__name__)
+
+ACTION_HANDOFF = "action_handoff"
+ACTION_ACKNOWLEDGE = "action_acknowledge_feeling"
+# Bot turns that mean "I did not understand you" or "I could not answer".
+FALLBACK_ACTIONS = {"action_default_fallback", "utter_ask_rephrase", "utter_offer_human", "utter_default"}
+UNRESOLVED_RESPONSES = {"utter_faq_unknown"}
+UNHELPFUL_INTENTS = {"feedback_not_helpful", "reject_choices"}
+# Their replies already apologise or acknowledge the customer's feeling; a second apology would ring hollow.
+SELF_ACKNOWLEDGING_INTENTS = {"complain", "request_human", "feedback_not_helpful", "reject_choices"}
+VIP_TIERS = {"vip", "gold", "platinum"}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class EscalationPolicy(Policy):
+    """Predicts the hand-over (or an acknowledgement) from the conversation's frustration state."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Weights and thresholds: see sentiment.frustration.FrustrationConfig; priority above RulePolicy."""
+        return {"priority": 7, "model_dir": "models/sentiment", **FrustrationConfig().__dict__}
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Optional[Any] = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self.settings = FrustrationConfig.from_mapping(config)
+        self._model: Any = None
+        self._model_failed = False
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        """Nothing to learn: the weights live in config.yml."""
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> EscalationPolicy:
+        """Nothing was persisted; build from the config."""
+        return cls(config, model_storage, resource, execution_context)
+
+    def _sentiment(self, text: str) -> Dict[str, float]:
+        """Probabilities for a message that reached the tracker without them (test stories, injected events)."""
+        if self._model is None and not self._model_failed:
+            from sentiment.inference import SentimentModelMissing, load_model
+
+            configured = self.config.get("model_dir", "models/sentiment")
+            folder = Path(os.environ.get("KEFU_SENTIMENT_MODEL_DIR") or configured)
+            try:
+                self._model = load_model(folder)
+            except SentimentModelMissing as exc:
+                self._model_failed = True
+                logger.warning("EscalationPolicy scores cues only: %s", exc)
+        if self._model is None or not text:
+            return {}
+        return dict(self._model.predict_one(text).probs)
+
+    def conversation(self, tracker: DialogueStateTracker) -> tuple[List[Turn], bool, bool]:
+        """The customer's turns since the session started or the last hand-over, whether the feeling was already
+        acknowledged, and whether this is the first prediction after the latest message."""
+        turns: List[Turn] = []
+        acknowledged = False
+        turn_start = False
+        for event in tracker.events:
+            if isinstance(event, SessionStarted):
+                turns, acknowledged = [], False
+            elif isinstance(event, UserUttered):
+                probs = ((event.parse_data or {}).get("sentiment") or {}).get("probabilities")
+                intent = (event.intent or {}).get("name") or ""
+                if probs is None and event.text and not event.text.startswith("/"):
+                    probs = self._sentiment(event.text)
+                turns.append(Turn(text=event.text or "", probs=dict(probs or {}), intent=intent))
+                if intent in UNHELPFUL_INTENTS:
+                    turns[-1].failures.append("unhelpful")
+                turn_start = True
+            elif isinstance(event, ActionExecuted):
+                if event.action_name == ACTION_HANDOFF:
+                    turns, acknowledged = [], True
+                elif event.action_name == ACTION_ACKNOWLEDGE:
+                    acknowledged = True
+                elif turns and event.action_name in FALLBACK_ACTIONS:
+                    turns[-1].failures.append("fallback")
+                if event.action_name not in ("action_listen", ACTION_ACKNOWLEDGE):
+                    turn_start = False
+            elif (
+                isinstance(event, BotUttered)
+                and turns
+                and (event.metadata or {}).get("utter_action") in UNRESOLVED_RESPONSES
+            ):
+                turns[-1].failures.append("unresolved")
+        return turns, acknowledged, turn_start
+
+    @staticmethod
+    def is_vip(tracker: DialogueStateTracker) -> bool:
+        """VIP from the `customer_tier` slot or the latest message's channel metadata (tier / customer_tier)."""
+        tier = tracker.get_slot("customer_tier")
+        metadata = tracker.latest_message.metadata if tracker.latest_message else {}
+        tier = tier or (metadata or {}).get("customer_tier") or (metadata or {}).get("tier")
+        return str(tier or "").lower() in VIP_TIERS
+
+    def assess(self, tracker: DialogueStateTracker) -> tuple[Optional[FrustrationState], List[Turn], bool]:
+        """The state after the latest customer message (None when there is none yet)."""
+        turns, acknowledged, turn_start = self.conversation(tracker)
+        if not turns:
+            return None, turns, turn_start
+        return assess(turns, self.settings, vip=self.is_vip(tracker), acknowledged=acknowledged), turns, turn_start
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """Hand over, acknowledge, or abstain; always store the score at the start of a customer turn."""
+        probabilities = self._default_predictions(domain)
+        if tracker.latest_action_name == ACTION_HANDOFF:
+            # The hand-over ends the bot's turn, whichever policy chose it (no rule covers a frustration hand-over).
+            probabilities[domain.index_for_action("action_listen")] = 1.0
+            return self._prediction(probabilities)
+        state, turns, turn_start = self.assess(tracker)
+        if state is None or not turn_start:
+            return self._prediction(probabilities)
+        latest = turns[-1]
+        # Stored with the conversation every turn, for agents and analytics (these slots do not steer dialogue).
+        events: List[Any] = [
+            SlotSet("frustration", round(state.score, 3)),
+            SlotSet("sentiment", max(latest.probs, key=lambda k: latest.probs[k]) if latest.probs else None),
+        ]
+        if state.escalate and ACTION_HANDOFF in domain.action_names_or_texts:
+            probabilities[domain.index_for_action(ACTION_HANDOFF)] = 1.0
+            reason = "; ".join(state.reasons) or "frustration"
+            logger.info(
+                "escalating %s: score %.2f ≥ %.2f (%s)", tracker.sender_id, state.score, state.threshold, reason
+            )
+            return self._prediction(probabilities, events=events, optional_events=[SlotSet("handoff_reason", reason)])
+        if (
+            state.acknowledge
+            and latest.intent not in SELF_ACKNOWLEDGING_INTENTS
+            and ACTION_ACKNOWLEDGE in domain.action_names_or_texts
+        ):
+            probabilities[domain.index_for_action(ACTION_ACKNOWLEDGE)] = 1.0
+        return self._prediction(probabilities, events=events)

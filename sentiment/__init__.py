@@ -1,0 +1,1 @@
+"""Sentiment: train (torch), rebuild and export (ONNX), infer (onnxruntime + tokenizers), track frustration."""
