@@ -40,7 +40,7 @@ $(APP_STAMP): requirements/app.lock
 
 install: $(RASA_STAMP) $(APP_STAMP)  ## create both virtual environments (idempotent)
 
-$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP)
+$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP) $(SENTIMENT)
 	$(KEFU) rasa train --config config.yml --domain bot/domain --data training_data \
 		--out models/rasa --fixed-model-name kefu
 	@touch $@
@@ -54,6 +54,7 @@ kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty
 	$(APP_PY) -m knowledge_base bootstrap
 
 # The repo keeps only the sentiment delta (LoRA adapter + head, ~2 MB); the full model is rebuilt from the base.
+# Rasa loads the sentiment component while it trains, so `make train` builds it first.
 $(SENTIMENT): $(SENTIMENT_DELTA) | $(APP_STAMP) $(EMBEDDER)
 	$(APP_PY) -m sentiment build
 
