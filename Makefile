@@ -60,7 +60,7 @@ $(SENTIMENT): $(SENTIMENT_DELTA) | $(APP_STAMP) $(EMBEDDER)
 
 sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encoder plus sentiment/delta
 
-train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~40 min on 2 cores; resumes), then rebuild it
+train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~25 min on 2 cores; resumes), then rebuild it
 	$(APP_PY) -m sentiment train
 
 run: install train kb sentiment  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
