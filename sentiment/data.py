@@ -11,13 +11,13 @@ import hashlib
 import json
 import random
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from sentiment.frustration import normalise
 from sentiment.inference import LABELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,11 +53,6 @@ class Example:
         if self.frustrated >= 0:
             return self.frustrated
         return 0 if self.label != NEG else -1
-
-
-def normalise(text: str) -> str:
-    """NFKC, lower case, spaces collapsed: the form that decides the split and duplicates."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
 def bucket(text: str) -> int:

@@ -6,6 +6,7 @@ Imports only numpy, onnxruntime and tokenizers (no torch, no app settings), so i
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     out: np.ndarray = shifted / shifted.sum(axis=-1, keepdims=True)
     return out
+
+
+def model_folder(configured: str | Path) -> Path:
+    """The built model folder: KEFU_SENTIMENT_MODEL_DIR (set by `make run` for Rasa) or the configured path."""
+    return Path(os.environ.get("KEFU_SENTIMENT_MODEL_DIR") or configured)
 
 
 _models: dict[Path, SentimentModel] = {}

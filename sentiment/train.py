@@ -241,8 +241,8 @@ def train(
     cache_key["format"] = 2  # cached items carry the frustration flag
     cached_train: list[Cached]
     cached_dev: list[Cached]
-    if cache_file.exists() and torch.load(cache_file, weights_only=False)["key"] == cache_key:
-        saved = torch.load(cache_file, weights_only=False)
+    saved = torch.load(cache_file, weights_only=False) if cache_file.exists() else None
+    if saved is not None and saved["key"] == cache_key:
         cached_train, cached_dev = saved["train"], saved["dev"]
     else:
         total = len(splits.train) + len(splits.dev)

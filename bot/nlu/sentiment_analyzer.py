@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -14,7 +12,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from sentiment.inference import SentimentModel, load_model
+from sentiment.inference import SentimentModel, load_model, model_folder
 
 SENTIMENT = "sentiment"
 
@@ -29,7 +27,7 @@ class SentimentAnalyzer(GraphComponent):
         return {"model_dir": "models/sentiment"}
 
     def __init__(self, config: Dict[str, Any]) -> None:
-        self.folder = Path(os.environ.get("KEFU_SENTIMENT_MODEL_DIR") or config["model_dir"])
+        self.folder = model_folder(config["model_dir"])
         self._model: Optional[SentimentModel] = None
 
     @classmethod

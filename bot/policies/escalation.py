@@ -11,8 +11,6 @@ cues, bot failures, requests for a person, the customer's tier), stores the scor
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -63,6 +61,7 @@ class EscalationPolicy(Policy):
         self.settings = FrustrationConfig.from_mapping(config)
         self._model: Any = None
         self._model_failed = False
+        self._scored: Dict[str, Dict[str, float]] = {}
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to learn: the weights live in config.yml."""
@@ -83,18 +82,19 @@ class EscalationPolicy(Policy):
     def _sentiment(self, text: str) -> Dict[str, float]:
         """Probabilities for a message that reached the tracker without them (test stories, injected events)."""
         if self._model is None and not self._model_failed:
-            from sentiment.inference import SentimentModelMissing, load_model
+            from sentiment.inference import SentimentModelMissing, load_model, model_folder
 
-            configured = self.config.get("model_dir", "models/sentiment")
-            folder = Path(os.environ.get("KEFU_SENTIMENT_MODEL_DIR") or configured)
             try:
-                self._model = load_model(folder)
+                self._model = load_model(model_folder(self.config.get("model_dir", "models/sentiment")))
             except SentimentModelMissing as exc:
                 self._model_failed = True
                 logger.warning("EscalationPolicy scores cues only: %s", exc)
         if self._model is None or not text:
             return {}
-        return dict(self._model.predict_one(text).probs)
+        # The policy rebuilds the conversation at every prediction: score each unscored text once per process.
+        if text not in self._scored:
+            self._scored[text] = dict(self._model.predict_one(text).probs)
+        return self._scored[text]
 
     def conversation(self, tracker: DialogueStateTracker) -> tuple[List[Turn], bool, bool]:
         """The customer's turns since the session started or the last hand-over, whether the feeling was already
