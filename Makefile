@@ -17,6 +17,7 @@ MODEL := models/rasa/kefu.tar.gz
 EMBEDDER := models/multilingual-e5-small/kefu_conversion.json
 SENTIMENT := models/sentiment/kefu_sentiment.json
 SENTIMENT_DELTA := $(wildcard sentiment/delta/*)
+CHROMIUM := /usr/bin/chromium
 TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') $(wildcard bot/nlu/*.py)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
@@ -63,7 +64,14 @@ sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encod
 train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~25 min on 2 cores; resumes), then rebuild it
 	$(APP_PY) -m sentiment train
 
-run: install train kb sentiment  ## start Rasa (127.0.0.1:5005) and the action server (127.0.0.1:5055); Ctrl-C stops them
+# Browser tests drive Debian's chromium through Playwright (no browser download); apt installs it once.
+$(CHROMIUM):
+	command -v apt-get >/dev/null || { echo "install Debian's chromium for the browser tests" >&2; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium || \
+		{ $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
+		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium; }
+
+run: install train kb sentiment  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
 	$(KEFU) serve
 
 test: install train kb sentiment lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
@@ -74,7 +82,7 @@ lint: $(APP_STAMP)  ## ruff
 typecheck: $(APP_STAMP)  ## mypy
 	$(APP_VENV)/bin/mypy
 
-test-unit: $(APP_STAMP) $(EMBEDDER) $(SENTIMENT)  ## unit, store, index, review-queue and action tests (app venv)
+test-unit: $(APP_STAMP) $(EMBEDDER) $(SENTIMENT)  ## unit, store, index, review-queue, desk, console-API and action tests (app venv)
 	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
 
 test-bot: $(RASA_STAMP) $(SENTIMENT)  ## tests of the code Rasa loads (Rasa venv)
@@ -87,7 +95,7 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT)  ## start the real servers on loopback and talk to them over REST and socket.io
+test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM)  ## real servers on loopback: REST, socket.io, the desk's API and the desk in Chromium
 	$(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL)  ## benchmarks (figures for the issue notes): see bench/README.md

@@ -1,16 +1,86 @@
-"""Hand-over to a person: apologise when the bot's own failure or the customer's frustration caused it, say what
-happens next, and record why in the conversation."""
+"""Hand-over to a person: join the queue, hear where you stand, talk to the agent through the bot, leave or cancel.
+
+The escalation is written before the customer is told anything; every desk write goes through `desk.store`, which
+the agent console reads. While a hand-over holds (`handoff_state`), bot/policies/handoff.py routes each message here.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionReverted, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.clients.desk import last_question, shared_store, summary
+from desk.errors import DeskError
+from desk.queue import eta_minutes, in_service_hours
+from desk.store import DeskStore
+from kefu.config import get_settings
+from knowledge_base.db import utcnow
+
+logger = logging.getLogger(__name__)
+STATE = "handoff_state"
+FAILURE_WORDS = ("fallback", "unresolved", "unhelpful")
+VIP_TIERS = {"vip", "gold", "platinum"}
+
+
+def _language(tracker: Tracker) -> str:
+    return str(tracker.get_slot("language") or "zh")
+
+
+def _channel(tracker: Tracker) -> str:
+    return str(tracker.get_latest_input_channel() or "unknown")
+
+
+def _tier(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    tier = str(tracker.get_slot("customer_tier") or metadata.get("customer_tier") or metadata.get("tier") or "")
+    return "vip" if tier.lower() in VIP_TIERS else "regular"
+
+
+def _intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+async def _kb_candidates(tracker: Tracker) -> list[dict[str, Any]]:
+    """The knowledge base's best guesses at the customer's last real question (empty when the KB is not there)."""
+    question = last_question(tracker)
+    if not question:
+        return []
+    try:
+        from actions.faq import _kb
+
+        result = await asyncio.to_thread(_kb().ask, question, _language(tracker))
+    except Exception as exc:  # the summary is a courtesy: a KB problem must not block the hand-over
+        logger.warning("no KB candidates for the hand-over summary: %s", exc)
+        return []
+    return [{"faq_id": c.faq_id, "question": c.question, "score": round(c.score, 3)} for c in result.candidates[:3]]
+
+
+async def _wait(store: DeskStore, position: int) -> int:
+    """Minutes until an agent picks up this position."""
+    online, handle = await asyncio.gather(asyncio.to_thread(store.agents_online),
+                                          asyncio.to_thread(store.avg_handle_seconds))
+    return eta_minutes(position, online, handle)
+
+
+async def tell_position(dispatcher: CollectingDispatcher, store: DeskStore, escalation: dict[str, Any],
+                        response: str) -> None:
+    """Say where the customer stands, and remember it (so a pushed update speaks only when it changed)."""
+    position = int(escalation.get("position") or 1)
+    eta = await _wait(store, position)
+    dispatcher.utter_message(response=response, ahead=position - 1, eta=eta,
+                             handoff={"state": "waiting", "position": position, "eta_min": eta})
+    await asyncio.to_thread(store.set_told_position, escalation["id"], position)
 
 
 class ActionHandoff(Action):
-    """Tell the customer a person takes over; the escalation policy fills `handoff_reason` before this runs."""
+    """Put the customer in the agents' queue (or offer a message when nobody is there) and say what happens next."""
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -19,13 +89,186 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Apologise if the customer did not ask for this themselves, then say how a person will help."""
+        """Write the escalation first, then apologise if the bot decided it, then give the queue position."""
+        settings = get_settings()
+        store = shared_store()
         reason = tracker.get_slot("handoff_reason")
-        asked = (tracker.latest_message.get("intent") or {}).get("name") == "request_human"
-        if reason and not asked:
+        asked = _intent(tracker) in ("request_human", "affirm") or not reason
+        trigger = "request" if asked else (
+            "failure" if any(word in str(reason) for word in FAILURE_WORDS) else "frustration")
+        reason_text = str(reason or "asked for a person")
+        try:
+            online = await asyncio.to_thread(store.agents_online)
+            open_now = in_service_hours(utcnow(), store.rules)
+            escalation, _ = await asyncio.to_thread(
+                store.create_escalation, tracker.sender_id, _channel(tracker), _language(tracker), _tier(tracker),
+                trigger, reason_text, float(tracker.get_slot("frustration") or 0.0),
+                summary(tracker, await _kb_candidates(tracker)),
+                "waiting" if online and open_now else "offline")
+        except (DeskError, SQLAlchemyError) as exc:
+            logger.error("hand-over of %s not recorded: %s", tracker.sender_id, exc)
+            dispatcher.utter_message(response="utter_human_unavailable")
+            return [SlotSet("handoff_reason", reason_text)]
+        if not asked:
             dispatcher.utter_message(response="utter_handoff_apology")
-        dispatcher.utter_message(response="utter_human_unavailable")
-        return [SlotSet("handoff_reason", reason or "asked for a person")]
+        if escalation["status"] == "offline":
+            dispatcher.utter_message(response="utter_no_agent_offer_ticket",
+                                     hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
+                                     handoff={"state": "offline"})
+            return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "offer_ticket")]
+        await tell_position(dispatcher, store, escalation, "utter_queue_position")
+        return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "waiting")]
+
+
+class ActionQueueStatus(Action):
+    """Tell the customer their place and wait (when asked, or when it changed), or that an agent has joined."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_queue_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Asked: always answer. Pushed by the desk (EXTERNAL_queue_update): speak only if something changed."""
+        store = shared_store()
+        pushed = _intent(tracker).startswith("EXTERNAL_")
+        state = tracker.get_slot(STATE)
+        escalation = await asyncio.to_thread(store.active_for, tracker.sender_id)
+        if escalation is None:
+            if not pushed:
+                dispatcher.utter_message(response="utter_not_in_queue")
+            return [SlotSet(STATE, None)] if state in ("waiting", "with_agent") else []
+        if escalation["status"] == "claimed":
+            if pushed and state == "with_agent":
+                return []
+            name = escalation["agent"]["display_name"]
+            dispatcher.utter_message(response="utter_agent_joined", agent=name,
+                                     handoff={"state": "with_agent", "agent": name})
+            return [SlotSet(STATE, "with_agent")]
+        told = None
+        if pushed:
+            told = await asyncio.to_thread(store.told_position, escalation["id"])
+            if told == escalation["position"]:
+                return []
+        await tell_position(dispatcher, store, escalation,
+                            "utter_queue_update" if pushed else "utter_queue_position")
+        return [SlotSet(STATE, "waiting")]
+
+
+class ActionCancelHandoff(Action):
+    """The customer stops waiting (or leaving a message) and goes back to the bot."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_cancel_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Cancel the escalation (if one is active), then say the bot is back."""
+        await asyncio.to_thread(shared_store().cancel, tracker.sender_id)
+        dispatcher.utter_message(response="utter_handoff_cancelled", handoff={"state": "ended"})
+        return [SlotSet(STATE, None), SlotSet("ticket_message", None), SlotSet("handoff_reason", None)]
+
+
+class ActionRelayToAgent(Action):
+    """During a hand-over, pass the customer's message to the agent desk; the bot says nothing."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_relay_to_agent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Store this message, and any earlier one of the hand-over that missed the desk (the action server was
+        down), once each by Rasa's message id."""
+        store = shared_store()
+        frustration = tracker.get_slot("frustration")
+        messages = _since_handoff(tracker)
+        known = await asyncio.to_thread(store.relayed_sources, tracker.sender_id)
+        # The newest message always goes through the store (it reports whether a hand-over is still active).
+        pending = [m for m in messages[:-1] if m["message_id"] not in known] + messages[-1:]
+        relayed = None
+        for message in pending:
+            sentiment = message["sentiment"]
+            relayed = await asyncio.to_thread(
+                store.add_customer_message, tracker.sender_id, message["text"],
+                {"label": sentiment.get("label"), "score": sentiment.get("score"),
+                 "probabilities": sentiment.get("probabilities")} if sentiment.get("label") else None,
+                float(frustration) if frustration is not None else None, message["message_id"])
+        if relayed is None:
+            # The desk ended the hand-over before its "ended" event arrived: the bot has the conversation again.
+            dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
+            return [SlotSet(STATE, None)]
+        return []
+
+
+def _since_handoff(tracker: Tracker) -> list[dict[str, Any]]:
+    """Customer messages after the latest hand-over started (the newest last)."""
+    events = tracker.events
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "action" and event.get("name") == "action_handoff":
+            start = index
+    messages = []
+    for event in events[start:]:
+        text = event.get("text") or ""
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
+        if event.get("event") == "user" and text and not text.startswith("/") and not intent.startswith("EXTERNAL_"):
+            messages.append({"text": text, "sentiment": (event.get("parse_data") or {}).get("sentiment") or {},
+                             "message_id": event.get("message_id")})
+    return messages
+
+
+class ActionRelayAgentReply(Action):
+    """Send an agent's reply (EXTERNAL_agent_reply from the desk) to the customer, once."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_relay_agent_reply"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Mark the desk message delivered; only the first delivery speaks (the desk retries until one does)."""
+        store = shared_store()
+        ids = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") ==
+               "desk_message_id"]
+        for raw in ids:
+            try:
+                message, conversation = await asyncio.to_thread(store.agent_message, int(raw))
+            except (DeskError, ValueError, TypeError) as exc:
+                logger.warning("agent reply %r not relayed: %s", raw, exc)
+                continue
+            if conversation != tracker.sender_id:
+                logger.warning("agent reply %s belongs to %s, not %s", raw, conversation, tracker.sender_id)
+                continue
+            if await asyncio.to_thread(store.mark_delivered, message["id"]):
+                # The agent's name travels as message metadata, for widgets that show who is speaking.
+                dispatcher.utter_message(text=message["text"], agent_name=message["agent_name"],
+                                         handoff={"state": "with_agent", "agent": message["agent_name"]})
+        return [] if tracker.get_slot(STATE) == "with_agent" else [SlotSet(STATE, "with_agent")]
+
+
+class ActionEndHandoff(Action):
+    """The agent resolved the conversation: the bot takes it back and asks for a rating."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_end_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say the agent has finished, then ask for a 1–5 rating (once per resolved hand-over)."""
+        last = await asyncio.to_thread(shared_store().last_for, tracker.sender_id)
+        if last is None or last["status"] != "resolved" or tracker.get_slot(STATE) in ("rating", "rating_comment"):
+            return []
+        dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
+        dispatcher.utter_message(response="utter_ask_rating")
+        return [SlotSet(STATE, "rating"), SlotSet("handoff_reason", None)]
 
 
 class ActionAcknowledgeFeeling(Action):

@@ -58,9 +58,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def kefu_on_a_kb_copy(prefix: str) -> Iterator[Any]:
-    """Start Rasa and the action server on free ports over a copy of the real KB (review rows land in the copy);
-    yields their Settings and stops them on exit."""
+def kefu_on_a_kb_copy(prefix: str, **overrides: Any) -> Iterator[Any]:
+    """Start Rasa, the action server and the console on free ports over a copy of the real KB (review rows land in
+    the copy), with any settings overridden; yields their Settings and stops them on exit."""
     from kefu.config import Settings, get_settings
     from kefu.serve import Supervisor
 
@@ -71,8 +71,9 @@ def kefu_on_a_kb_copy(prefix: str) -> Iterator[Any]:
         raise SystemExit("no knowledge base yet: run `make kb` first")
     with sqlite3.connect(store) as source, sqlite3.connect(workdir / "kb.db") as copy:
         source.backup(copy)  # consistent even with a WAL in use
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=workdir,
-                        kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path)
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=workdir,
+                        kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path,
+                        **overrides)
     supervisor = Supervisor(settings, echo=False)
     print("starting servers…", flush=True)
     supervisor.start()

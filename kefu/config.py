@@ -77,6 +77,36 @@ class Settings(BaseSettings):
     # The public training and evaluation sets (never committed).
     shared_data_dir: Path = Path("../shared/data")
 
+    # Agent desk (console) and hand-over.
+    console_port: int = 8000
+    # Sign-in sessions last this long; the cookie is Secure only when the console is served over HTTPS.
+    console_session_hours: float = 12.0
+    console_cookie_secure: bool = False
+    # Service hours, days (ISO weekdays, 1 = Monday) and their time zone; outside them customers may leave a message.
+    handoff_service_hours: str = "00:00-24:00"
+    handoff_service_days: str = "1-7"
+    handoff_timezone: str = "Asia/Shanghai"
+    # An agent counts as online while their desk's heartbeat (every 20 s) is younger than this.
+    handoff_presence_ttl_s: float = 60.0
+    # Queue priority: 100 × frustration, plus these boosts, plus points per minute waited.
+    handoff_vip_boost: float = 30.0
+    handoff_request_boost: float = 10.0
+    handoff_wait_weight: float = 2.0
+    # Expected claim-to-resolve time until real ones exist (used for the wait estimate).
+    handoff_default_handle_s: float = 300.0
+    # An agent reply Rasa has not delivered after this many seconds is sent again (the bot delivers each once).
+    handoff_redeliver_s: float = 3.0
+
+    # WeChat Official Account (bot/channels/wechat.py). Empty token: the webhook answers 503 "not configured".
+    wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))
+    wechat_appid: str = Field("", validation_alias=AliasChoices("WECHAT_APPID", "KEFU_WECHAT_APPID"))
+    wechat_secret: SecretStr = Field(SecretStr(""),
+                                     validation_alias=AliasChoices("WECHAT_SECRET", "KEFU_WECHAT_SECRET"))
+    wechat_encoding_aes_key: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("WECHAT_ENCODING_AES_KEY", "KEFU_WECHAT_ENCODING_AES_KEY"))
+    wechat_api_base: str = Field("https://api.weixin.qq.com",
+                                 validation_alias=AliasChoices("WECHAT_API_BASE", "KEFU_WECHAT_API_BASE"))
+
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the repository root."""
         return p if p.is_absolute() else ROOT / p
@@ -113,6 +143,16 @@ class Settings(BaseSettings):
         return str(local) if local.exists() or self.kb_embedding_model.startswith(("models/", "./", "/")) else (
             self.kb_embedding_model
         )
+
+    @property
+    def desk_url(self) -> str:
+        """SQLAlchemy URL of the handoff desk's tables: the conversation database."""
+        return self.tracker_url
+
+    @property
+    def console_url(self) -> str:
+        """Base URL of the console (agent desk)."""
+        return f"http://{self.host}:{self.console_port}"
 
     @property
     def action_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import secrets
 import signal
 import subprocess
 import sys
@@ -83,7 +84,7 @@ class Child:
 
 
 def build_children(settings: Settings) -> list[Child]:
-    """The action server and the Rasa server, configured from settings."""
+    """The action server, the console and the Rasa server, configured from settings."""
     logs = settings.data_path / "logs"
     app_python = sys.executable
     rasa_bin = str(settings.path(settings.rasa_venv) / "bin" / "rasa")
@@ -97,6 +98,13 @@ def build_children(settings: Settings) -> list[Child]:
             env=settings.app_env(),
             ready_url=f"http://{settings.host}:{settings.action_port}/health",
             log_path=logs / "actions.log",
+        ),
+        Child(
+            name="console",
+            argv=[app_python, "-m", "console", "serve", "--port", str(settings.console_port)],
+            env=settings.app_env(),
+            ready_url=f"{settings.console_url}/health",
+            log_path=logs / "console.log",
         ),
         Child(
             name="rasa",
@@ -174,6 +182,30 @@ class Supervisor:
             child.stop()
 
 
+def ensure_first_user(settings: Settings) -> str | None:
+    """With no console user yet, create `admin` with a random password kept in data_dir; return that password."""
+    from actions.clients.desk import desk_store
+    from console.core.security import hash_password
+
+    store = desk_store(settings)
+    secret_file = settings.data_path / "console_admin_password"
+    if store.agents():
+        return secret_file.read_text().strip() if secret_file.exists() else None
+    password = secrets.token_urlsafe(12)
+    store.create_agent("admin", "Admin", "admin", hash_password(password))
+    secret_file.write_text(password + "\n")
+    secret_file.chmod(0o600)
+    return password
+
+
+def first_user_line(settings: Settings) -> str:
+    """The banner's hint on how to sign in to the desk."""
+    secret_file = settings.data_path / "console_admin_password"
+    if secret_file.exists():
+        return f"  (sign in as admin, password in {secret_file}; add agents: python -m console create-user NAME)"
+    return "  (add agents: .venv/bin/python -m console create-user NAME)"
+
+
 def banner(settings: Settings, seconds: float) -> str:
     """What a person needs to start talking to Kefu."""
     url = settings.rasa_url
@@ -183,6 +215,7 @@ Kefu is up ({seconds:.0f} s).
   socket.io  {url}/socket.io  (events: session_request, user_uttered, bot_uttered)
   HTTP API   {url}/status  (token in {settings.data_path / "rasa_token"} unless KEFU_RASA_TOKEN is set)
   actions    http://{settings.host}:{settings.action_port}/health
+  agent desk {settings.console_url}/desk{first_user_line(settings)}
   logs       {settings.data_path / "logs"}
 Try:  curl -s {url}/webhooks/rest/webhook -d '{{"sender":"demo","message":"我要查订单"}}'
 Press Ctrl-C to stop.
@@ -199,6 +232,7 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
+        ensure_first_user(settings)
         supervisor = Supervisor(settings)
     except ServeError as exc:
         print(f"kefu: {exc}", file=sys.stderr)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
-from rasa.core.channels.socketio import SocketIOOutput
+from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint
 
 from bot.channels.guard import (
@@ -18,6 +18,34 @@ from bot.channels.guard import (
 )
 
 ERROR_EVENT = "kefu_error"
+# Message metadata a widget may show: who is speaking (an agent's name) and the hand-over's state.
+PUBLIC_METADATA = ("agent_name", "handoff")
+
+
+class SocketIOOutput(RasaSocketIOOutput):
+    """Rasa's socket.io output, plus `metadata` {agent_name, handoff} on text messages that carry them."""
+
+    _metadata: Optional[Dict[str, Any]] = None
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        if self._metadata and isinstance(response, dict) and "text" in response:
+            response = {**response, "metadata": self._metadata}
+        await super()._send_message(socket_id, response)
+
+    def _remember(self, kwargs: Dict[str, Any]) -> None:
+        self._metadata = {key: kwargs[key] for key in PUBLIC_METADATA if kwargs.get(key) is not None} or None
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Text, with the public metadata."""
+        self._remember(kwargs)
+        await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """Text and quick replies, with the public metadata."""
+        self._remember(kwargs)
+        await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -38,16 +66,25 @@ class SocketIOInput(RasaSocketIOInput):
         channel.max_message_chars = max_chars_from(credentials)
         return channel
 
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """The output for external events (agent replies from the desk), with the public metadata."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return SocketIOOutput(self.sio, self.bot_message_evt)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's socket.io blueprint, with each message checked before it reaches the bot."""
 
         async def checked(message: UserMessage) -> None:
+            if isinstance(message.output_channel, RasaSocketIOOutput):
+                message.output_channel = SocketIOOutput(message.output_channel.sio,
+                                                        message.output_channel.bot_message_evt)
             try:
                 message.sender_id = clean_sender(message.sender_id)
                 message.text = clean_text(message.text, self.max_message_chars)
             except MessageRejected as exc:
                 output = message.output_channel
-                if isinstance(output, SocketIOOutput):
+                if isinstance(output, RasaSocketIOOutput):
                     await output.sio.emit(ERROR_EVENT, exc.as_dict(), room=message.sender_id)
                 return
             await on_new_message(message)

@@ -36,6 +36,7 @@ UNHELPFUL_INTENTS = {"feedback_not_helpful", "reject_choices"}
 # Their replies already apologise or acknowledge the customer's feeling; a second apology would ring hollow.
 SELF_ACKNOWLEDGING_INTENTS = {"complain", "request_human", "feedback_not_helpful", "reject_choices"}
 VIP_TIERS = {"vip", "gold", "platinum"}
+PEOPLE_HAVE_IT = {"waiting", "with_agent", "offer_ticket", "ticket_message", "ticket_contact"}
 
 
 @DefaultV1Recipe.register(
@@ -115,7 +116,8 @@ class EscalationPolicy(Policy):
                     turns[-1].failures.append("unhelpful")
                 turn_start = True
             elif isinstance(event, ActionExecuted):
-                if event.action_name == ACTION_HANDOFF:
+                if event.action_name in (ACTION_HANDOFF, "action_end_handoff"):
+                    # A person has taken (or just handled) it: what came before is theirs, not the bot's to count.
                     turns, acknowledged = [], True
                 elif event.action_name == ACTION_ACKNOWLEDGE:
                     acknowledged = True
@@ -168,6 +170,9 @@ class EscalationPolicy(Policy):
             SlotSet("frustration", round(state.score, 3)),
             SlotSet("sentiment", max(latest.probs, key=lambda k: latest.probs[k]) if latest.probs else None),
         ]
+        if tracker.get_slot("handoff_state") in PEOPLE_HAVE_IT:
+            # Already with people (queued, with an agent, leaving a message): keep scoring, do not escalate again.
+            return self._prediction(probabilities, events=events)
         if state.escalate and ACTION_HANDOFF in domain.action_names_or_texts:
             probabilities[domain.index_for_action(ACTION_HANDOFF)] = 1.0
             reason = "; ".join(state.reasons) or "frustration"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -12,6 +13,7 @@ from kefu.config import Settings
 from kefu.serve import Supervisor
 from knowledge_base import io, service
 from knowledge_base.__main__ import DEMO_FILES
+from tests.wechat.fake import FakeWeChat
 
 
 def free_port() -> int:
@@ -20,20 +22,54 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+WECHAT = {"wechat_token": "e2e-wechat-token", "wechat_appid": "wx-e2e-kefu", "wechat_secret": "e2e-secret",
+          "wechat_encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
+
+
 @pytest.fixture(scope="session")
-def kefu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def fake_wechat() -> Iterator[FakeWeChat]:
+    fake = FakeWeChat(WECHAT["wechat_appid"], WECHAT["wechat_secret"])
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
+                 fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervisor]]:
     data = tmp_path_factory.mktemp("kefu-data")
-    settings = Settings(rasa_port=free_port(), action_port=free_port(), data_dir=data, max_message_chars=2000,
-                        kb_reload_check_s=0.5)
+    settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
+                        max_message_chars=2000, kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url,
+                        **WECHAT)
     entries = [e for path in DEMO_FILES for e in io.read_file(path)]
     service.store(settings).import_entries(entries, author="e2e")
     service.publish(settings)
     supervisor = Supervisor(settings, echo=False)
     supervisor.start()
     try:
-        yield settings
+        yield settings, supervisor
     finally:
         supervisor.stop()
+
+
+@pytest.fixture(scope="session")
+def kefu(kefu_servers: tuple[Settings, Supervisor]) -> Settings:
+    return kefu_servers[0]
+
+
+def stop_server(supervisor: Supervisor, name: str) -> None:
+    """Stop one of the servers (actions, console, rasa)."""
+    next(c for c in supervisor.children if c.name == name).stop()
+
+
+def start_server(supervisor: Supervisor, name: str) -> None:
+    """Start a stopped server again, waiting until it answers."""
+    child = next(c for c in supervisor.children if c.name == name)
+    child.start(echo=False)
+    deadline = time.monotonic() + 120
+    while not child.is_ready():
+        supervisor.check_alive()
+        assert time.monotonic() < deadline, f"{name} did not come back"
+        time.sleep(0.3)
 
 
 def say(settings: Settings, sender: str, text: str) -> list[dict]:

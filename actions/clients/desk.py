@@ -1,0 +1,101 @@
+"""The handoff desk as the actions see it: the shared store, the queue rules, and the summary an agent reads."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from desk.queue import QueueRules
+from desk.store import DeskStore
+from kefu.config import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+# Intents that say nothing about the customer's problem, so they are skipped for "detected intent".
+CONTENTLESS_INTENTS = {"request_human", "affirm", "deny", "greet", "thank", "goodbye", "nlu_fallback",
+                       "ask_queue_position", "cancel_handoff", "leave_message", "rate"}
+SUMMARY_MESSAGES = 10
+
+
+def queue_rules(settings: Settings) -> QueueRules:
+    """The queue's weights and service hours from settings."""
+    return QueueRules(vip_boost=settings.handoff_vip_boost, request_boost=settings.handoff_request_boost,
+                      wait_weight=settings.handoff_wait_weight, default_handle_s=settings.handoff_default_handle_s,
+                      service_hours=settings.handoff_service_hours, service_days=settings.handoff_service_days,
+                      timezone=settings.handoff_timezone)
+
+
+def desk_store(settings: Settings | None = None) -> DeskStore:
+    """A desk store on the settings' database."""
+    settings = settings or get_settings()
+    return DeskStore(settings.desk_url, queue_rules(settings), settings.handoff_presence_ttl_s)
+
+
+@lru_cache(maxsize=1)
+def shared_store() -> DeskStore:
+    """The action server's one desk store (one connection pool per process)."""
+    return desk_store()
+
+
+def _sentiment(parse_data: dict[str, Any]) -> dict[str, Any] | None:
+    sentiment = parse_data.get("sentiment") or {}
+    if not sentiment.get("label"):
+        return None
+    return {"label": sentiment["label"], "score": round(float(sentiment.get("score") or 0.0), 3)}
+
+
+def _at(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+def customer_messages(tracker: Tracker) -> list[dict[str, Any]]:
+    """Every customer message of the conversation (typed text, not button payloads or desk events)."""
+    out = []
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        parse = event.get("parse_data") or {}
+        intent = (parse.get("intent") or {}).get("name") or ""
+        if not text or text.startswith("/") or intent.startswith("EXTERNAL_"):
+            continue
+        out.append({"text": text, "intent": intent, "sentiment": parse.get("sentiment") or {},
+                    "message_id": event.get("message_id"), "timestamp": event.get("timestamp")})
+    return out
+
+
+def sentiment_trend(messages: list[dict[str, Any]]) -> list[float]:
+    """Positive minus negative probability of each customer message, oldest first (-1 … 1)."""
+    trend = []
+    for m in messages:
+        probs = m["sentiment"].get("probabilities") or {}
+        if probs:
+            trend.append(round(float(probs.get("positive", 0.0)) - float(probs.get("negative", 0.0)), 3))
+    return trend
+
+
+def summary(tracker: Tracker, kb_candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an agent reads first: the last messages with sentiment, the detected intent, KB candidates, the trend."""
+    last: list[dict[str, Any]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user" and event.get("text") and not str(event.get("text")).startswith("/"):
+            last.append({"role": "customer", "text": event["text"],
+                         "sentiment": _sentiment(event.get("parse_data") or {}), "at": _at(event.get("timestamp"))})
+        elif kind == "bot" and event.get("text"):
+            last.append({"role": "bot", "text": event["text"], "sentiment": None, "at": _at(event.get("timestamp"))})
+    messages = customer_messages(tracker)
+    intents = [m["intent"] for m in messages if m["intent"] and m["intent"] not in CONTENTLESS_INTENTS]
+    return {"last_messages": last[-SUMMARY_MESSAGES:], "intent": intents[-1] if intents else None,
+            "kb_candidates": kb_candidates, "sentiment_trend": sentiment_trend(messages)}
+
+
+def last_question(tracker: Tracker) -> str | None:
+    """The customer's last message that says what the problem is (for the KB candidates)."""
+    for m in reversed(customer_messages(tracker)):
+        if m["intent"] not in CONTENTLESS_INTENTS:
+            return str(m["text"])
+    return None

@@ -1,0 +1,69 @@
+"""The satisfaction survey after a hand-over: a 1–5 rating, then an optional comment, stored with the agent."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients.desk import shared_store
+
+STATE = "handoff_state"
+DIGIT = re.compile(r"[1-5]")
+
+
+def score_from(tracker: Tracker) -> int | None:
+    """The rating from the button's csat_score entity, or the digit the customer typed."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "csat_score":
+            try:
+                value = int(str(entity.get("value")))
+            except ValueError:
+                continue
+            if 1 <= value <= 5:
+                return value
+    match = DIGIT.search(tracker.latest_message.get("text") or "")
+    return int(match.group(0)) if match else None
+
+
+class ActionStoreRating(Action):
+    """Store the customer's rating of the hand-over and ask for an optional comment."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_store_rating"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Stored first, thanked after."""
+        score = score_from(tracker)
+        if score is None:
+            dispatcher.utter_message(response="utter_ask_rating")
+            return []
+        await asyncio.to_thread(shared_store().record_rating, tracker.sender_id, score)
+        dispatcher.utter_message(response="utter_ask_rating_comment")
+        return [SlotSet(STATE, "rating_comment")]
+
+
+class ActionStoreRatingComment(Action):
+    """Store the customer's comment on the hand-over (or take "skip"), and thank them."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_store_rating_comment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The skip button sends /deny; anything else typed is the comment."""
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if text and not text.startswith("/") and intent != "deny":
+            await asyncio.to_thread(shared_store().add_rating_comment, tracker.sender_id, text)
+        dispatcher.utter_message(response="utter_thanks_feedback")
+        return [SlotSet(STATE, None)]

@@ -1,0 +1,59 @@
+"""Offline tickets: when no agent can take the conversation, the customer leaves a message and how to reach them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients.desk import shared_store
+
+STATE = "handoff_state"
+# A mainland mobile number, any other phone number of 7+ digits (spaces and dashes allowed), or an email address.
+CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<!\d)1[3-9]\d{9}(?!\d)|(?<![\d+])\+?\d[\d -]{5,18}\d(?!\d)"
+)
+
+
+def find_contact(text: str) -> str | None:
+    """The first email address or phone number in the text."""
+    match = CONTACT.search(text or "")
+    return match.group(0).strip() if match else None
+
+
+class ActionLeaveTicket(Action):
+    """Ask for the message, then for contact details (unless already given), and store the ticket."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_leave_ticket"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """One step of the exchange, chosen by `handoff_state`; the ticket is stored before it is confirmed."""
+        state = tracker.get_slot(STATE)
+        text = (tracker.latest_message.get("text") or "").strip()
+        store = shared_store()
+        if state in ("offer_ticket", "waiting", None):
+            if state == "waiting":  # leaving a message instead of waiting
+                await asyncio.to_thread(store.cancel, tracker.sender_id)
+            dispatcher.utter_message(response="utter_ask_ticket_message")
+            return [SlotSet(STATE, "ticket_message")]
+        if state == "ticket_message":
+            message, contact = text, find_contact(text)
+            if contact is None:
+                dispatcher.utter_message(response="utter_ask_ticket_contact")
+                return [SlotSet("ticket_message", message), SlotSet(STATE, "ticket_contact")]
+        else:  # ticket_contact: whatever they give is the contact, even if it is not a number or an address
+            message = str(tracker.get_slot("ticket_message") or "")
+            contact = find_contact(text) or text
+        ticket = await asyncio.to_thread(
+            store.create_ticket, tracker.sender_id, str(tracker.get_latest_input_channel() or "unknown"),
+            str(tracker.get_slot("language") or "zh"), message, contact)
+        dispatcher.utter_message(response="utter_ticket_saved", ticket=ticket["id"], contact=contact)
+        return [SlotSet(STATE, None), SlotSet("ticket_message", None), SlotSet("handoff_reason", None)]

@@ -1,0 +1,106 @@
+"""Hand-over latencies with 20 concurrent conversations in handoff, against the real Rasa, action and console servers.
+
+- trigger to queue: the customer sends "转人工" → the escalation reaches the agent desk's live feed;
+- agent reply to customer: the desk's reply call → the customer's socket.io client receives the text;
+- customer to desk: the customer sends a message → it reaches the desk's live feed.
+
+    .venv/bin/python bench/handoff_latency.py [--conversations 20] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from actions.clients.desk import desk_store
+from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
+from console.core.security import hash_password
+from tests.handoff.clients import Agent, Customer
+
+PASSWORD = "bench-password-1"
+
+
+def main() -> int:
+    """Run the three measurements and print them."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    n = args.conversations
+    with kefu_on_a_kb_copy("kefu-handoff-bench-") as settings:
+        store = desk_store(settings)
+        store.create_agent("bench", "Bench Agent", "agent", hash_password(PASSWORD))
+        agent = Agent(settings.console_url, "bench", PASSWORD)
+        agent.call("POST", "/api/presence", json={"status": "online"})
+        customers = [Customer(settings.rasa_url) for _ in range(n)]
+        pool = ThreadPoolExecutor(n)
+        try:
+            # Warm-up: one conversation through the whole path, so first-call costs are not measured.
+            warm = Customer(settings.rasa_url)
+            warm.say("你好")
+            warm.wait_for(lambda t: bool(t))
+            warm.close()
+
+            def trigger(c: Customer) -> float:
+                seen = len(agent.events)
+                sent = c.say("转人工")
+                at, _ = agent.wait_event("escalation", lambda e: e["conversation_id"] == c.session_id, after=seen)
+                c.wait_for(lambda t: "前面还有" in t)
+                return at - sent
+
+            to_queue = list(pool.map(trigger, customers))
+            escalations = {c.session_id: agent.escalation_of(c.session_id) for c in customers}
+            for c in customers:
+                seen = len(c.messages)
+                agent.call("POST", f"/api/escalations/{escalations[c.session_id]['id']}/claim")
+                c.wait_for(lambda t: "已接入" in t, after=seen)
+
+            def reply(c: Customer, number: int) -> float:
+                seen = len(c.messages)
+                text = f"agent reply {number} to {c.session_id}"
+                sent = time.monotonic()
+                agent.call("POST", f"/api/escalations/{escalations[c.session_id]['id']}/reply", json={"text": text})
+                at, _ = c.wait_for(lambda t: t == text, after=seen)
+                return at - sent
+
+            def relay(c: Customer, number: int) -> float:
+                seen = len(agent.events)
+                text = f"customer message {number}: 我的订单还没到"
+                sent = c.say(text)
+                at, _ = agent.wait_event("message", lambda m: m["text"] == text, after=seen)
+                return at - sent
+
+            to_customer: list[float] = []
+            to_desk: list[float] = []
+            for number in range(args.rounds):
+                to_customer += list(pool.map(lambda c: reply(c, number), customers))  # noqa: B023
+                to_desk += list(pool.map(lambda c: relay(c, number), customers))  # noqa: B023
+        finally:
+            for c in customers:
+                c.close()
+            agent.close()
+            pool.shutdown()
+    result = {
+        "conversations": n,
+        "rounds": args.rounds,
+        "trigger_to_queue": summarise_ms(to_queue),
+        "agent_reply_to_customer": summarise_ms(to_customer),
+        "customer_to_desk": summarise_ms(to_desk),
+    }
+    path = write_result("handoff_latency", result)
+    print(f"\nHand-over latency, {n} concurrent conversations in handoff ({args.rounds} rounds each way)")
+    print(table([
+        (name.replace("_", " "), f"p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  (n={r['n']})")
+        for name, r in result.items() if isinstance(r, dict)
+    ]))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""HandoffPolicy: while a person has the conversation, the customer's words go to them and the bot keeps quiet.
+
+Hand-over is a dialogue state (the `handoff_state` slot), set and cleared by the handoff actions:
+- `waiting` / `with_agent`: queue questions get the queue status, "cancel" returns to the bot, "leave a message"
+  turns the wait into an offline ticket, and every other message is relayed to the agent (no bot reply);
+- `offer_ticket`, `ticket_message`, `ticket_contact`: the offline-ticket exchange;
+- `rating`, `rating_comment`: the satisfaction survey after an agent resolved the conversation.
+External events from the agent desk (`EXTERNAL_agent_reply`, `EXTERNAL_handoff_ended`, `EXTERNAL_queue_update`)
+always map to their actions. Outside these states the policy abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+STATE_SLOT = "handoff_state"
+IN_QUEUE = {"waiting", "with_agent"}
+TICKET_STATES = {"offer_ticket", "ticket_message", "ticket_contact"}
+SURVEY_STATES = {"rating", "rating_comment"}
+EXTERNAL = {
+    "EXTERNAL_agent_reply": "action_relay_agent_reply",
+    "EXTERNAL_handoff_ended": "action_end_handoff",
+    "EXTERNAL_queue_update": "action_queue_status",
+}
+# Every action this policy predicts ends the bot's turn.
+HANDOFF_ACTIONS = {
+    "action_handoff", "action_queue_status", "action_cancel_handoff", "action_relay_to_agent",
+    "action_leave_ticket", "action_store_rating", "action_store_rating_comment", *EXTERNAL.values(),
+}
+# While rating, a bare digit (typed, not a button) is a score.
+SCORE = re.compile(r"^\s*([1-5])\s*(分|星|stars?)?\s*$", re.IGNORECASE)
+# Intents that mean the customer has moved on from the survey to a new request.
+MOVED_ON = {"request_human", "check_order_status", "ask_question", "complain", "greet"}
+
+
+def next_action(state: Optional[str], intent: str, text: str, confidence: float = 1.0,
+                min_cancel_confidence: float = 0.9) -> Optional[str]:
+    """The action for a customer message in a hand-over state, or None to leave the turn to the other policies."""
+    if intent in EXTERNAL:
+        return EXTERNAL[intent]
+    if intent in ("cancel_handoff", "leave_message") and confidence < min_cancel_confidence and state in IN_QUEUE:
+        # Leaving the queue by mistake costs the customer their place: when unsure, the agent reads it instead.
+        intent = "unsure"
+    if state in IN_QUEUE:
+        if intent in ("ask_queue_position", "request_human"):
+            return "action_queue_status"
+        if intent == "cancel_handoff":
+            return "action_cancel_handoff"
+        if intent == "leave_message" and state == "waiting":
+            return "action_leave_ticket"
+        return "action_relay_to_agent"
+    if state == "offer_ticket":
+        if intent == "leave_message" or intent == "affirm":
+            return "action_leave_ticket"
+        if intent in ("cancel_handoff", "deny"):
+            return "action_cancel_handoff"
+        return None
+    if state in ("ticket_message", "ticket_contact"):
+        return "action_cancel_handoff" if intent == "cancel_handoff" else "action_leave_ticket"
+    if state == "rating":
+        return "action_store_rating" if intent == "rate" or SCORE.match(text or "") else None
+    if state == "rating_comment":
+        return None if intent in MOVED_ON else "action_store_rating_comment"
+    return None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class HandoffPolicy(Policy):
+    """Routes messages during a hand-over, the offline ticket and the satisfaction survey; abstains otherwise."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Above the escalation policy (7) and the rules (6): a customer in the queue is not escalated again."""
+        return {"priority": 8, "min_cancel_confidence": 0.9}
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Optional[Any] = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        """Nothing to learn: the states are set by the handoff actions."""
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> HandoffPolicy:
+        """Nothing was persisted."""
+        return cls(config, model_storage, resource, execution_context)
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """The hand-over action for this message, action_listen after one, or abstain."""
+        probabilities = self._default_predictions(domain)
+        if tracker.latest_action_name in HANDOFF_ACTIONS:
+            probabilities[domain.index_for_action("action_listen")] = 1.0
+            return self._prediction(probabilities)
+        if tracker.latest_action_name != "action_listen" or tracker.latest_message is None:
+            return self._prediction(probabilities)
+        state = tracker.get_slot(STATE_SLOT)
+        intent_data = tracker.latest_message.intent or {}
+        action = next_action(state, intent_data.get("name") or "", tracker.latest_message.text or "",
+                             float(intent_data.get("confidence") or 0.0),
+                             float(self.config.get("min_cancel_confidence", 0.9)))
+        if action is not None and action in domain.action_names_or_texts:
+            probabilities[domain.index_for_action(action)] = 1.0
+            return self._prediction(probabilities)
+        events: List[Any] = []
+        if state in SURVEY_STATES or state == "offer_ticket":
+            # The customer moved on without answering: forget the question so a later "5" is not a rating.
+            events.append(SlotSet(STATE_SLOT, None))
+        return self._prediction(probabilities, events=events)

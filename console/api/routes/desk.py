@@ -1,0 +1,49 @@
+"""Agents, presence, canned replies and offline tickets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from console.deps import AgentDep, StoreDep
+
+router = APIRouter(prefix="/api", tags=["desk"])
+
+
+class PresenceIn(BaseModel):
+    """The agent's availability."""
+
+    status: Literal["online", "away"]
+
+
+@router.get("/agents")
+def read_agents(agent: AgentDep, store: StoreDep) -> list[dict[str, Any]]:
+    """Every active user and whether they are online (for transfers)."""
+    return store.agents()
+
+
+@router.post("/presence")
+def update_presence(body: PresenceIn, agent: AgentDep, store: StoreDep) -> dict[str, str]:
+    """The desk's heartbeat: online agents take hand-overs; with none online, customers may leave a message."""
+    store.set_presence(agent["id"], body.status)
+    return {"status": body.status}
+
+
+@router.get("/canned")
+def read_canned(agent: AgentDep, store: StoreDep, language: str | None = None) -> list[dict[str, Any]]:
+    """Canned replies, in one language or all."""
+    return store.canned(language)
+
+
+@router.get("/tickets")
+def read_tickets(agent: AgentDep, store: StoreDep, status: str | None = None) -> list[dict[str, Any]]:
+    """Messages left while no agent was available, open ones first."""
+    return store.tickets(status)
+
+
+@router.post("/tickets/{ticket_id}/close")
+def close_ticket(ticket_id: int, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
+    """Mark a ticket handled."""
+    return store.close_ticket(ticket_id, agent["id"])

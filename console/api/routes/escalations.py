@@ -1,0 +1,94 @@
+"""The queue and one hand-over: read, claim, reply, note, transfer, resolve."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks
+from pydantic import BaseModel, Field
+
+from console.core.rasa import RasaClient
+from console.deps import AgentDep, RasaDep, StoreDep
+from desk.errors import DeskError
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api", tags=["escalations"])
+
+
+class TextIn(BaseModel):
+    """A reply or a note."""
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TransferIn(BaseModel):
+    """Whom to hand the conversation to."""
+
+    agent_id: int
+
+
+async def tell_bot(rasa: RasaClient, conversation_id: str, intent: str, entities: dict[str, Any] | None = None) -> None:
+    """Send an external event after the response; a failure is logged (replies are redelivered by the outbox)."""
+    try:
+        await rasa.trigger(conversation_id, intent, entities)
+    except DeskError as exc:
+        logger.warning("%s", exc)
+
+
+@router.get("/queue")
+def read_queue(agent: AgentDep, store: StoreDep) -> dict[str, Any]:
+    """Waiting and claimed hand-overs, most urgent first, and how many agents are online."""
+    return {"escalations": store.queue(), "agents_online": store.agents_online()}
+
+
+@router.get("/escalations/{escalation_id}")
+def read_escalation(escalation_id: int, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
+    """One hand-over with its summary, transcript and notes."""
+    return store.detail(escalation_id)
+
+
+@router.post("/escalations/{escalation_id}/claim")
+def claim_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, rasa: RasaDep,
+                     tasks: BackgroundTasks) -> dict[str, Any]:
+    """Take a waiting hand-over; exactly one agent wins (409 for the others). The customer hears who joined."""
+    escalation = store.claim(escalation_id, agent["id"])
+    tasks.add_task(tell_bot, rasa, escalation["conversation_id"], "EXTERNAL_queue_update")
+    return escalation
+
+
+@router.post("/escalations/{escalation_id}/reply")
+def create_reply(escalation_id: int, body: TextIn, agent: AgentDep, store: StoreDep, rasa: RasaDep,
+                 tasks: BackgroundTasks) -> dict[str, Any]:
+    """Store the reply (persisted before anything else), then have the bot send it on the customer's channel."""
+    message = store.add_agent_message(escalation_id, agent["id"], body.text)
+    conversation_id = store.get_escalation(escalation_id)["conversation_id"]
+    tasks.add_task(tell_bot, rasa, conversation_id, "EXTERNAL_agent_reply", {"desk_message_id": message["id"]})
+    return message
+
+
+@router.post("/escalations/{escalation_id}/notes")
+def create_note(escalation_id: int, body: TextIn, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
+    """An internal note (customers never see it)."""
+    return store.add_note(escalation_id, agent["id"], body.text)
+
+
+@router.post("/escalations/{escalation_id}/transfer")
+def transfer_escalation(escalation_id: int, body: TransferIn, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
+    """Hand a hand-over you hold to another agent."""
+    return store.transfer(escalation_id, agent["id"], body.agent_id)
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+def resolve_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, rasa: RasaDep,
+                       tasks: BackgroundTasks) -> dict[str, Any]:
+    """End the hand-over; the bot takes the conversation back and asks the customer for a rating."""
+    escalation = store.resolve(escalation_id, agent["id"])
+    tasks.add_task(tell_bot, rasa, escalation["conversation_id"], "EXTERNAL_handoff_ended")
+    return escalation
+
+
+@router.get("/ratings")
+def read_ratings(agent: AgentDep, store: StoreDep) -> list[dict[str, Any]]:
+    """Satisfaction ratings, newest first."""
+    return store.ratings()

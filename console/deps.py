@@ -1,0 +1,65 @@
+"""Dependencies of the console's routes: settings, the desk store, the signed-in agent, and the CSRF check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+
+from console.core.rasa import RasaClient
+from console.core.security import CSRF_HEADER, SESSION_COOKIE
+from desk.store import DeskStore
+from kefu.config import Settings
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+DESK_ROLES = {"agent", "admin"}
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> DeskStore:
+    """The app's desk store."""
+    store: DeskStore = request.app.state.store
+    return store
+
+
+def get_rasa(request: Request) -> RasaClient:
+    """The app's Rasa client."""
+    rasa: RasaClient = request.app.state.rasa
+    return rasa
+
+
+StoreDep = Annotated[DeskStore, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+RasaDep = Annotated[RasaClient, Depends(get_rasa)]
+
+
+def current_login(request: Request, store: StoreDep) -> tuple[dict[str, Any], str]:
+    """(agent, CSRF token) of the session cookie; 401 without one. Unsafe methods must echo the CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    login = store.login_for(token) if token else None
+    if login is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first")
+    agent, csrf = login
+    if request.method in UNSAFE and not secrets.compare_digest(request.headers.get(CSRF_HEADER, ""), csrf):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    return agent, csrf
+
+
+LoginDep = Annotated[tuple[dict[str, Any], str], Depends(current_login)]
+
+
+def current_agent(login: LoginDep) -> dict[str, Any]:
+    """The signed-in user, who must be an agent or an admin to use the desk."""
+    agent = login[0]
+    if agent["role"] not in DESK_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the agent desk is for agents and admins")
+    return agent
+
+
+AgentDep = Annotated[dict[str, Any], Depends(current_agent)]

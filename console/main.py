@@ -1,0 +1,101 @@
+"""The console app: the agent desk's pages and API, the live feed, and the loops that keep the bot in step."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from actions.clients.desk import desk_store
+from console.api.routes import auth, desk, escalations, events
+from console.core.live import Broadcaster, announce_positions, redeliver
+from console.core.rasa import RasaClient
+from console.core.security import SESSION_COOKIE, LoginThrottle
+from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
+from kefu.config import Settings, get_settings
+
+STATIC = Path(__file__).with_name("static")
+STATUS = {NotFoundError: 404, ConflictError: 409, ForbiddenError: 403, InvalidInputError: 422}
+# Everything is served from this origin: no CDN, no inline script, no framing by other sites.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings | None = None, background: bool = True) -> FastAPI:
+    """The console for these settings; `background=False` skips the live loops (API tests)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        if background:
+            broadcaster = app.state.broadcaster
+            tasks = [
+                asyncio.create_task(broadcaster.run()),
+                asyncio.create_task(redeliver(app.state.store, app.state.rasa, settings.handoff_redeliver_s)),
+                asyncio.create_task(announce_positions(app.state.store, app.state.rasa, broadcaster.changed)),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.state.rasa.close()
+
+    app = FastAPI(title="Kefu console", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.store = desk_store(settings)
+    app.state.broadcaster = Broadcaster(app.state.store)
+    app.state.user_throttle = LoginThrottle(max_failures=5)
+    app.state.address_throttle = LoginThrottle(max_failures=30)
+    app.state.rasa = RasaClient(settings.rasa_url, settings.auth_token())
+    for router in (auth.router, escalations.router, desk.router, events.router):
+        app.include_router(router)
+
+    @app.exception_handler(DeskError)
+    async def desk_error(request: Request, exc: DeskError) -> JSONResponse:
+        code = next((c for kind, c in STATUS.items() if isinstance(exc, kind)), 503)
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/health", include_in_schema=False)
+    def read_health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def read_root() -> RedirectResponse:
+        return RedirectResponse("/desk")
+
+    @app.get("/login", include_in_schema=False)
+    def read_login_page() -> FileResponse:
+        return FileResponse(STATIC / "login.html")
+
+    @app.get("/desk", include_in_schema=False, response_model=None)
+    def read_desk_page(request: Request) -> FileResponse | RedirectResponse:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or app.state.store.login_for(token) is None:
+            return RedirectResponse("/login")
+        return FileResponse(STATIC / "desk.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

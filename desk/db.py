@@ -1,0 +1,197 @@
+"""Tables of the handoff desk (SQLAlchemy 2, all prefixed desk_), sharing the conversation database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+from knowledge_base.db import make_engine, utcnow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "desk_alembic_version"
+ACTIVE = ("waiting", "claimed")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the desk tables."""
+
+
+class Agent(Base):
+    """A console user: agent, ops or admin."""
+
+    __tablename__ = "desk_agents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # online or away, as the agent set it; online counts only while last_seen_at is fresh (a heartbeat).
+    status: Mapped[str] = mapped_column(String(16), default="away")
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "desk_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("desk_agents.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    agent: Mapped[Agent] = relationship()
+
+
+class Escalation(Base):
+    """One hand-over of a conversation to people, from the trigger until resolved or cancelled."""
+
+    __tablename__ = "desk_escalations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    tier: Mapped[str] = mapped_column(String(16), default="regular")
+    # request (the customer asked), frustration (the policy), failure (the bot kept failing)
+    trigger: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    frustration: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the customer was last told, so they are told again only when it changes.
+    told_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agent: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        # One active hand-over per conversation, enforced by the database, so two triggers cannot race.
+        Index(
+            "ix_desk_escalations_one_active",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'claimed')"),
+            postgresql_where=text("status IN ('waiting', 'claimed')"),
+        ),
+    )
+
+
+class Message(Base):
+    """A message of a hand-over: the customer's (relayed by the bot), an agent's, or one the bot said."""
+
+    __tablename__ = "desk_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("desk_escalations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    sentiment: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    frustration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
+    # Rasa's message_id for customer messages: a message relayed twice (a retry, a backfill) is stored once.
+    source_id: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Agent messages: set by the bot once it has sent the message on the customer's channel.
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    agent: Mapped[Agent | None] = relationship()
+
+
+class Note(Base):
+    """An internal note on a hand-over; customers never see it."""
+
+    __tablename__ = "desk_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("desk_escalations.id", ondelete="CASCADE"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("desk_agents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    agent: Mapped[Agent] = relationship()
+
+
+class Rating(Base):
+    """A customer's satisfaction rating (1 to 5) after a hand-over, with an optional comment."""
+
+    __tablename__ = "desk_ratings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("desk_escalations.id"), nullable=True, unique=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """A message left when no agent could take the conversation, with how to reach the customer."""
+
+    __tablename__ = "desk_tickets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(String(256), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
+
+
+class CannedReply(Base):
+    """A ready-made reply agents can insert."""
+
+    __tablename__ = "desk_canned_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    title: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Event(Base):
+    """A change the consoles must show live; every write appends one in the same transaction, consoles tail it."""
+
+    __tablename__ = "desk_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket
+    ref_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def upgrade_schema(url: str) -> None:
+    """Bring the desk tables to the newest migration (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    engine.dispose()
+
+
+@lru_cache(maxsize=8)
+def session_factory(url: str) -> sessionmaker[Any]:
+    """One engine and session factory per URL per process; the schema is upgraded on first use."""
+    upgrade_schema(url)
+    return sessionmaker(make_engine(url), expire_on_commit=False)

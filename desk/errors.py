@@ -1,0 +1,27 @@
+"""Errors of the handoff desk; the console maps them to HTTP statuses, actions to honest replies."""
+
+from __future__ import annotations
+
+
+class DeskError(Exception):
+    """Base of every handoff-desk error."""
+
+
+class NotFoundError(DeskError):
+    """The escalation, ticket or agent does not exist."""
+
+
+class ConflictError(DeskError):
+    """The escalation is not in a state that allows this (claimed by another agent, already resolved)."""
+
+
+class ForbiddenError(DeskError):
+    """The agent may not act on this escalation without a transfer."""
+
+
+class InvalidInputError(DeskError):
+    """Input the desk will not store (empty or oversized text, an unknown role)."""
+
+
+class RasaUnavailableError(DeskError):
+    """The Rasa server did not accept an external event; the message stays queued for a retry."""

@@ -1,0 +1,99 @@
+"""The agent desk in Debian's Chromium (Playwright) against the real servers: a socket.io customer asks for a
+person; the agent signs in, claims, replies, sees the customer's HTML as text, resolves; the customer rates."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from actions.clients.desk import desk_store
+from console.core.security import hash_password
+from kefu.config import Settings
+from tests.handoff.clients import Customer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run"]
+PASSWORD = "browser-password-1"
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, browser: object) -> None:
+    store = desk_store(kefu)
+    if store.credentials("desk-wang") is None:
+        store.create_agent("desk-wang", "王小蓝", "agent", hash_password(PASSWORD))
+    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    customer = None
+    try:
+        page.goto(f"{kefu.console_url}/desk")
+        page.wait_for_url("**/login")
+        page.fill("#username", "desk-wang")
+        page.fill("#password", "wrong password")
+        page.click("#login-button")
+        page.wait_for_selector("#login-error", state="visible")
+        page.fill("#password", PASSWORD)
+        page.click("#login-button")
+        page.wait_for_url("**/desk")
+        page.wait_for_selector("#me:has-text('王小蓝')")
+
+        # The desk's heartbeat makes the agent online, so the customer joins the queue.
+        for _ in range(50):
+            if store.agents_online():
+                break
+            page.wait_for_timeout(200)
+        customer = Customer(kefu.rasa_url)
+        customer.say("转人工")
+        customer.wait_for(lambda t: "前面还有" in t)
+        escalation = store.active_for(customer.session_id)
+        assert escalation is not None
+        item = page.locator(f".queue-item[data-escalation-id='{escalation['id']}']")
+        item.wait_for()
+        item.click()
+        page.click("#claim-button")
+        customer.wait_for(lambda t: "王小蓝" in t and "已接入" in t)
+
+        page.fill("#reply-input", "您好，我是王小蓝，请问有什么可以帮您？")
+        page.click("#send-button")
+        customer.wait_for(lambda t: "我是王小蓝" in t)
+        page.wait_for_selector("#transcript .msg-agent .msg-text:has-text('我是王小蓝')")
+
+        customer.say(HOSTILE)
+        shown = page.locator("#transcript .msg-customer .msg-text").last
+        shown.wait_for()
+        page.wait_for_function(
+            "t => [...document.querySelectorAll('#transcript .msg-customer .msg-text')].some(e => e.textContent === t)",
+            arg=HOSTILE,
+        )
+        assert page.locator("#transcript img, #transcript script").count() == 0
+        page.wait_for_timeout(300)
+        assert dialogs == []
+
+        page.click("#resolve-button")
+        # The hostile message was English-ish, so the bot now speaks English: the language follows the customer.
+        _, prompt = customer.wait_for(lambda t: "How would you rate" in t)
+        customer.say(prompt["quick_replies"][3]["payload"])  # "4 Good"
+        customer.wait_for(lambda t: "Thanks for rating" in t)
+        rating = next(r for r in store.ratings() if r["conversation_id"] == customer.session_id)
+        assert rating["score"] == 4 and rating["agent_id"] == store.credentials("desk-wang")[0]  # type: ignore[index]
+    finally:
+        if customer is not None:
+            customer.close()
+        context.close()
+        wang = store.credentials("desk-wang")
+        if wang:
+            store.set_presence(wang[0], "away")

@@ -1,0 +1,76 @@
+"""A fake WeChat API server (access_token and customer-service messages) on loopback, recording what it gets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+class FakeWeChat:
+    """`/cgi-bin/token` hands out numbered tokens; `/cgi-bin/message/custom/send` records messages. The first
+    token is reported expired on its first use, so callers must refresh once."""
+
+    def __init__(self, appid: str, secret: str) -> None:
+        self.appid, self.secret = appid, secret
+        self.tokens_issued = 0
+        self.sent: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _json(self, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path == "/cgi-bin/token" and query.get("appid") == fake.appid and query.get(
+                        "secret") == fake.secret:
+                    fake.tokens_issued += 1
+                    self._json({"access_token": f"token-{fake.tokens_issued}", "expires_in": 7200})
+                else:
+                    self._json({"errcode": 40013, "errmsg": "invalid appid"})
+
+            def do_POST(self) -> None:
+                url = urlparse(self.path)
+                token = parse_qs(url.query).get("access_token", [""])[0]
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                if url.path != "/cgi-bin/message/custom/send":
+                    self._json({"errcode": 404, "errmsg": "unknown"})
+                elif token == "token-1":
+                    self._json({"errcode": 42001, "errmsg": "access_token expired"})
+                elif not token.startswith("token-"):
+                    self._json({"errcode": 40001, "errmsg": "invalid credential"})
+                else:
+                    with fake.changed:
+                        fake.sent.append({"token": token, **body})
+                        fake.changed.notify_all()
+                    self._json({"errcode": 0, "errmsg": "ok"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait_for(self, openid: str, check: Any, timeout: float = 30.0) -> dict[str, Any]:
+        """The first message sent to openid whose text passes check."""
+        with self.changed:
+            ok = self.changed.wait_for(lambda: any(
+                m["touser"] == openid and check(m["text"]["content"]) for m in self.sent), timeout)
+            if not ok:
+                raise TimeoutError(f"nothing for {openid}; sent {self.sent}")
+            return next(m for m in self.sent if m["touser"] == openid and check(m["text"]["content"]))
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
