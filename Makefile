@@ -18,11 +18,14 @@ EMBEDDER := models/multilingual-e5-small/kefu_conversion.json
 SENTIMENT := models/sentiment/kefu_sentiment.json
 SENTIMENT_DELTA := $(wildcard sentiment/delta/*)
 CHROMIUM := /usr/bin/chromium
+WIDGET := widget/dist/widget.js
+WIDGET_NPM := widget/node_modules/.package-lock.json
+WIDGET_SRC := widget/build.mjs widget/chat.html $(wildcard widget/src/*)
 TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') $(wildcard bot/nlu/*.py)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train kb sentiment train-sentiment run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help install train kb sentiment train-sentiment widget run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
@@ -64,6 +67,18 @@ sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encod
 train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~25 min on 2 cores; resumes), then rebuild it
 	$(APP_PY) -m sentiment train
 
+# The customer web chat: npm installs the locked socket.io-client and esbuild (no install scripts); esbuild bundles
+# widget/dist (widget.js for one <script> tag, and the /chat page), which the console serves.
+$(WIDGET_NPM): widget/package.json widget/package-lock.json
+	@command -v npm >/dev/null || { echo "the web chat needs Node.js 18+ and npm to build" >&2; exit 1; }
+	cd widget && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(WIDGET): $(WIDGET_SRC) $(WIDGET_NPM)
+	cd widget && node build.mjs
+
+widget: $(WIDGET)  ## build the customer web chat (widget/dist: /widget.js and /chat on the console)
+
 # Browser tests drive Debian's chromium through Playwright (no browser download); apt installs it once.
 $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Debian's chromium for the browser tests" >&2; exit 1; }
@@ -71,10 +86,10 @@ $(CHROMIUM):
 		{ $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
 		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium; }
 
-run: install train kb sentiment  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
+run: install train kb sentiment widget  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
 	$(KEFU) serve
 
-test: install train kb sentiment lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+test: install train kb sentiment widget lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
 lint: $(APP_STAMP)  ## ruff
 	$(APP_VENV)/bin/ruff check .
@@ -95,13 +110,13 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM)  ## real servers on loopback: REST, socket.io, the desk's API and the desk in Chromium
+test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET)  ## real servers on loopback: REST, socket.io, the desk's API and the desk in Chromium
 	$(APP_PY) -m pytest tests/e2e -q
 
-bench: $(MODEL)  ## benchmarks (figures for the issue notes): see bench/README.md
+bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md
 	$(APP_PY) bench/rest_latency.py
 	$(APP_PY) bench/nlu_accuracy.py
 	$(APP_PY) bench/kb_eval.py
 
 clean:  ## remove build outputs (models, results, caches); keeps data/ and the venvs
-	rm -rf models results .rasa .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf models results .rasa .cache .pytest_cache .mypy_cache .ruff_cache widget/dist

@@ -4,12 +4,17 @@
 - agent reply to customer: the desk's reply call → the customer's socket.io client receives the text;
 - customer to desk: the customer sends a message → it reaches the desk's live feed.
 
-    .venv/bin/python bench/handoff_latency.py [--conversations 20] [--rounds 5]
+Two loads: "paced", where each of the 20 conversations has an agent reply and a customer message every few
+seconds at random moments (--interval, default 4 s each: about 10 events/s in all), and "burst", where all 20
+agents reply at the same instant, then all 20 customers write at the same instant (the worst case).
+
+    .venv/bin/python bench/handoff_latency.py [--conversations 20] [--rounds 5] [--interval 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +35,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=4.0, help="mean seconds between events per conversation")
     args = parser.parse_args()
     n = args.conversations
     with kefu_on_a_kb_copy("kefu-handoff-bench-") as settings:
@@ -65,6 +71,7 @@ def main() -> int:
                 text = f"agent reply {number} to {c.session_id}"
                 sent = time.monotonic()
                 agent.call("POST", f"/api/escalations/{escalations[c.session_id]['id']}/reply", json={"text": text})
+                stored.append(time.monotonic() - sent)
                 at, _ = c.wait_for(lambda t: t == text, after=seen)
                 return at - sent
 
@@ -75,11 +82,29 @@ def main() -> int:
                 at, _ = agent.wait_event("message", lambda m: m["text"] == text, after=seen)
                 return at - sent
 
+            def paced(c: Customer) -> tuple[list[float], list[float]]:
+                rng = random.Random(c.session_id)
+                out: tuple[list[float], list[float]] = ([], [])
+                for number in range(args.rounds):
+                    time.sleep(rng.uniform(0, 2 * args.interval))
+                    out[0].append(reply(c, number))
+                    time.sleep(rng.uniform(0, 2 * args.interval))
+                    out[1].append(relay(c, number))
+                return out
+
+            stored: list[float] = []
+            runs = list(pool.map(paced, customers))
+            paced_customer = [t for r in runs for t in r[0]]
+            paced_desk = [t for r in runs for t in r[1]]
+            paced_stored = list(stored)
+
+            stored.clear()
             to_customer: list[float] = []
             to_desk: list[float] = []
-            for number in range(args.rounds):
+            for number in range(100, 100 + args.rounds):
                 to_customer += list(pool.map(lambda c: reply(c, number), customers))  # noqa: B023
                 to_desk += list(pool.map(lambda c: relay(c, number), customers))  # noqa: B023
+            burst = (to_customer, to_desk, list(stored))
         finally:
             for c in customers:
                 c.close()
@@ -89,8 +114,13 @@ def main() -> int:
         "conversations": n,
         "rounds": args.rounds,
         "trigger_to_queue": summarise_ms(to_queue),
-        "agent_reply_to_customer": summarise_ms(to_customer),
-        "customer_to_desk": summarise_ms(to_desk),
+        "interval_s": args.interval,
+        "paced_agent_reply_to_customer": summarise_ms(paced_customer),
+        "paced_customer_to_desk": summarise_ms(paced_desk),
+        "paced_reply_api_response": summarise_ms(paced_stored),
+        "burst_agent_reply_to_customer": summarise_ms(burst[0]),
+        "burst_customer_to_desk": summarise_ms(burst[1]),
+        "burst_reply_api_response": summarise_ms(burst[2]),
     }
     path = write_result("handoff_latency", result)
     print(f"\nHand-over latency, {n} concurrent conversations in handoff ({args.rounds} rounds each way)")

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from actions.clients.desk import desk_store
-from console.api.routes import auth, desk, escalations, events
+from console.api.routes import auth, desk, escalations, events, widget
 from console.core.live import Broadcaster, announce_positions, redeliver
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     app.state.user_throttle = LoginThrottle(max_failures=5)
     app.state.address_throttle = LoginThrottle(max_failures=30)
     app.state.rasa = RasaClient(settings.rasa_url, settings.auth_token())
-    for router in (auth.router, escalations.router, desk.router, events.router):
+    for router in (auth.router, escalations.router, desk.router, events.router, widget.router):
         app.include_router(router)
 
     @app.exception_handler(DeskError)

@@ -331,16 +331,19 @@ class DeskStore:
         return {str(r) for r in rows}
 
     def add_agent_message(self, escalation_id: int, agent_id: int, text: str) -> dict[str, Any]:
-        """Store an agent's reply (undelivered until the bot has sent it); only the claiming agent may reply."""
+        """Store an agent's reply (undelivered until the bot has sent it); only the claiming agent may reply.
+
+        The result also names the conversation (`conversation_id`), which the console needs to deliver it.
+        """
         body = _clean(text, "reply")
         with self.session() as s:
-            self._owned(s, escalation_id, agent_id)
+            e = self._owned(s, escalation_id, agent_id)
             m = Message(escalation_id=escalation_id, role="agent", text=body, agent_id=agent_id)
             s.add(m)
             s.flush()
             self._event(s, "message", m.id)
-            s.refresh(m, ["agent"])
-            return message_dict(m)
+            m.agent = e.agent
+            return {**message_dict(m), "conversation_id": e.conversation_id}
 
     def agent_message(self, message_id: int) -> tuple[dict[str, Any], str]:
         """An agent message and its conversation id (for the bot that delivers it)."""

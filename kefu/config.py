@@ -79,6 +79,9 @@ class Settings(BaseSettings):
 
     # Agent desk (console) and hand-over.
     console_port: int = 8000
+    # Rasa as customers' browsers reach it (the /chat page's socket.io), e.g. https://chat.example.com behind a
+    # proxy; empty means rasa_url.
+    public_rasa_url: str = ""
     # Sign-in sessions last this long; the cookie is Secure only when the console is served over HTTPS.
     console_session_hours: float = 12.0
     console_cookie_secure: bool = False

@@ -60,3 +60,13 @@ def clean_sender(sender: Any) -> str:
     if not value or len(value) > MAX_SENDER_CHARS:
         raise MessageRejected(400, "InvalidSender", f"`sender` must have 1 to {MAX_SENDER_CHARS} characters.")
     return value
+
+
+# Set by the shop's systems (REST from a backend, the customer_tier slot through Rasa's API), never by a browser:
+# a customer must not be able to make themselves VIP.
+TRUSTED_ONLY_METADATA = ("customer_tier", "tier")
+
+
+def browser_metadata(metadata: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Metadata from a browser, without the keys only the shop's own systems may set."""
+    return {k: v for k, v in (metadata or {}).items() if k not in TRUSTED_ONLY_METADATA}

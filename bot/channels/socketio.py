@@ -12,6 +12,7 @@ from sanic import Blueprint
 from bot.channels.guard import (
     DEFAULT_MAX_MESSAGE_CHARS,
     MessageRejected,
+    browser_metadata,
     clean_sender,
     clean_text,
     max_chars_from,
@@ -79,6 +80,7 @@ class SocketIOInput(RasaSocketIOInput):
             if isinstance(message.output_channel, RasaSocketIOOutput):
                 message.output_channel = SocketIOOutput(message.output_channel.sio,
                                                         message.output_channel.bot_message_evt)
+            message.metadata = browser_metadata(message.metadata)
             try:
                 message.sender_id = clean_sender(message.sender_id)
                 message.text = clean_text(message.text, self.max_message_chars)

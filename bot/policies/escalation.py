@@ -107,8 +107,10 @@ class EscalationPolicy(Policy):
             if isinstance(event, SessionStarted):
                 turns, acknowledged = [], False
             elif isinstance(event, UserUttered):
-                probs = ((event.parse_data or {}).get("sentiment") or {}).get("probabilities")
                 intent = (event.intent or {}).get("name") or ""
+                if intent.startswith("EXTERNAL_"):
+                    continue  # the agent desk speaking (trigger_intent), not the customer
+                probs = ((event.parse_data or {}).get("sentiment") or {}).get("probabilities")
                 if probs is None and event.text and not event.text.startswith("/"):
                     probs = self._sentiment(event.text)
                 turns.append(Turn(text=event.text or "", probs=dict(probs or {}), intent=intent))

@@ -25,7 +25,8 @@ class RasaClient:
         try:
             resp = await self._client.post(
                 f"/conversations/{quote(conversation_id, safe='')}/trigger_intent",
-                params={"output_channel": "latest", "token": self._token},
+                # The reply would carry the whole tracker otherwise; the desk needs none of it.
+                params={"output_channel": "latest", "token": self._token, "include_events": "NONE"},
                 json={"name": intent, "entities": entities or {}},
             )
         except httpx.HTTPError as exc:

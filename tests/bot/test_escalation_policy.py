@@ -135,3 +135,10 @@ def test_messages_without_stored_sentiment_are_scored_by_the_model(policy: Escal
     prediction = policy.predict_action_probabilities(tracker, DOMAIN)
     sentiment = next(e.value for e in prediction.events if isinstance(e, SlotSet) and e.key == "sentiment")
     assert sentiment == "negative"
+
+
+def test_desk_events_are_not_customer_turns(policy: EscalationPolicy) -> None:
+    external = [UserUttered("EXTERNAL: EXTERNAL_agent_reply", {"name": "EXTERNAL_agent_reply", "confidence": 1.0}),
+                ActionExecuted("action_relay_agent_reply"), ActionExecuted("action_listen")]
+    turns, _, _ = policy.conversation(_tracker(*external, *external, *external))
+    assert turns == []  # three identical desk events are neither a turn nor a "repeated message"

@@ -42,3 +42,10 @@ def test_max_chars_from_credentials() -> None:
     assert max_chars_from({"max_message_chars": "500"}) == 500
     with pytest.raises(ValueError):
         max_chars_from({"max_message_chars": "lots"})
+
+
+def test_browsers_cannot_set_the_customer_tier() -> None:
+    from bot.channels.guard import browser_metadata
+
+    assert browser_metadata({"customer_tier": "vip", "tier": "vip", "page": "/checkout"}) == {"page": "/checkout"}
+    assert browser_metadata(None) == {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,22 @@ from kefu.serve import Supervisor
 from knowledge_base import io, service
 from knowledge_base.__main__ import DEMO_FILES
 from tests.wechat.fake import FakeWeChat
+
+# Debian's chromium, launched as the project's browser tests must launch it (no sandbox as root, no GPU, no calls
+# home: this machine's network is closed).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for every browser test (Playwright drives it; nothing is downloaded)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
 
 
 def free_port() -> int:

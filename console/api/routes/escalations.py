@@ -62,8 +62,8 @@ def create_reply(escalation_id: int, body: TextIn, agent: AgentDep, store: Store
                  tasks: BackgroundTasks) -> dict[str, Any]:
     """Store the reply (persisted before anything else), then have the bot send it on the customer's channel."""
     message = store.add_agent_message(escalation_id, agent["id"], body.text)
-    conversation_id = store.get_escalation(escalation_id)["conversation_id"]
-    tasks.add_task(tell_bot, rasa, conversation_id, "EXTERNAL_agent_reply", {"desk_message_id": message["id"]})
+    tasks.add_task(tell_bot, rasa, message.pop("conversation_id"), "EXTERNAL_agent_reply",
+                   {"desk_message_id": message["id"]})
     return message
 
 
