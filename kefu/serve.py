@@ -209,6 +209,7 @@ def first_user_line(settings: Settings) -> str:
 def banner(settings: Settings, seconds: float) -> str:
     """What a person needs to start talking to Kefu."""
     url = settings.rasa_url
+    wechat = "on" if settings.wechat_token.get_secret_value() else "off: set WECHAT_* in .env"
     return f"""
 Kefu is up ({seconds:.0f} s).
   REST       POST {url}/webhooks/rest/webhook   {{"sender": "me", "message": "你好"}}
@@ -216,6 +217,8 @@ Kefu is up ({seconds:.0f} s).
   HTTP API   {url}/status  (token in {settings.data_path / "rasa_token"} unless KEFU_RASA_TOKEN is set)
   actions    http://{settings.host}:{settings.action_port}/health
   agent desk {settings.console_url}/desk{first_user_line(settings)}
+  web chat   {settings.console_url}/chat  (phones);  any page: <script src="{settings.console_url}/widget.js" async>
+  WeChat     {url}/webhooks/wechat/webhook  ({wechat})
   logs       {settings.data_path / "logs"}
 Try:  curl -s {url}/webhooks/rest/webhook -d '{{"sender":"demo","message":"我要查订单"}}'
 Press Ctrl-C to stop.
