@@ -18,6 +18,7 @@ EMBEDDER := models/multilingual-e5-small/kefu_conversion.json
 SENTIMENT := models/sentiment/kefu_sentiment.json
 SENTIMENT_DELTA := $(wildcard sentiment/delta/*)
 CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 WIDGET := widget/dist/widget.js
 WIDGET_NPM := widget/node_modules/.package-lock.json
 WIDGET_SRC := widget/build.mjs widget/chat.html $(wildcard widget/src/*)
@@ -82,9 +83,7 @@ widget: $(WIDGET)  ## build the customer web chat (widget/dist: /widget.js and /
 # Browser tests drive Debian's chromium through Playwright (no browser download); apt installs it once.
 $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Debian's chromium for the browser tests" >&2; exit 1; }
-	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium || \
-		{ $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
-		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium; }
+	$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 run: install train kb sentiment widget  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
 	$(KEFU) serve

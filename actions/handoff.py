@@ -16,17 +16,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.clients.desk import last_question, shared_store, summary
+from actions.clients.desk import customer_messages, last_question, shared_store, summary
 from desk.errors import DeskError
 from desk.queue import eta_minutes, in_service_hours
 from desk.store import DeskStore
 from kefu.config import get_settings
 from knowledge_base.db import utcnow
+from sentiment.frustration import customer_tier
 
 logger = logging.getLogger(__name__)
 STATE = "handoff_state"
 FAILURE_WORDS = ("fallback", "unresolved", "unhelpful")
-VIP_TIERS = {"vip", "gold", "platinum"}
 
 
 def _language(tracker: Tracker) -> str:
@@ -38,9 +38,7 @@ def _channel(tracker: Tracker) -> str:
 
 
 def _tier(tracker: Tracker) -> str:
-    metadata = tracker.latest_message.get("metadata") or {}
-    tier = str(tracker.get_slot("customer_tier") or metadata.get("customer_tier") or metadata.get("tier") or "")
-    return "vip" if tier.lower() in VIP_TIERS else "regular"
+    return customer_tier(tracker.get_slot("customer_tier"), tracker.latest_message.get("metadata"))
 
 
 def _intent(tracker: Tracker) -> str:
@@ -186,7 +184,7 @@ class ActionRelayToAgent(Action):
         down), once each by Rasa's message id."""
         store = shared_store()
         frustration = tracker.get_slot("frustration")
-        messages = _since_handoff(tracker)
+        messages = customer_messages(tracker, since_action="action_handoff")
         known = await asyncio.to_thread(store.relayed_sources, tracker.sender_id)
         # The newest message always goes through the store (it reports whether a hand-over is still active).
         pending = [m for m in messages[:-1] if m["message_id"] not in known] + messages[-1:]
@@ -203,23 +201,6 @@ class ActionRelayToAgent(Action):
             dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
             return [SlotSet(STATE, None)]
         return []
-
-
-def _since_handoff(tracker: Tracker) -> list[dict[str, Any]]:
-    """Customer messages after the latest hand-over started (the newest last)."""
-    events = tracker.events
-    start = 0
-    for index, event in enumerate(events):
-        if event.get("event") == "action" and event.get("name") == "action_handoff":
-            start = index
-    messages = []
-    for event in events[start:]:
-        text = event.get("text") or ""
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
-        if event.get("event") == "user" and text and not text.startswith("/") and not intent.startswith("EXTERNAL_"):
-            messages.append({"text": text, "sentiment": (event.get("parse_data") or {}).get("sentiment") or {},
-                             "message_id": event.get("message_id")})
-    return messages
 
 
 class ActionRelayAgentReply(Action):

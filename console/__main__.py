@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 
 from actions.clients.desk import desk_store
 from console.core.security import hash_password
 from desk.errors import DeskError
 from desk.store import ROLES
+from kefu.cli import emit
 from kefu.config import get_settings
 
 
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         password_hash = hash_password(_password(args.password_stdin))
         if args.command == "create-user":
             user_out = desk_store(settings).create_agent(args.username, args.display_name, args.role, password_hash)
-            print(json.dumps(user_out) if args.json else
-                  f"created {user_out['role']} {user_out['username']} ({user_out['display_name']})")
+            emit(user_out, args.json, f"created {user_out['role']} {user_out['username']} ({user_out['display_name']})")
         else:
             desk_store(settings).set_password_hash(args.username, password_hash)
             print(f"password of {args.username} changed; their sessions are signed out")

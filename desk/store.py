@@ -214,14 +214,12 @@ class DeskStore:
 
     def position_changes(self) -> list[tuple[dict[str, Any], int]]:
         """Waiting escalations whose position differs from what the customer was last told."""
-        changed = []
-        for item in self.queue():
-            if item["status"] != "waiting":
-                continue
-            told = self.told_position(item["id"])
-            if told is not None and told != item["position"]:
-                changed.append((item, told))
-        return changed
+        with self.session() as s:
+            rows = s.execute(select(Escalation.id, Escalation.told_position).where(
+                Escalation.status == "waiting", Escalation.told_position.is_not(None))).tuples().all()
+        told = {escalation_id: int(position) for escalation_id, position in rows if position is not None}
+        return [(item, told[item["id"]]) for item in self.queue()
+                if item["status"] == "waiting" and item["id"] in told and told[item["id"]] != item["position"]]
 
     def claim(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
         """Give a waiting escalation to this agent; one UPDATE ... WHERE status='waiting', so only one agent wins."""

@@ -9,8 +9,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from kefu.cli import emit
 from kefu.config import ROOT, get_settings
 from knowledge_base import io, service
 from knowledge_base.errors import KnowledgeBaseError
@@ -19,17 +19,13 @@ from knowledge_base.io import EntryData
 DEMO_FILES = sorted((ROOT / "knowledge_base" / "demo").glob("*.jsonl"))
 
 
-def _print(data: Any, as_json: bool, human: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else human)
-
-
 def cmd_setup_model(args: argparse.Namespace) -> int:
     """Convert and verify the bundled embedding model."""
     from knowledge_base.model_setup import convert
 
     out = Path(args.out) if args.out else ROOT / "models" / "multilingual-e5-small"
     report = convert(out)
-    _print(report, args.json, f"embedding model ready in {out}: " + ", ".join(f"{k}={v}" for k, v in report.items()))
+    emit(report, args.json, f"embedding model ready in {out}: " + ", ".join(f"{k}={v}" for k, v in report.items()))
     return 0
 
 
@@ -42,7 +38,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     index = service.publish(progress=not args.json) if not args.no_index else None
     data = {**report.as_dict(), "index_version": index.version if index else None,
             "vectors": len(index) if index else None}
-    _print(data, args.json, f"imported {len(entries)} entries from {len(args.files)} file(s): {report.created} new, "
+    emit(data, args.json, f"imported {len(entries)} entries from {len(args.files)} file(s): {report.created} new, "
            f"{report.updated} updated, {report.unchanged} unchanged, {report.archived} archived"
            + (f"; index v{index.version} with {len(index)} questions" if index else ""))
     return 0
@@ -90,7 +86,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     service.query_embedder().export_onnx()  # the new weights need a new query graph
     index = service.publish(progress=not args.json)
     report["index_version"] = index.version
-    _print(report, args.json, f"embedder tuned on {report['entries']} entries in {report['seconds']} s "
+    emit(report, args.json, f"embedder tuned on {report['entries']} entries in {report['seconds']} s "
            f"(loss {report['loss_first_20']} → {report['loss_last_20']}), saved to {out}; index v{index.version}")
     return 0
 
@@ -128,7 +124,7 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     """Rebuild the index from published entries."""
     index = service.publish(progress=not args.json)
     data = {"version": index.version, "vectors": len(index), "kind": index.meta.kind}
-    _print(data, args.json, f"index v{index.version}: {len(index)} questions ({index.meta.kind})")
+    emit(data, args.json, f"index v{index.version}: {len(index)} questions ({index.meta.kind})")
     return 0
 
 
@@ -140,7 +136,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
              f"published questions: {stats['variants_by_lang']}; answers: {stats['answers_by_lang']}",
              f"categories: {stats['by_category']}",
              f"index version: {stats['index_version']}; review clusters: {stats['review_clusters']}"]
-    _print(stats, args.json, "\n".join(lines))
+    emit(stats, args.json, "\n".join(lines))
     return 0
 
 
@@ -188,7 +184,7 @@ def cmd_review(args: argparse.Namespace) -> int:
                                   limit=args.limit)
         lines = [f"#{c.id:<4} {c.status:<9} ×{c.count:<3} last {c.last_seen:%Y-%m-%d %H:%M}  "
                  f"{' | '.join(c.examples[:3])}" for c in clusters] or ["no clusters"]
-        _print([c.as_dict() for c in clusters], args.json, "\n".join(lines))
+        emit([c.as_dict() for c in clusters], args.json, "\n".join(lines))
         return 0
     if args.review_command == "show":
         info, items = queue.cluster(args.cluster)
@@ -196,7 +192,7 @@ def cmd_review(args: argparse.Namespace) -> int:
                  f"channels {info.channels}, kinds {info.kinds})",
                  "nearest entries: " + ", ".join(f"{c['faq_id']} {c['score']:.3f}" for c in info.top_candidates)]
         human += [f"  {i['at'][:19]}  {i['kind']:<22} {i['lang']} {i['channel']:<8} {i['text']}" for i in items]
-        _print({"cluster": info.as_dict(), "items": items}, args.json, "\n".join(human))
+        emit({"cluster": info.as_dict(), "items": items}, args.json, "\n".join(human))
         return 0
     author = args.author
     if args.dismiss:

@@ -7,12 +7,9 @@ import json
 import sys
 from typing import Any
 
+from kefu.cli import emit
 from kefu.config import ROOT, get_settings
 from sentiment.frustration import FrustrationConfig, single_message_frustration
-
-
-def _print(data: Any, as_json: bool, human: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else human)
 
 
 def frustration_config() -> FrustrationConfig:
@@ -36,7 +33,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     splits = build_splits(settings.path(settings.shared_data_dir), scale=args.scale)
     meta = train(splits, settings.path(settings.kb_base_model), settings.path(settings.sentiment_delta_dir),
                  settings.path(settings.sentiment_work_dir), cfg)
-    _print(meta, args.json, f"trained on {meta['train_examples']} texts in {meta['train_seconds']} s: dev accuracy "
+    emit(meta, args.json, f"trained on {meta['train_examples']} texts in {meta['train_seconds']} s: dev accuracy "
            f"{meta['dev_accuracy']:.1%}, temperature {meta['temperature']}; delta in {settings.sentiment_delta_dir}")
     if not args.no_build:
         return cmd_build(argparse.Namespace(json=args.json, force=True))
@@ -51,11 +48,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = get_settings()
     out, delta = settings.path(settings.sentiment_model_dir), settings.path(settings.sentiment_delta_dir)
     if not args.force and is_fresh(out, delta):
-        _print({"model": str(out), "rebuilt": False}, args.json, f"sentiment model in {out} is current")
+        emit({"model": str(out), "rebuilt": False}, args.json, f"sentiment model in {out} is current")
         return 0
     dev = build_splits(settings.path(settings.shared_data_dir), scale=0.25).dev
     meta = build(settings.path(settings.kb_base_model), delta, out, [ex.text for ex in dev])
-    _print({**meta, "model": str(out), "rebuilt": True}, args.json,
+    emit({**meta, "model": str(out), "rebuilt": True}, args.json,
            f"sentiment model built in {out}: {meta['onnx_file']} (int8 agrees with fp32 on "
            f"{meta['int8_agreement']:.1%} of {len(dev)} held-out texts)")
     return 0
@@ -84,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise SystemExit("predict: give TEXT, or --jsonl to read texts from stdin")
     data = row(args.text)
     probs = ", ".join(f"{k} {v:.2f}" for k, v in data["probs"].items())
-    _print(data, args.json, f"{data['label']} ({data['score']:.2f}; {probs}); frustration {data['frustration']:.2f}")
+    emit(data, args.json, f"{data['label']} ({data['score']:.2f}; {probs}); frustration {data['frustration']:.2f}")
     return 0
 
 
@@ -96,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     settings = get_settings()
     model = load_model(settings.path(settings.sentiment_model_dir))
     report = evaluate(model, frustration_config(), settings.path(settings.shared_data_dir), limit=args.limit)
-    _print(report, args.json, format_report(report))
+    emit(report, args.json, format_report(report))
     return 0
 
 

@@ -74,6 +74,17 @@ CHASE = _compile(_ZH_REPEAT_CHASE, _EN_REPEAT_CHASE)
 EXASPERATION = _compile(_ZH_EXASPERATION, _EN_EXASPERATION)
 
 
+# Tiers that escalate at the lower (VIP) threshold and get the VIP boost in the agents' queue.
+VIP_TIERS = {"vip", "gold", "platinum"}
+
+
+def customer_tier(slot: object, metadata: dict[str, object] | None) -> str:
+    """"vip" or "regular", from the `customer_tier` slot, else the message metadata (customer_tier or tier)."""
+    meta = metadata or {}
+    tier = slot or meta.get("customer_tier") or meta.get("tier")
+    return "vip" if str(tier or "").lower() in VIP_TIERS else "regular"
+
+
 def normalise(text: str) -> str:
     """NFKC, lower case, whitespace collapsed."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().lower()

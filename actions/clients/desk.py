@@ -51,10 +51,13 @@ def _at(timestamp: float | None) -> str | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
-def customer_messages(tracker: Tracker) -> list[dict[str, Any]]:
-    """Every customer message of the conversation (typed text, not button payloads or desk events)."""
-    out = []
+def customer_messages(tracker: Tracker, since_action: str | None = None) -> list[dict[str, Any]]:
+    """The customer's messages (typed text, not button payloads or desk events), oldest first; with
+    `since_action`, only those after the latest run of that action."""
+    out: list[dict[str, Any]] = []
     for event in tracker.events:
+        if since_action and event.get("event") == "action" and event.get("name") == since_action:
+            out = []
         if event.get("event") != "user":
             continue
         text = event.get("text") or ""

@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from sentiment.frustration import FrustrationConfig, FrustrationState, Turn, assess
+from sentiment.frustration import FrustrationConfig, FrustrationState, Turn, assess, customer_tier
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ UNRESOLVED_RESPONSES = {"utter_faq_unknown"}
 UNHELPFUL_INTENTS = {"feedback_not_helpful", "reject_choices"}
 # Their replies already apologise or acknowledge the customer's feeling; a second apology would ring hollow.
 SELF_ACKNOWLEDGING_INTENTS = {"complain", "request_human", "feedback_not_helpful", "reject_choices"}
-VIP_TIERS = {"vip", "gold", "platinum"}
 PEOPLE_HAVE_IT = {"waiting", "with_agent", "offer_ticket", "ticket_message", "ticket_contact"}
 
 
@@ -138,10 +137,8 @@ class EscalationPolicy(Policy):
     @staticmethod
     def is_vip(tracker: DialogueStateTracker) -> bool:
         """VIP from the `customer_tier` slot or the latest message's channel metadata (tier / customer_tier)."""
-        tier = tracker.get_slot("customer_tier")
         metadata = tracker.latest_message.metadata if tracker.latest_message else {}
-        tier = tier or (metadata or {}).get("customer_tier") or (metadata or {}).get("tier")
-        return str(tier or "").lower() in VIP_TIERS
+        return customer_tier(tracker.get_slot("customer_tier"), metadata) == "vip"
 
     def assess(self, tracker: DialogueStateTracker) -> tuple[Optional[FrustrationState], List[Turn], bool]:
         """The state after the latest customer message (None when there is none yet)."""

@@ -86,16 +86,6 @@ class HandoffPolicy(Policy):
         """Above the escalation policy (7) and the rules (6): a customer in the queue is not escalated again."""
         return {"priority": 8, "min_cancel_confidence": 0.9}
 
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Optional[Any] = None,
-    ) -> None:
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         """Nothing to learn: the states are set by the handoff actions."""
         return self._resource
