@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -58,9 +59,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def kefu_on_a_kb_copy(prefix: str, **overrides: Any) -> Iterator[Any]:
+def kefu_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any) -> Iterator[Any]:
     """Start Rasa, the action server and the console on free ports over a copy of the real KB (review rows land in
-    the copy), with any settings overridden; yields their Settings and stops them on exit."""
+    the copy), with any settings overridden; yields their Settings and stops them on exit. `own_index` copies the
+    index too, for benchmarks that publish (the live index is never written)."""
     from kefu.config import Settings, get_settings
     from kefu.serve import Supervisor
 
@@ -71,9 +73,11 @@ def kefu_on_a_kb_copy(prefix: str, **overrides: Any) -> Iterator[Any]:
         raise SystemExit("no knowledge base yet: run `make kb` first")
     with sqlite3.connect(store) as source, sqlite3.connect(workdir / "kb.db") as copy:
         source.backup(copy)  # consistent even with a WAL in use
+    index = live.kb_index_path
+    if own_index:
+        index = Path(shutil.copytree(index, workdir / "index"))
     settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=workdir,
-                        kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=live.kb_index_path,
-                        **overrides)
+                        kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=index, **overrides)
     supervisor = Supervisor(settings, echo=False)
     print("starting servers…", flush=True)
     supervisor.start()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 
+from console.core.knowledge import Curator
 from console.core.rasa import RasaClient
 from console.core.security import CSRF_HEADER, SESSION_COOKIE
 from desk.store import DeskStore
@@ -14,6 +15,7 @@ from kefu.config import Settings
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 DESK_ROLES = {"agent", "admin"}
+OPS_ROLES = {"ops", "admin"}
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -63,3 +65,23 @@ def current_agent(login: LoginDep) -> dict[str, Any]:
 
 
 AgentDep = Annotated[dict[str, Any], Depends(current_agent)]
+
+
+def current_ops(login: LoginDep) -> dict[str, Any]:
+    """The signed-in user, who must be ops staff or an admin to curate the knowledge base and read the dashboard."""
+    user = login[0]
+    if user["role"] not in OPS_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the ops console is for ops staff and admins")
+    return user
+
+
+OpsDep = Annotated[dict[str, Any], Depends(current_ops)]
+
+
+def get_curator(request: Request) -> Curator:
+    """The app's knowledge-base curator."""
+    curator: Curator = request.app.state.curator
+    return curator
+
+
+CuratorDep = Annotated[Curator, Depends(get_curator)]

@@ -1,4 +1,5 @@
-"""The console app: the agent desk's pages and API, the live feed, and the loops that keep the bot in step."""
+"""The console app: the agent desk and the ops console (knowledge-base curation, dashboard), their API, the live
+feed, and the loops that keep the bot in step."""
 
 from __future__ import annotations
 
@@ -13,15 +14,27 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from actions.clients.desk import desk_store
-from console.api.routes import auth, desk, escalations, events, widget
+from console.api.routes import auth, dashboard, desk, escalations, events, kb, review, widget
+from console.core.knowledge import Curator
 from console.core.live import Broadcaster, announce_positions, redeliver
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
 from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
 from kefu.config import Settings, get_settings
+from knowledge_base.errors import (
+    EmptyKnowledgeBaseError,
+    EntryNotFoundError,
+    ImportFileError,
+    IndexMissingError,
+    KnowledgeBaseError,
+    ModelSetupError,
+)
 
 STATIC = Path(__file__).with_name("static")
 STATUS = {NotFoundError: 404, ConflictError: 409, ForbiddenError: 403, InvalidInputError: 422}
+# A knowledge-base error that is none of these is a conflict with the stored state (cluster closed, id taken).
+KB_STATUS = {EntryNotFoundError: 404, ImportFileError: 422, EmptyKnowledgeBaseError: 503, IndexMissingError: 503,
+             ModelSetupError: 503}
 # Everything is served from this origin: no CDN, no inline script, no framing by other sites.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -45,6 +58,8 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
                 asyncio.create_task(broadcaster.run()),
                 asyncio.create_task(redeliver(app.state.store, app.state.rasa, settings.handoff_redeliver_s)),
                 asyncio.create_task(announce_positions(app.state.store, app.state.rasa, broadcaster.changed)),
+                # The embedding model takes seconds to load: do it now, not in the first ops user's publish.
+                asyncio.create_task(asyncio.to_thread(app.state.curator.warm_up)),
             ]
         try:
             yield
@@ -63,8 +78,18 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     app.state.user_throttle = LoginThrottle(max_failures=5)
     app.state.address_throttle = LoginThrottle(max_failures=30)
     app.state.rasa = RasaClient(settings.rasa_url, settings.auth_token())
-    for router in (auth.router, escalations.router, desk.router, events.router, widget.router):
+    app.state.curator = Curator(settings)
+    for router in (auth.router, escalations.router, desk.router, events.router, widget.router, kb.router,
+                   review.router, dashboard.router):
         app.include_router(router)
+
+    @app.exception_handler(KnowledgeBaseError)
+    async def kb_error(request: Request, exc: KnowledgeBaseError) -> JSONResponse:
+        code = next((c for kind, c in KB_STATUS.items() if isinstance(exc, kind)), 409)
+        body: dict[str, object] = {"detail": str(exc).splitlines()[0]}
+        if isinstance(exc, ImportFileError):
+            body["problems"] = exc.problems  # the validation report: every bad row with its line and reason
+        return JSONResponse(body, status_code=code)
 
     @app.exception_handler(DeskError)
     async def desk_error(request: Request, exc: DeskError) -> JSONResponse:
@@ -82,9 +107,15 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     def read_health() -> dict[str, str]:
         return {"status": "ok"}
 
+    def signed_in(request: Request) -> dict[str, object] | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        login = app.state.store.login_for(token) if token else None
+        return login[0] if login else None
+
     @app.get("/", include_in_schema=False)
-    def read_root() -> RedirectResponse:
-        return RedirectResponse("/desk")
+    def read_root(request: Request) -> RedirectResponse:
+        user = signed_in(request)
+        return RedirectResponse("/ops" if user and user["role"] == "ops" else "/desk")
 
     @app.get("/login", include_in_schema=False)
     def read_login_page() -> FileResponse:
@@ -92,10 +123,17 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
 
     @app.get("/desk", include_in_schema=False, response_model=None)
     def read_desk_page(request: Request) -> FileResponse | RedirectResponse:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token or app.state.store.login_for(token) is None:
-            return RedirectResponse("/login")
-        return FileResponse(STATIC / "desk.html")
+        user = signed_in(request)
+        if user is None:
+            return RedirectResponse("/login?next=/desk")
+        return FileResponse(STATIC / "desk.html") if user["role"] != "ops" else RedirectResponse("/ops")
+
+    @app.get("/ops", include_in_schema=False, response_model=None)
+    def read_ops_page(request: Request) -> FileResponse | RedirectResponse:
+        user = signed_in(request)
+        if user is None:
+            return RedirectResponse("/login?next=/ops")
+        return FileResponse(STATIC / "ops.html") if user["role"] != "agent" else RedirectResponse("/desk")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -202,8 +202,9 @@ def first_user_line(settings: Settings) -> str:
     """The banner's hint on how to sign in to the desk."""
     secret_file = settings.data_path / "console_admin_password"
     if secret_file.exists():
-        return f"  (sign in as admin, password in {secret_file}; add agents: python -m console create-user NAME)"
-    return "  (add agents: .venv/bin/python -m console create-user NAME)"
+        return (f"  (sign in as admin, password in {secret_file}; add users: "
+                "python -m console create-user NAME --role agent|ops)")
+    return "  (add users: .venv/bin/python -m console create-user NAME --role agent|ops)"
 
 
 def banner(settings: Settings, seconds: float) -> str:
@@ -217,6 +218,7 @@ Kefu is up ({seconds:.0f} s).
   HTTP API   {url}/status  (token in {settings.data_path / "rasa_token"} unless KEFU_RASA_TOKEN is set)
   actions    http://{settings.host}:{settings.action_port}/health
   agent desk {settings.console_url}/desk{first_user_line(settings)}
+  ops        {settings.console_url}/ops  (review queue, FAQ entries, import/export, try it, dashboard)
   web chat   {settings.console_url}/chat  (phones);  any page: <script src="{settings.console_url}/widget.js" async>
   WeChat     {url}/webhooks/wechat/webhook  ({wechat})
   logs       {settings.data_path / "logs"}

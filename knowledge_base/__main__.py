@@ -94,13 +94,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write entries in the import format."""
     fmt = args.format or (Path(args.file).suffix.lstrip(".") if args.file != "-" else "jsonl")
-    fmt = {"yml": "yaml"}.get(fmt, fmt)
+    fmt = io.normal_format(fmt, args.file)
     entries = service.store().entries(status=args.status)
-    text = io.write_rows(io.to_rows(entries), fmt)
+    data = io.write_bytes(io.to_rows(entries), fmt)
     if args.file == "-":
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
-        Path(args.file).write_text(text, encoding="utf-8")
+        Path(args.file).write_bytes(data)
         print(f"exported {len(entries)} entries to {args.file}", file=sys.stderr)
     return 0
 
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="import CSV/JSONL/YAML files (bad rows reject the whole import)")
     p.add_argument("files", nargs="+")
     p.add_argument("--replace", action="store_true", help="the files become the whole KB (others archived)")
-    p.add_argument("--format", choices=["csv", "jsonl", "yaml"])
+    p.add_argument("--format", choices=list(io.FORMATS))
     p.add_argument("--author", default="cli")
     p.add_argument("--no-index", action="store_true", help="do not rebuild the index afterwards")
     p.add_argument("--json", action="store_true")
@@ -245,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export entries (same format as import; '-' for stdout)")
     p.add_argument("file")
-    p.add_argument("--format", choices=["csv", "jsonl", "yaml"])
+    p.add_argument("--format", choices=list(io.FORMATS))
     p.add_argument("--status", default="published", help="published (default), draft, archived")
     p.set_defaults(run=cmd_export)
 

@@ -125,6 +125,10 @@ class KnowledgeBase:
                     self._follow_model(self._index.meta.model)
             return self._index
 
+    def refresh(self) -> None:
+        """Look for a newer published index at the next search (this process just published one)."""
+        self._checked = float("-inf")
+
     def _follow_model(self, wanted: str) -> None:
         """The new index was built by another (re-tuned) model: load that model for queries too."""
         name = self.model_resolver()

@@ -1,4 +1,4 @@
-"""Read and write FAQ files (CSV, JSONL, YAML): one row per question variant; rows sharing an `id` are one entry.
+"""Read and write FAQ files (CSV, JSONL, YAML, XLSX): one row per question variant; rows sharing an `id` are one entry.
 
 Fields: id, category, lang, question, answer (and optionally status). The answer may be given once per
 language, on any row of that (id, lang); a row with an answer and an empty question adds only the answer.
@@ -23,6 +23,7 @@ from knowledge_base.errors import ImportFileError
 LANGS = ("zh", "en")
 STATUSES = ("draft", "published", "archived")
 FIELDS = ("id", "category", "lang", "question", "answer")
+FORMATS = ("csv", "jsonl", "yaml", "xlsx")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MAX_QUESTION = 500
 MAX_ANSWER = 5000
@@ -52,10 +53,40 @@ class EntryData:
 
 def _format_of(path: Path, fmt: str | None) -> str:
     chosen = (fmt or path.suffix.lstrip(".")).lower()
-    chosen = {"yml": "yaml", "jsonl": "jsonl", "ndjson": "jsonl"}.get(chosen, chosen)
-    if chosen not in ("csv", "jsonl", "yaml"):
-        raise ImportFileError(str(path), [f"unknown format {chosen!r}: use .csv, .jsonl or .yaml (or --format)"])
+    return normal_format(chosen, str(path))
+
+
+def normal_format(fmt: str, name: str) -> str:
+    """The canonical name of a file format (yml → yaml, ndjson → jsonl); ImportFileError if unknown."""
+    chosen = {"yml": "yaml", "ndjson": "jsonl", "json": "jsonl"}.get(fmt.lower(), fmt.lower())
+    if chosen not in FORMATS:
+        raise ImportFileError(name, [f"unknown format {chosen!r}: use .csv, .jsonl, .yaml or .xlsx (or --format)"])
     return chosen
+
+
+def _xlsx_rows(data: bytes, name: str) -> list[tuple[int, Any]]:
+    """(row number, row) pairs from the first sheet; the first row names the columns."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors for a broken file
+        raise ImportFileError(name, [f"file: not a readable XLSX workbook ({type(exc).__name__})"]) from None
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+        missing = [f for f in ("id", "lang", "question") if f not in header]
+        if missing:
+            raise ImportFileError(name, [f"row 1: header lacks column(s) {', '.join(missing)}"])
+        out: list[tuple[int, Any]] = []
+        for number, values in enumerate(rows, start=2):
+            if all(v is None or str(v).strip() == "" for v in values):
+                continue
+            out.append((number, {h: v for h, v in zip(header, values, strict=False) if h}))
+        return out
+    finally:
+        book.close()
 
 
 def _raw_rows(text: str, fmt: str, name: str) -> list[tuple[int, Any]]:
@@ -157,12 +188,22 @@ def read_file(path: Path, fmt: str | None = None) -> list[EntryData]:
     """Parse and validate a FAQ file."""
     chosen = _format_of(path, fmt)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ImportFileError(str(path), ["file not found"]) from None
+    return read_bytes(data, chosen, str(path))
+
+
+def read_bytes(data: bytes, fmt: str, name: str) -> list[EntryData]:
+    """Parse and validate the content of a FAQ file (an upload, say) in a known format."""
+    chosen = normal_format(fmt, name)
+    if chosen == "xlsx":
+        return parse_rows(_xlsx_rows(data, name), name)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportFileError(str(path), [f"file: not UTF-8 text (byte {exc.start})"]) from None
-    return parse_rows(_raw_rows(text, chosen, str(path)), str(path))
+        raise ImportFileError(name, [f"file: not UTF-8 text (byte {exc.start})"]) from None
+    return parse_rows(_raw_rows(text, chosen, name), name)
 
 
 def to_rows(entries: Iterable[EntryData]) -> list[dict[str, str]]:
@@ -177,6 +218,28 @@ def to_rows(entries: Iterable[EntryData]) -> list[dict[str, str]]:
                 rows.append({"id": entry.id, "category": entry.category, "lang": lang, "question": "",
                              "answer": entry.answers[lang], "status": entry.status})
     return rows
+
+
+def write_xlsx(rows: list[dict[str, str]]) -> bytes:
+    """Rows as an XLSX workbook with one sheet, a header row and frozen panes."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("faq")
+    sheet.freeze_panes = "A2"
+    columns = [*FIELDS, "status"]
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def write_bytes(rows: list[dict[str, str]], fmt: str) -> bytes:
+    """Serialise rows in any supported format, as bytes (UTF-8 for the text formats)."""
+    chosen = normal_format(fmt, "export")
+    return write_xlsx(rows) if chosen == "xlsx" else write_rows(rows, chosen).encode("utf-8")
 
 
 def write_rows(rows: list[dict[str, str]], fmt: str) -> str:

@@ -139,6 +139,21 @@ class KnowledgeStore:
             raise EntryNotFoundError(f"no history for FAQ entry {entry_id!r}")
         return result
 
+    def latest_revisions(self) -> dict[str, tuple[int, str, datetime]]:
+        """(number, author, time) of every entry's newest revision, in one query."""
+        newest = (select(Revision.entry_id, func.max(Revision.number).label("number"))
+                  .group_by(Revision.entry_id).subquery())
+        with self.session() as s:
+            rows = s.execute(select(Revision.entry_id, Revision.number, Revision.author, Revision.at)
+                             .join(newest, (newest.c.entry_id == Revision.entry_id)
+                                   & (newest.c.number == Revision.number)))
+            return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def categories(self) -> list[str]:
+        """Every category in use, sorted."""
+        with self.session() as s:
+            return sorted(c for c in s.scalars(select(Entry.category).distinct()) if c)
+
     # -- writing -----------------------------------------------------------------------------------
     def _write(self, s: Session, data: EntryData, author: str, action: str) -> bool:
         """Make the stored entry equal to data; record a revision if anything changed."""

@@ -1,5 +1,6 @@
 // Builds widget/dist: widget.js (one self-contained script: client, socket.io-client and styles), chat.html,
-// chat.js and chat.css (the mobile page), LICENSES.txt (the bundled packages' licences); prints their sizes.
+// chat.js and chat.css (the mobile page), charts.js (Chart.js for the console's dashboard), LICENSES.txt (the bundled
+// packages' licences); prints their sizes.
 //
 //   node build.mjs            minified, as served
 //   node build.mjs --dev      readable, with source maps
@@ -55,6 +56,13 @@ const results = await Promise.all([
     banner: { js: banner },
   }),
   esbuild.build({ ...common, entryPoints: [join(here, "src/chat.css")], outfile: join(dist, "chat.css") }),
+  esbuild.build({
+    ...common,
+    entryPoints: [join(here, "src/charts.js")],
+    outfile: join(dist, "charts.js"),
+    format: "iife",
+    banner: { js: `/*! Kefu console charts | bundles chart.js (MIT): see /widget/LICENSES.txt */` },
+  }),
 ]);
 copyFileSync(join(here, "chat.html"), join(dist, "chat.html"));
 
@@ -73,9 +81,9 @@ const notices = [...packages].sort().map((name) => {
   const text = file ? readFileSync(file, "utf8").trim() : `License: ${meta.license}`;
   return `${name} ${meta.version} (${meta.license})\n\n${text}\n`;
 });
-writeFileSync(join(dist, "LICENSES.txt"), `Packages bundled into Kefu's web chat:\n\n${notices.join("\n" + "-".repeat(72) + "\n\n")}`);
+writeFileSync(join(dist, "LICENSES.txt"), `Packages bundled into Kefu's web chat and console charts:\n\n${notices.join("\n" + "-".repeat(72) + "\n\n")}`);
 
-const rows = ["widget.js", "chat.js", "chat.css", "chat.html"].map((name) => {
+const rows = ["widget.js", "chat.js", "chat.css", "chat.html", "charts.js"].map((name) => {
   const data = readFileSync(join(dist, name));
   return { file: name, bytes: data.length, gzip: gzipSync(data, { level: 9 }).length };
 });

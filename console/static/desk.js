@@ -33,28 +33,13 @@
     sent: { neg: 'neg', neu: 'neu', pos: 'pos' }, sentiment: 'Sentiment', signedInAs: 'Signed in as', handoff: 'handoff',
   };
 
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, cls, text) => {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  };
+  const { $, el, str, num, clip, ts, createApi, errorBanner } = window.KefuConsole;
   // The SVG namespace, taken from the HTML parser (a constant string, no server data) so no URL appears in the file.
   const SVG = new DOMParser().parseFromString('<svg></svg>', 'text/html').body.firstElementChild.namespaceURI;
   const svg = (tag, attrs) => {
     const e = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
     return e;
-  };
-  const str = (v) => (v === undefined || v === null ? '' : String(v));
-  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : (typeof v === 'string' && v.trim() !== '' && Number.isFinite(+v) ? +v : null));
-  // Timestamps are UTC; tolerate ISO strings that lack an offset (Python naive isoformat).
-  const ts = (s) => {
-    if (!s) return NaN;
-    let t = String(s);
-    if (/T\d\d:\d\d/.test(t) && !/([zZ]|[+-]\d\d:?\d\d)$/.test(t)) t += 'Z';
-    return Date.parse(t);
   };
   const fmtTime = (s) => {
     const t = ts(s);
@@ -74,7 +59,6 @@
     return h ? `${h}:${p(m)}:${p(sec)}` : `${m}:${p(sec)}`;
   };
   const shortId = (v) => { const s = str(v); return s.length > 8 ? s.slice(0, 8) : s; };
-  const clip = (s, n) => { const t = str(s).replace(/\s+/g, ' ').trim(); return t.length > n ? `${t.slice(0, n - 1)}…` : t; };
   const langKey = (l) => (/^zh/i.test(str(l)) ? 'zh' : 'en');
   const statusText = (s) => L[s] || str(s);
 
@@ -87,60 +71,17 @@
   const queueEls = new Map();
 
   // ---------- API ----------
-  class ApiError extends Error {
-    constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
-  }
-  const detailText = (d, fallback) => {
-    if (d && typeof d === 'object' && !Array.isArray(d) && 'detail' in d) d = d.detail;
-    if (typeof d === 'string' && d) return d;
-    if (Array.isArray(d)) return d.map((x) => (x && x.msg) || JSON.stringify(x)).join('; ');
-    if (d && typeof d === 'object') return JSON.stringify(d);
-    return fallback;
-  };
   const goLogin = () => {
     if (S.leaving) return;
     S.leaving = true;
     if (es) es.close();
-    window.location.assign('/login');
+    window.location.assign('/login?next=/desk');
   };
-  async function api(method, path, body, retried) {
-    const opt = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-    if (method !== 'GET') {
-      opt.headers['Content-Type'] = 'application/json';
-      opt.headers['X-CSRF-Token'] = S.csrf;
-      opt.body = JSON.stringify(body === undefined ? {} : body);
-    }
-    let res;
-    try { res = await fetch(path, opt); } catch (_) { throw new ApiError(0, L.network); }
-    if (res.status === 401) { goLogin(); throw new ApiError(401, 'unauthorized'); }
-    let data = null;
-    if (res.status !== 204) {
-      const txt = await res.text();
-      if (txt) { try { data = JSON.parse(txt); } catch (_) { data = txt; } }
-    }
-    if (!res.ok) {
-      const detail = detailText(data, res.statusText || `HTTP ${res.status}`);
-      if (res.status === 403 && !retried && method !== 'GET' && /csrf/i.test(detail)) {
-        await loadMe();
-        return api(method, path, body, true);
-      }
-      throw new ApiError(res.status, detail);
-    }
-    return data;
-  }
+  const api = createApi({ csrf: () => S.csrf, signIn: goLogin, refreshCsrf: () => loadMe(), networkText: L.network });
   const escPath = (id, action) => `/api/escalations/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 
   // ---------- errors / status ----------
-  let errTimer = 0;
-  function showError(err) {
-    if (err && err.status === 401) return;
-    const box = $('desk-error');
-    const text = err instanceof ApiError ? (err.status ? `${err.detail} (${err.status})` : err.detail) : str(err && err.message ? err.message : err);
-    $('desk-error-text').textContent = text;
-    box.hidden = false;
-    clearTimeout(errTimer);
-    errTimer = setTimeout(() => { box.hidden = true; }, 15000);
-  }
+  const showError = errorBanner('desk-error', 'desk-error-text', 15000);
   const setConn = (ok) => {
     const c = $('conn');
     c.textContent = ok ? L.live : L.reconnecting;

@@ -2,10 +2,10 @@
 (() => {
   const zh = /^zh/i.test(navigator.language || '');
   const T = zh ? {
-    deskTitle: '坐席工作台', username: '用户名', password: '密码', signIn: '登录', signingIn: '正在登录…',
+    deskTitle: '客服控制台', username: '用户名', password: '密码', signIn: '登录', signingIn: '正在登录…',
     bad: '用户名或密码错误', missing: '请输入用户名和密码', net: '网络错误，请重试', title: 'Kefu · 登录',
   } : {
-    deskTitle: 'Agent desk', username: 'Username', password: 'Password', signIn: 'Sign in', signingIn: 'Signing in…',
+    deskTitle: 'Console', username: 'Username', password: 'Password', signIn: 'Sign in', signingIn: 'Signing in…',
     bad: 'Wrong username or password', missing: 'Enter your username and password', net: 'Network error, please try again', title: 'Kefu · Sign in',
   };
   document.documentElement.lang = zh ? 'zh-CN' : 'en';
@@ -45,7 +45,10 @@
       try { data = await res.json(); } catch (_) { /* empty body */ }
       if (res.ok) {
         try { if (data && data.csrf_token) sessionStorage.setItem('kefu.csrf', data.csrf_token); } catch (_) { /* storage off */ }
-        window.location.assign('/desk');
+        // Back to the page that sent here (only our own two pages), else the user's own page.
+        const next = new URLSearchParams(window.location.search).get('next');
+        const own = data && data.user && data.user.role === 'ops' ? '/ops' : '/desk';
+        window.location.assign(next === '/desk' || next === '/ops' ? next : own);
         return;
       }
       showError(res.status === 401 ? T.bad : detailText(data && data.detail, `${T.net} (${res.status})`));

@@ -19,7 +19,7 @@ def test_sign_in_sets_an_http_only_session_and_hashes_passwords(app_and_rasa: An
     app, _ = app_and_rasa
     with TestClient(app) as client:
         assert client.get("/api/queue").status_code == 401
-        assert client.get("/desk", follow_redirects=False).headers["location"] == "/login"
+        assert client.get("/desk", follow_redirects=False).headers["location"] == "/login?next=/desk"
         wrong = client.post("/api/auth/login", json={"username": "ann", "password": "nope"})
         nobody = client.post("/api/auth/login", json={"username": "zed", "password": PASSWORD})
         assert wrong.status_code == nobody.status_code == 401 and wrong.json() == nobody.json()

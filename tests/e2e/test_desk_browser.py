@@ -27,7 +27,7 @@ def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, br
     customer = None
     try:
         page.goto(f"{kefu.console_url}/desk")
-        page.wait_for_url("**/login")
+        page.wait_for_url("**/login?next=/desk")
         page.fill("#username", "desk-wang")
         page.fill("#password", "wrong password")
         page.click("#login-button")

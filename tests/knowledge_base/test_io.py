@@ -91,7 +91,7 @@ def test_not_utf8_and_missing_files(tmp_path: Path) -> None:
         io.read_file(tmp_path / "nope.jsonl")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml", "xlsx"])
 def test_export_round_trips(tmp_path: Path, fmt: str) -> None:
     entries = [
         io.EntryData(
@@ -107,6 +107,21 @@ def test_export_round_trips(tmp_path: Path, fmt: str) -> None:
             variants={"zh": ["中文问题"]},
         ),
     ]
-    path = write(tmp_path, f"out.{fmt}", io.write_rows(io.to_rows(entries), fmt))
+    path = tmp_path / f"out.{fmt}"
+    path.write_bytes(io.write_bytes(io.to_rows(entries), fmt))
     back = io.read_file(path)
     assert [e.snapshot() for e in back] == [e.snapshot() for e in entries]
+
+
+def test_xlsx_bad_rows_are_named_by_row_number(tmp_path: Path) -> None:
+    rows = [{"id": "ok-1", "category": "c", "lang": "zh", "question": "问", "answer": "答", "status": ""},
+            {"id": "bad id", "category": "c", "lang": "de", "question": "q", "answer": "a", "status": ""}]
+    path = tmp_path / "faq.xlsx"
+    path.write_bytes(io.write_xlsx(rows))
+    with pytest.raises(ImportFileError) as caught:
+        io.read_file(path)
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith("line 3:") and "`lang`" in caught.value.problems[0]
+    (tmp_path / "broken.xlsx").write_bytes(b"PK not really")
+    with pytest.raises(ImportFileError, match="not a readable XLSX"):
+        io.read_file(tmp_path / "broken.xlsx")

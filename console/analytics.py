@@ -1,0 +1,548 @@
+"""The service dashboard: figures computed from Rasa's tracker events, the desk tables and the review queue.
+
+Every figure carries the sentence that defines it; the ops console prints it verbatim next to the number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from desk.db import Escalation, Message, Rating
+from desk.db import session_factory as desk_sessions
+from knowledge_base.db import ReviewCluster, ReviewItem, make_engine
+from knowledge_base.db import session_factory as kb_sessions
+
+SESSION_START = "action_session_start"
+FAQ_ACTION = "action_answer_faq"
+HANDOFF_ACTION = "action_handoff"
+DECISIONS = {"utter_faq_answer": "answer", "utter_faq_clarify": "clarify", "utter_faq_unknown": "unresolved"}
+LABELS = ("negative", "neutral", "positive")
+DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
+OFFLINE_STATUS = "offline"  # desk/store.py: a hand-over no agent could take (none online or out of hours)
+OFFLINE_REASON = "no agent available"
+# Events this long before the range are read too, so a conversation already going at `start` is seen to have
+# started before it (Rasa splits sessions after 60 idle minutes; a day-long session is not expected).
+LOOKBACK = timedelta(days=1)
+HOURLY_UP_TO = timedelta(hours=48)
+TOP_CLUSTERS = 10
+CHUNK = 500  # senders per IN (...) list, below SQLite's variable limit
+
+# Rasa's SQL tracker store table, declared rather than reflected (no round trip); only ever read.
+EVENTS = Table(
+    "events", MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+_HANDOVERS = "hand-overs created in the range (each filtered by its own channel and language)"
+FIGURES: tuple[tuple[str, str, str, str], ...] = (
+    ("conversations", "Conversations", "count",
+     "Number of conversations whose first customer message (typed, not a button click) was sent in the range, "
+     "each counted under the channel of that message and the last language the bot set in it; a conversation is "
+     "one Rasa session of one customer, and a new one starts after 60 idle minutes."),
+    ("containment_rate", "Containment rate", "percent",
+     "Share of those conversations in which the bot never ran action_handoff, so the customer was served by the "
+     "bot alone."),
+    ("escalation_rate", "Escalation rate", "percent",
+     "Share of those conversations in which the bot ran action_handoff to pass the customer to people, whether or "
+     "not an agent was available."),
+    ("faq_questions", "FAQ questions", "count",
+     "Runs of action_answer_faq in those conversations that replied with an answer, a choice of questions or "
+     "'not known' (runs that found the knowledge base unavailable are left out)."),
+    ("answer_rate", "Answered", "percent",
+     "Share of those FAQ questions the bot answered directly (its reply was utter_faq_answer)."),
+    ("clarify_rate", "Clarified", "percent",
+     "Share of those FAQ questions where the bot offered a choice of questions instead (utter_faq_clarify)."),
+    ("unresolved_rate", "Unresolved", "percent",
+     "Share of those FAQ questions the bot said it could not answer (utter_faq_unknown)."),
+    ("negative_share", "Negative messages", "percent",
+     "Share of the customers' typed messages in those conversations (button clicks left out) with a sentiment "
+     "label that the sentiment model labelled negative."),
+    ("csat_average", "Satisfaction (CSAT)", "score",
+     "Mean of the 1–5 ratings customers gave in the range; a rating is filtered by the channel and language of "
+     "its hand-over or, without one, of the customer's latest conversation started before it (looking back to a "
+     "day before the range); a rating whose conversation is not found counts only when no filter is set."),
+    ("csat_responses", "Ratings", "count",
+     "Number of 1–5 ratings customers gave in the range, filtered as for the average."),
+    ("first_response_s", "First response", "seconds",
+     f"Median seconds from creation to the first message an agent wrote, over the {_HANDOVERS} that have "
+     "one."),
+    ("queue_wait_s", "Queue wait", "seconds",
+     f"Median seconds from creation to claim, over the {_HANDOVERS} that an agent claimed."),
+    ("queue_wait_p90_s", "Queue wait (90th percentile)", "seconds",
+     "90th percentile (linear interpolation) of the same creation-to-claim times: 9 in 10 claimed hand-overs "
+     "waited at most this long."),
+    ("handle_time_s", "Handle time", "seconds",
+     f"Median seconds from claim to resolution, over the {_HANDOVERS} that an agent resolved (cancelled ones are "
+     "left out)."),
+)
+# The same labels and definitions for the Chinese console (the UI shows what the report carries, verbatim).
+_HANDOVERS_ZH = "范围内创建的转人工会话（各按其自身的渠道和语言筛选）"
+FIGURES_ZH: dict[str, tuple[str, str]] = {
+    "conversations": (
+        "会话数",
+        "范围内开始的会话数：以客户第一条手打消息（不含按钮点击）的时间为准，渠道取该消息的渠道，"
+        "语言取机器人在会话中最后设置的语言；一个会话是一位客户的一个 Rasa 会话，闲置 60 分钟后算新会话。"),
+    "containment_rate": (
+        "自助解决率", "上述会话中机器人从未执行 action_handoff（客户完全由机器人服务）的比例。"),
+    "escalation_rate": (
+        "转人工率", "上述会话中机器人执行了 action_handoff（转给人工，无论当时是否有坐席在线）的比例。"),
+    "faq_questions": (
+        "FAQ 提问数",
+        "上述会话中 action_answer_faq 给出回复（直接回答、提供选项或说明暂不知道）的次数；"
+        "知识库不可用的那几次不计。"),
+    "answer_rate": ("直接回答", "上述 FAQ 提问中机器人直接回答（回复为 utter_faq_answer）的比例。"),
+    "clarify_rate": ("澄清选项", "上述 FAQ 提问中机器人改为提供问题选项（utter_faq_clarify）的比例。"),
+    "unresolved_rate": ("未解决", "上述 FAQ 提问中机器人说明暂时无法回答（utter_faq_unknown）的比例。"),
+    "negative_share": ("负面消息占比", "上述会话中客户手打消息（不含按钮点击）里，情绪模型判为负面的比例。"),
+    "csat_average": (
+        "满意度（CSAT）",
+        "范围内客户给出的 1–5 分评价的平均分；评价按其转人工会话的渠道和语言筛选，"
+        "没有转人工的按客户在评价之前最近开始的会话筛选（最多回看到范围开始前一天）；"
+        "找不到会话的评价只在未设筛选时计入。"),
+    "csat_responses": ("评价数", "范围内客户给出的 1–5 分评价数，筛选方式同平均分。"),
+    "first_response_s": (
+        "首次响应", f"{_HANDOVERS_ZH}中，从创建到坐席写出第一条消息的秒数中位数（只算有坐席消息的）。"),
+    "queue_wait_s": ("排队等待", f"{_HANDOVERS_ZH}中，从创建到被坐席接入的秒数中位数（只算已接入的）。"),
+    "queue_wait_p90_s": (
+        "排队等待（90 分位）",
+        "同样的创建到接入时间的第 90 百分位（线性插值）：十个已接入的会话中有九个等待不超过此值。"),
+    "handle_time_s": ("处理时长", f"{_HANDOVERS_ZH}中，从接入到解决的秒数中位数（只算已解决的，取消的不计）。"),
+}
+REASON_LABELS_ZH = {
+    "request": "客户要求转人工",
+    "frustration": "机器人察觉客户不满",
+    "failure": "机器人多次没能帮上忙",
+    "no agent available": "无坐席在线或不在服务时间（同时计入其触发原因）",
+}
+REASONS_DEFINITION_ZH = "范围内创建的转人工会话（各按其自身的渠道和语言筛选），按触发原因分组。"
+REASON_LABELS = {
+    "request": "the customer asked for a person",
+    "frustration": "the bot saw the customer getting frustrated",
+    "failure": "the bot kept failing to help",
+    OFFLINE_REASON: "no agent was online or it was outside service hours (also counted under its trigger)",
+}
+REASONS_DEFINITION = ("Hand-overs created in the range, filtered by their own channel and language, grouped by "
+                      "what triggered them.")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The range [start, end) and the optional channel and language the dashboard is restricted to."""
+
+    start: datetime  # aware, inclusive
+    end: datetime  # aware, exclusive
+    channel: str | None = None
+    language: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware")
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+
+    def matches(self, channel: str | None, language: str | None) -> bool:
+        """Whether a channel and language pass the filters."""
+        return (self.channel is None or channel == self.channel) and (
+            self.language is None or language == self.language)
+
+
+@dataclass
+class Conversation:
+    """One Rasa session of one customer, reduced to what the figures need."""
+
+    sender_id: str
+    inherited: str | None  # the language slot's value when the session began
+    started: float | None = None  # unix time of the first customer message
+    channel: str = "unknown"
+    language: str | None = None  # the language slot's last value within the session
+    escalated: bool = False
+    decisions: list[str] = field(default_factory=list)
+    sentiments: list[tuple[float, str]] = field(default_factory=list)
+    awaiting_faq_reply: bool = False
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were written as UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100.0 * part / whole, 1)
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 1)
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def bucket_size(start: datetime, end: datetime) -> str:
+    """Trend granularity: hours for ranges up to 48 hours, else UTC days."""
+    return "hour" if end - start <= HOURLY_UP_TO else "day"
+
+
+def _floor(moment: datetime, bucket: str) -> datetime:
+    moment = _utc(moment).replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if bucket == "day" else moment
+
+
+def buckets(start: datetime, end: datetime, bucket: str) -> list[datetime]:
+    """Every bucket that overlaps [start, end), in order."""
+    step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
+    out, moment = [], _floor(start, bucket)
+    while moment < _utc(end):
+        out.append(moment)
+        moment += step
+    return out
+
+
+def _data(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _language_value(data: dict[str, Any]) -> str | None:
+    value = data.get("value")
+    return value if data.get("name") == "language" and isinstance(value, str) and value else None
+
+
+def split_sessions(rows: Iterable[Any]) -> list[Conversation]:
+    """Rasa events (id order) to sessions, cut at each action_session_start; sessions without a customer message
+    keep started=None."""
+    current: dict[str, Conversation] = {}
+    last_language: dict[str, str] = {}
+    done: list[Conversation] = []
+    for row in rows:
+        sender, kind, action = row.sender_id, row.type_name, row.action_name
+        if (kind == "action" and action == SESSION_START) or sender not in current:
+            if sender in current:
+                done.append(current[sender])
+            current[sender] = Conversation(sender, last_language.get(sender))
+        session = current[sender]
+        if kind == "action":
+            if action == FAQ_ACTION:
+                session.awaiting_faq_reply = True
+            elif action == HANDOFF_ACTION:
+                session.escalated = True
+        elif kind == "user":
+            session.awaiting_faq_reply = False  # a reply after the next customer turn answers something else
+            data = _data(row.data)
+            if str(data.get("text") or "").startswith("/"):  # a button payload or an event from the desk
+                continue
+            if session.started is None:
+                session.started, session.channel = row.timestamp, str(data.get("input_channel") or "unknown")
+            label = ((data.get("parse_data") or {}).get("sentiment") or {}).get("label")
+            if label in LABELS:
+                session.sentiments.append((row.timestamp, label))
+        elif kind == "bot" and session.awaiting_faq_reply:
+            decision = DECISIONS.get(str((_data(row.data).get("metadata") or {}).get("utter_action")))
+            if decision:
+                session.decisions.append(decision)
+                session.awaiting_faq_reply = False
+        elif kind == "slot":
+            language = _language_value(_data(row.data))
+            if language:
+                session.language = last_language[sender] = language
+    return done + list(current.values())
+
+
+@dataclass
+class DeskFigures:
+    """What the desk tables contribute to a report."""
+
+    reasons: list[dict[str, Any]]
+    first_response_s: float | None
+    queue_wait_s: float | None
+    queue_wait_p90_s: float | None
+    handle_time_s: float | None
+    scores: list[int]
+    channels: set[str]
+    languages: set[str]
+
+
+class Dashboard:
+    """Computes the dashboard for a range and filters; one per app, safe to share between threads."""
+
+    def __init__(self, tracker_url: str, desk_url: str, kb_url: str) -> None:
+        self.desk_url = desk_url
+        self.kb_url = kb_url
+        self._tracker: Engine = make_engine(tracker_url)
+
+    # -- the tracker: conversations, FAQ decisions, sentiment ----------------------------------------------
+    def conversations(self, start: datetime, end: datetime) -> list[Conversation]:
+        """Sessions with a customer message in [start - 1 day, end), their language resolved; [] without a table.
+
+        Cost: one scan of the events in that window (timestamp is not indexed by Rasa, so the database reads
+        the table, but only the window's rows reach Python, one at a time), plus one indexed look-up per
+        500 senders whose language was set before the window.
+        """
+        if not inspect(self._tracker).has_table("events"):
+            return []
+        low, high = (_utc(start) - LOOKBACK).timestamp(), _utc(end).timestamp()
+        c = EVENTS.c
+        query = (select(c.sender_id, c.type_name, c.timestamp, c.action_name, c.data)
+                 .where(c.timestamp >= low, c.timestamp < high,
+                        or_(c.type_name.in_(("user", "bot", "slot")),
+                            c.action_name.in_((SESSION_START, FAQ_ACTION, HANDOFF_ACTION))))
+                 .order_by(c.id))
+        with self._tracker.connect() as connection:
+            sessions = [s for s in split_sessions(connection.execute(query)) if s.started is not None]
+            unknown = sorted({s.sender_id for s in sessions if not (s.language or s.inherited)})
+            earlier = self._languages_before(connection, unknown, low)
+        for s in sessions:
+            s.language = s.language or s.inherited or earlier.get(s.sender_id) or DEFAULT_LANGUAGE
+        return sessions
+
+    @staticmethod
+    def _languages_before(connection: Connection, senders: list[str], before: float) -> dict[str, str]:
+        """The language slot's last value before the window, per sender."""
+        c = EVENTS.c
+        found: dict[str, str] = {}
+        for i in range(0, len(senders), CHUNK):
+            rows = connection.execute(
+                select(c.sender_id, c.data)
+                .where(c.sender_id.in_(senders[i:i + CHUNK]), c.type_name == "slot", c.timestamp < before,
+                       c.data.like('%"language"%'))  # a cheap pre-filter; the JSON decides
+                .order_by(c.id))
+            for sender, raw in rows:
+                language = _language_value(_data(raw))
+                if language:
+                    found[sender] = language
+        return found
+
+    # -- the desk: escalations, response times, ratings ------------------------------------------------------
+    @staticmethod
+    def _desk(s: Session, f: Filters, sessions: list[Conversation]) -> DeskFigures:
+        start, end = _utc(f.start), _utc(f.end)
+        rows = s.execute(select(Escalation.id, Escalation.trigger, Escalation.status, Escalation.channel,
+                                Escalation.language, Escalation.created_at, Escalation.claimed_at,
+                                Escalation.resolved_at)
+                         .where(Escalation.created_at >= start, Escalation.created_at < end)).all()
+        first_agent: dict[int, datetime] = dict(s.execute(
+            select(Message.escalation_id, func.min(Message.created_at))
+            .join(Escalation, Message.escalation_id == Escalation.id)
+            .where(Message.role == "agent", Escalation.created_at >= start, Escalation.created_at < end)
+            .group_by(Message.escalation_id)).tuples().all())
+        chosen = [r for r in rows if f.matches(r.channel, r.language)]
+        reasons = Counter(str(r.trigger) for r in chosen)
+        reasons[OFFLINE_REASON] += sum(r.status == OFFLINE_STATUS for r in chosen)
+        waits = [(_utc(r.claimed_at) - _utc(r.created_at)).total_seconds() for r in chosen if r.claimed_at]
+        handles = [(_utc(r.resolved_at) - _utc(r.claimed_at)).total_seconds() for r in chosen
+                   if r.status == "resolved" and r.claimed_at and r.resolved_at]
+        responses = [(_utc(first_agent[r.id]) - _utc(r.created_at)).total_seconds() for r in chosen
+                     if r.id in first_agent]
+        ratings = s.execute(select(Rating.score, Rating.created_at, Rating.conversation_id, Escalation.channel,
+                                   Escalation.language)
+                            .outerjoin(Escalation, Rating.escalation_id == Escalation.id)
+                            .where(Rating.created_at >= start, Rating.created_at < end)).all()
+        by_sender: dict[str, list[Conversation]] = {}
+        for session in sessions:
+            by_sender.setdefault(session.sender_id, []).append(session)
+        scores = []
+        for r in ratings:
+            if r.channel is None:  # no hand-over: the customer's latest conversation started before the rating
+                at = _utc(r.created_at).timestamp()
+                before = [c for c in by_sender.get(r.conversation_id, []) if (c.started or 0) <= at]
+                latest = max(before, key=lambda c: c.started or 0) if before else None
+                channel, language = (latest.channel, latest.language) if latest else (None, None)
+                known = latest is not None
+            else:
+                channel, language, known = r.channel, r.language, True
+            if (f.channel is None and f.language is None) or (known and f.matches(channel, language)):
+                scores.append(int(r.score))
+        ranked = sorted(((k, v) for k, v in reasons.items() if v), key=lambda kv: (-kv[1], kv[0]))
+        return DeskFigures(
+            reasons=[{"reason": reason, "count": n} for reason, n in ranked],
+            first_response_s=_median(responses), queue_wait_s=_median(waits),
+            queue_wait_p90_s=_percentile(waits, 0.9), handle_time_s=_median(handles), scores=scores,
+            channels={str(r.channel) for r in rows}, languages={str(r.language) for r in rows})
+
+    # -- the review queue ------------------------------------------------------------------------------------
+    def _clusters(self, s: Session, f: Filters) -> list[dict[str, Any]]:
+        query = (select(ReviewItem.cluster_id, ReviewItem.text, ReviewItem.lang, ReviewItem.channel,
+                        ReviewItem.created_at, ReviewCluster.count)
+                 .join(ReviewCluster, ReviewItem.cluster_id == ReviewCluster.id)
+                 .where(ReviewCluster.status == "open", ReviewItem.created_at >= _utc(f.start),
+                        ReviewItem.created_at < _utc(f.end))
+                 .order_by(ReviewItem.id))
+        if f.channel is not None:
+            query = query.where(ReviewItem.channel == f.channel)
+        if f.language is not None:
+            query = query.where(ReviewItem.lang == f.language)
+        clusters: dict[int, dict[str, Any]] = {}
+        for item in s.execute(query):
+            seen = _utc(item.created_at)
+            cluster = clusters.setdefault(item.cluster_id, {
+                "id": item.cluster_id, "count": 0, "total": item.count, "example": item.text, "langs": Counter(),
+                "channels": Counter(), "last_seen": seen})
+            cluster["count"] += 1
+            cluster["langs"][item.lang] += 1
+            cluster["channels"][item.channel] += 1
+            if seen >= cluster["last_seen"]:
+                cluster["example"], cluster["last_seen"] = item.text, seen
+        top = sorted(clusters.values(), key=lambda c: (-c["count"], -c["last_seen"].timestamp(), c["id"]))
+        return [{**c, "langs": dict(c["langs"]), "channels": dict(c["channels"]),
+                 "last_seen": c["last_seen"].isoformat()} for c in top[:TOP_CLUSTERS]]
+
+    # -- the report ------------------------------------------------------------------------------------------
+    def report(self, filters: Filters, lang: str = "en") -> dict[str, Any]:
+        """Every figure, breakdown and trend for the filters, JSON-ready; labels and definitions in `lang` (zh/en)."""
+        start, end = _utc(filters.start), _utc(filters.end)
+        size = bucket_size(start, end)
+        sessions = self.conversations(start, end)
+        in_range = [s for s in sessions if start.timestamp() <= (s.started or 0) < end.timestamp()]
+        chosen = [s for s in in_range if filters.matches(s.channel, s.language)]
+        with desk_sessions(self.desk_url)() as s:
+            desk = self._desk(s, filters, sessions)
+        with kb_sessions(self.kb_url)() as s:
+            clusters = self._clusters(s, filters)
+
+        escalated = sum(s.escalated for s in chosen)
+        decisions = Counter(d for s in chosen for d in s.decisions)
+        asked = sum(decisions.values())
+        sentiment = Counter(label for s in chosen for _, label in s.sentiments)
+        scores = desk.scores
+        values: dict[str, float | int | None] = {
+            "conversations": len(chosen),
+            "containment_rate": _percent(len(chosen) - escalated, len(chosen)),
+            "escalation_rate": _percent(escalated, len(chosen)),
+            "faq_questions": asked,
+            "answer_rate": _percent(decisions["answer"], asked),
+            "clarify_rate": _percent(decisions["clarify"], asked),
+            "unresolved_rate": _percent(decisions["unresolved"], asked),
+            "negative_share": _percent(sentiment["negative"], sum(sentiment.values())),
+            "csat_average": round(sum(scores) / len(scores), 2) if scores else None,
+            "csat_responses": len(scores),
+            "first_response_s": desk.first_response_s,
+            "queue_wait_s": desk.queue_wait_s,
+            "queue_wait_p90_s": desk.queue_wait_p90_s,
+            "handle_time_s": desk.handle_time_s,
+        }
+
+        reason_labels = REASON_LABELS_ZH if lang == "zh" else REASON_LABELS
+
+        def bucket_of(ts: float) -> datetime:
+            return _floor(datetime.fromtimestamp(ts, UTC), size)
+
+        trend_conversations = {b: Counter[str]() for b in buckets(start, end, size)}
+        trend_sentiment = {b: Counter[str]() for b in trend_conversations}
+        for s in chosen:
+            counts = trend_conversations[bucket_of(s.started or 0)]
+            counts["conversations"] += 1
+            counts["escalated"] += s.escalated
+            for ts, label in s.sentiments:
+                trend_sentiment[bucket_of(ts)][label] += 1
+        return {
+            "filters": {"start": start.isoformat(), "end": end.isoformat(), "channel": filters.channel,
+                        "language": filters.language, "bucket": size},
+            "figures": [{"key": key, "label": label, "value": values[key], "unit": unit, "definition": definition}
+                        for key, label, unit, definition in _figures(lang)],
+            "escalation_reasons": [{**r, "label": reason_labels.get(r["reason"], r["reason"])} for r in desk.reasons],
+            "escalation_reasons_definition": REASONS_DEFINITION_ZH if lang == "zh" else REASONS_DEFINITION,
+            "decisions": {name: decisions[name] for name in DECISIONS.values()},
+            "sentiment": {"distribution": {label: sentiment[label] for label in LABELS},
+                          "trend": [{"bucket": b.isoformat(), **{label: n[label] for label in LABELS}}
+                                    for b, n in trend_sentiment.items()]},
+            "csat": {"average": values["csat_average"], "responses": len(scores),
+                     "distribution": {str(score): scores.count(score) for score in range(1, 6)}},
+            "conversations_trend": [{"bucket": b.isoformat(), "conversations": n["conversations"],
+                                     "escalated": n["escalated"]} for b, n in trend_conversations.items()],
+            "top_clusters": clusters,
+            "channels": sorted({s.channel for s in in_range} | desk.channels),
+            "languages": sorted({s.language or DEFAULT_LANGUAGE for s in in_range} | desk.languages),
+        }
+
+    def csv(self, filters: Filters, lang: str = "en") -> str:
+        """The same report as CSV: section,key,label,value,unit,definition."""
+        return report_csv(self.report(filters, lang))
+
+
+def _figures(lang: str) -> Iterator[tuple[str, str, str, str]]:
+    """FIGURES with labels and definitions in the language asked for."""
+    for key, label, unit, definition in FIGURES:
+        if lang == "zh":
+            label, definition = FIGURES_ZH[key]
+        yield key, label, unit, definition
+
+
+def _csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+    for figure in report["figures"]:
+        value = "" if figure["value"] is None else figure["value"]
+        yield ["figure", figure["key"], figure["label"], value, figure["unit"], figure["definition"]]
+    for reason in report["escalation_reasons"]:
+        yield ["escalation_reason", reason["reason"], reason["label"], reason["count"], "count",
+               report["escalation_reasons_definition"]]
+    for name, n in report["decisions"].items():
+        yield ["decision", name, f"FAQ questions: {name}", n, "count",
+               "FAQ questions in the conversations counted above, by the bot's reply."]
+    for label, n in report["sentiment"]["distribution"].items():
+        yield ["sentiment", label, f"{label} messages", n, "count",
+               "Customers' typed messages in the conversations counted above, by sentiment label."]
+    for score, n in report["csat"]["distribution"].items():
+        yield ["csat", score, f"rated {score}", n, "count", "Ratings given in the range with this score."]
+    for point in report["conversations_trend"]:
+        for series in ("conversations", "escalated"):
+            also = " and that ran action_handoff" if series == "escalated" else ""
+            yield ["trend", point["bucket"], series, point[series], "count",
+                   f"Conversations counted above that started in this {report['filters']['bucket']}{also}."]
+    for point in report["sentiment"]["trend"]:
+        for label in LABELS:
+            yield ["sentiment_trend", point["bucket"], label, point[label], "count",
+                   f"Typed customer messages labelled {label} sent in this {report['filters']['bucket']}."]
+    for cluster in report["top_clusters"]:
+        yield ["top_cluster", cluster["id"], cluster["example"], cluster["count"], "count",
+               f"Questions in the range in this open review cluster ({cluster['total']} in all)."]
+    for key, value in report["filters"].items():
+        yield ["filter", key, key, "" if value is None else value, "", "The filters this report was made with."]
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """A report (as `Dashboard.report` returns it) as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "key", "label", "value", "unit", "definition"])
+    writer.writerows(_csv_rows(report))
+    return out.getvalue()

@@ -1,0 +1,83 @@
+"""The service dashboard for ops staff: figures with their definitions, as JSON or as a CSV download."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from console.analytics import Dashboard, Filters
+from console.deps import OpsDep, SettingsDep
+from kefu.config import Settings
+
+router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+DEFAULT_SPAN = timedelta(days=7)
+MAX_SPAN = timedelta(days=366)
+
+
+def parse_moment(value: str, name: str, end_of_day: bool) -> datetime:
+    """An ISO date or datetime as aware UTC; a date is its midnight, or the next one for an exclusive end."""
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text) if len(text) <= 10 else None
+        moment = (datetime.combine(day, time(), UTC) + timedelta(days=1 if end_of_day else 0) if day
+                  else datetime.fromisoformat(text))
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{name} must be an ISO date (2024-05-01) or datetime (2024-05-01T08:00:00Z), "
+                            f"not {value!r}") from None
+    # A datetime without an offset is taken as UTC, like every time the console shows.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_filters(start: str | None, end: str | None, channel: str | None, language: str | None) -> Filters:
+    """Query parameters to filters (default: the last 7 days); 422 for bad dates or ranges."""
+    until = parse_moment(end, "end", end_of_day=True) if end else datetime.now(UTC)
+    since = parse_moment(start, "start", end_of_day=False) if start else until - DEFAULT_SPAN
+    if since >= until:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"start ({since.isoformat()}) must be before end ({until.isoformat()})")
+    if until - since > MAX_SPAN:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"the range is {(until - since).days} days; the limit is {MAX_SPAN.days}")
+    return Filters(since, until, channel or None, language or None)
+
+
+def get_dashboard(request: Request, settings: Settings) -> Dashboard:
+    """The app's dashboard, built on first use (engines are kept for the app's life)."""
+    dashboard: Dashboard | None = getattr(request.app.state, "dashboard", None)
+    if dashboard is None:
+        dashboard = Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url)
+        request.app.state.dashboard = dashboard
+    return dashboard
+
+
+def _stamp(moment: datetime, end: bool) -> str:
+    """A range bound for a file name: a day when it is midnight (the last day included, for an end)."""
+    if moment.time() == time():
+        return (moment - timedelta(days=1) if end else moment).date().isoformat()
+    return moment.strftime("%Y-%m-%dT%H%MZ")
+
+
+# Plain `def`: the report is synchronous SQL, so FastAPI runs it in its thread pool.
+@router.get("")
+def read_dashboard(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
+                   end: str | None = None, channel: str | None = None,
+                   language: str | None = None, lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
+    """Every dashboard figure with its definition, the breakdowns and the trends for the range and filters;
+    `lang` is the console's language (of labels and definitions), `language` the customers' (a filter)."""
+    filters = read_filters(start, end, channel, language)
+    return get_dashboard(request, settings).report(filters, lang)
+
+
+@router.get(".csv")
+def read_dashboard_csv(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
+                       end: str | None = None, channel: str | None = None,
+                       language: str | None = None, lang: Literal["zh", "en"] = "en") -> Response:
+    """The same report as a CSV download."""
+    filters = read_filters(start, end, channel, language)
+    body = get_dashboard(request, settings).csv(filters, lang)
+    name = f"kefu-dashboard-{_stamp(filters.start, False)}-{_stamp(filters.end, True)}.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

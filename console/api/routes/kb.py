@@ -1,0 +1,230 @@
+"""Knowledge-base curation: entries (both languages, draft and published), history and rollback, import and
+export, and a try-it box. Every change that touches a published entry republishes the index at once."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, Field, field_validator
+
+from console.deps import CuratorDep, OpsDep
+from knowledge_base import io
+from knowledge_base.errors import EntryNotFoundError
+from knowledge_base.history import changes
+from knowledge_base.io import EntryData
+
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+Lang = Literal["zh", "en"]
+Status = Literal["draft", "published", "archived"]
+MAX_UPLOAD = 20 * 1024 * 1024
+MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8",
+         "yaml": "application/yaml; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+Question = Annotated[str, Field(min_length=1, max_length=io.MAX_QUESTION)]
+
+
+class EntryIn(BaseModel):
+    """An entry as the editor sends it: answers and question variants per language."""
+
+    id: str = Field(pattern=io.ID_PATTERN.pattern)
+    category: str = Field(default="general", min_length=1, max_length=64)
+    status: Status = "published"
+    answers: dict[Lang, Annotated[str, Field(max_length=io.MAX_ANSWER)]] = Field(default_factory=dict)
+    variants: dict[Lang, Annotated[list[Question], Field(max_length=500)]] = Field(default_factory=dict)
+    # The revision the editor started from: saving over someone else's newer change is refused (409).
+    base_revision: int | None = None
+
+    @field_validator("answers")
+    @classmethod
+    def _answers(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {lang: text.strip() for lang, text in value.items() if text.strip()}
+        if not cleaned:
+            raise ValueError("give an answer in at least one language")
+        return cleaned
+
+    @field_validator("variants")
+    @classmethod
+    def _variants(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        cleaned: dict[str, list[str]] = {}
+        for lang, questions in value.items():
+            for q in (q.strip() for q in questions):
+                if q and q not in cleaned.setdefault(lang, []):
+                    cleaned[lang].append(q)
+        cleaned = {lang: qs for lang, qs in cleaned.items() if qs}
+        if not cleaned:
+            raise ValueError("give at least one question")
+        return cleaned
+
+    def data(self) -> EntryData:
+        """The store's form."""
+        return EntryData(id=self.id, category=self.category.strip(), status=self.status,
+                         answers={str(k): v for k, v in self.answers.items()},
+                         variants={str(k): list(v) for k, v in self.variants.items()})
+
+
+class StatusIn(BaseModel):
+    """Publish, unpublish (draft) or archive."""
+
+    status: Status
+
+
+class RollbackIn(BaseModel):
+    """Which revision to restore."""
+
+    number: int = Field(ge=1)
+
+
+class TryIn(BaseModel):
+    """A question to try against the published knowledge base."""
+
+    text: str = Field(min_length=1, max_length=io.MAX_QUESTION)
+    lang: Lang | None = None
+
+
+def _summary(entry: EntryData, latest: tuple[int, str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": entry.id, "category": entry.category, "status": entry.status,
+        "questions": {lang: len(entry.variants.get(lang, [])) for lang in io.LANGS},
+        "title": {lang: (entry.variants.get(lang) or [""])[0] for lang in io.LANGS},
+        "answers": {lang: entry.answers.get(lang, "")[:140] for lang in io.LANGS},
+        "revision": latest[0] if latest else None, "author": latest[1] if latest else None,
+        "updated_at": latest[2].replace(tzinfo=latest[2].tzinfo or UTC).isoformat() if latest else None,
+    }
+
+
+@router.get("/meta")
+def read_meta(user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """Counts, categories, the published index version, and the review queue's size."""
+    return {**curator.store.stats(), "categories": curator.store.categories(),
+            "review": curator.queue.counts(), "formats": list(io.FORMATS)}
+
+
+@router.get("/entries")
+def read_entries(user: OpsDep, curator: CuratorDep, q: str | None = None, category: str | None = None,
+                 lang: Lang | None = None, status: Status | None = None,
+                 limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
+    """Entries matching every filter given; `q` searches ids, questions and answers."""
+    entries = curator.store.entries(status=status, category=category, lang=lang, text=q)
+    latest = curator.store.latest_revisions()
+    return {"total": len(entries), "entries": [_summary(e, latest.get(e.id)) for e in entries[:limit]]}
+
+
+@router.get("/entries/{entry_id}")
+def read_entry(entry_id: str, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """One entry whole, with the number of its newest revision (send it back as base_revision when saving)."""
+    entry = curator.store.get(entry_id)
+    latest = curator.store.latest_revisions().get(entry_id)
+    return {**entry.snapshot(), "revision": latest[0] if latest else None}
+
+
+def _check_base(curator: CuratorDep, entry_id: str, base: int | None) -> None:
+    latest = curator.store.latest_revisions().get(entry_id)
+    if base is not None and latest is not None and latest[0] != base:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"{entry_id} was changed by {latest[1]} (revision {latest[0]}) since you opened it "
+                            f"(revision {base}): reload it and apply your change again")
+
+
+def _saved(curator: CuratorDep, entry: EntryData, was_published: bool) -> dict[str, Any]:
+    latest = curator.store.latest_revisions().get(entry.id)
+    result: dict[str, Any] = {"entry": {**entry.snapshot(), "revision": latest[0] if latest else None}}
+    if was_published or entry.status == "published":
+        result.update(curator.publish())
+    return result
+
+
+@router.post("/entries", status_code=status.HTTP_201_CREATED)
+def create_entry(body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """A new entry; 409 if the id is taken."""
+    try:
+        curator.store.get(body.id)
+    except EntryNotFoundError:
+        pass
+    else:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"an entry {body.id!r} exists already")
+    entry = body.data()
+    curator.store.save(entry, user["username"], "create")
+    return _saved(curator, entry, False)
+
+
+@router.put("/entries/{entry_id}")
+def update_entry(entry_id: str, body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """Replace an entry's category, status, answers and questions (both languages at once)."""
+    if body.id != entry_id:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the id in the body differs from the URL's")
+    old = curator.store.get(entry_id)
+    _check_base(curator, entry_id, body.base_revision)
+    entry = body.data()
+    curator.store.save(entry, user["username"], "edit")
+    return _saved(curator, entry, old.status == "published")
+
+
+@router.post("/entries/{entry_id}/status")
+def update_status(entry_id: str, body: StatusIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """Publish, unpublish or archive an entry."""
+    old = curator.store.get(entry_id)
+    entry = curator.store.set_status(entry_id, body.status, user["username"])
+    return _saved(curator, entry, old.status == "published")
+
+
+@router.get("/entries/{entry_id}/revisions")
+def read_revisions(entry_id: str, user: OpsDep, curator: CuratorDep) -> list[dict[str, Any]]:
+    """The entry's history, newest first, each revision with what it changed."""
+    revisions = curator.store.revisions(entry_id)
+    out = []
+    previous: dict[str, Any] | None = None
+    for r in revisions:
+        out.append({"number": r.number, "author": r.author, "action": r.action,
+                    "at": r.at.replace(tzinfo=r.at.tzinfo or UTC).isoformat(), "snapshot": r.snapshot,
+                    "changes": changes(previous, r.snapshot)})
+        previous = r.snapshot
+    return out[::-1]
+
+
+@router.post("/entries/{entry_id}/rollback")
+def rollback_entry(entry_id: str, body: RollbackIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """Restore the entry as it was at a revision (recorded as a new revision)."""
+    old = curator.store.get(entry_id)
+    entry = curator.store.rollback(entry_id, body.number, user["username"])
+    return _saved(curator, entry, old.status == "published")
+
+
+@router.post("/import")
+async def import_entries(request: Request, user: OpsDep, curator: CuratorDep,
+                         format: Annotated[str, Query(pattern=r"^(csv|jsonl|ndjson|yaml|yml|xlsx)$")],
+                         filename: str = "upload", replace: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    """Import the request body (a CSV, JSONL, YAML or XLSX file); a file with bad rows is refused whole (422,
+    with every bad row named). `dry_run` validates only; `replace` archives entries the file lacks."""
+    body = await request.body()
+    if len(body) > MAX_UPLOAD:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the file is larger than {MAX_UPLOAD >> 20} MiB")
+    if not body:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file is empty")
+    entries = io.read_bytes(body, format, filename[:200])
+    variants = sum(len(q) for e in entries for q in e.variants.values())
+    summary = {"file": filename, "entries": len(entries), "variants": variants, "dry_run": dry_run}
+    if dry_run:
+        known = {e.id for e in curator.store.entries()}
+        return {**summary, "new": sum(e.id not in known for e in entries),
+                "existing": sum(e.id in known for e in entries)}
+    report = curator.store.import_entries(entries, user["username"], replace=replace)
+    return {**summary, **report.as_dict(), **curator.publish()}
+
+
+@router.get("/export")
+def export_entries(user: OpsDep, curator: CuratorDep,
+                   format: Annotated[str, Query(pattern=r"^(csv|jsonl|yaml|xlsx)$")] = "csv",
+                   status_: Annotated[Status | None, Query(alias="status")] = None) -> Response:
+    """Every entry (or those of one status) in the import format, as a download that imports back unchanged."""
+    entries = curator.store.entries(status=status_)
+    data = io.write_bytes(io.to_rows(entries), format)
+    name = f"kefu-faq{'-' + status_ if status_ else ''}.{format}"
+    return Response(data, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/try")
+def try_question(body: TryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
+    """What the bot would answer now: decision, candidates with scores, and the reply."""
+    return curator.try_question(body.text.strip(), body.lang)

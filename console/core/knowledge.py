@@ -1,0 +1,101 @@
+"""The knowledge base as the ops console uses it: the store, the review queue, a searcher, and publishing."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+from typing import Any
+
+from bot.language import detect_language
+from kefu.config import Settings
+from knowledge_base import service
+from knowledge_base.answering import ANSWER, CLARIFY, KnowledgeBase
+from knowledge_base.errors import KnowledgeBaseError
+from knowledge_base.review import ReviewQueue
+from knowledge_base.store import KnowledgeStore
+
+logger = logging.getLogger(__name__)
+
+
+class Curator:
+    """One per console process; the embedding model loads on first use (or in warm_up, off the request path)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: KnowledgeStore = service.store(settings)
+        # Two ops users publishing at once would both embed and write an index; one after the other is enough.
+        self._publishing = threading.Lock()
+
+    @cached_property
+    def searcher(self) -> KnowledgeBase:
+        """Searches the newest published index (the same one the bot answers from)."""
+        return service.knowledge_base(self.settings)
+
+    @cached_property
+    def queue(self) -> ReviewQueue:
+        """The review queue of unanswered questions."""
+        return service.review_queue(self.settings)
+
+    def warm_up(self) -> None:
+        """Load the embedding model and the index, so the first publish or try-it does not wait for them."""
+        try:
+            self.searcher.ask("warm-up", "zh")
+        except KnowledgeBaseError as exc:
+            logger.info("knowledge base not warmed up: %s", exc)
+
+    def publish(self) -> dict[str, Any]:
+        """Rebuild the index from the published entries; the bot swaps it in within kb_reload_check_s.
+
+        The change is already stored when this runs: a failure here is reported, and the next publish catches up.
+        """
+        with self._publishing:
+            try:
+                index = service.publish(self.settings)
+            except KnowledgeBaseError as exc:
+                logger.warning("index not rebuilt: %s", exc)
+                return {"published": False, "index_version": self.store.version(), "publish_error": str(exc)}
+        if "searcher" in self.__dict__:  # the try-it box answers from the new version at once
+            self.searcher.refresh()
+        return {"published": True, "index_version": index.version, "vectors": len(index)}
+
+    def try_question(self, text: str, lang: str | None) -> dict[str, Any]:
+        """What the bot would answer: the decision, the scored candidates, and the reply it would give."""
+        language = lang or detect_language(text) or "zh"
+        result = self.searcher.ask(text, language)
+        thresholds = self.searcher.thresholds
+        reply: dict[str, Any]
+        if result.decision == ANSWER:
+            best = result.candidates[0]
+            reply = {"kind": "answer", "faq_id": best.faq_id, "text": best.answer, "lang": best.answer_lang}
+        elif result.decision == CLARIFY:
+            reply = {"kind": "clarify", "choices": [{"faq_id": c.faq_id, "question": c.question}
+                                                    for c in result.choices]}
+        else:
+            reply = {"kind": "unresolved"}
+        return {
+            "query": text, "lang": language, "decision": result.decision, "index_version": result.version,
+            "candidates": [{**c.as_dict(), "category": c.category, "matched": c.question,
+                            "matched_lang": c.question_lang} for c in result.candidates],
+            "reply": reply,
+            "thresholds": {"answer": thresholds.answer, "margin": thresholds.margin,
+                           "clarify": thresholds.clarify, "window": thresholds.window,
+                           "certain": thresholds.certain},
+        }
+
+    def nearest(self, texts: list[str], limit: int = 5) -> list[dict[str, Any]]:
+        """The published entries nearest to any of these questions now, best score first."""
+        if not texts:
+            return []
+        try:
+            results = self.searcher.ask_many(texts[:5])
+        except KnowledgeBaseError:
+            return []
+        best: dict[str, dict[str, Any]] = {}
+        for result in results:
+            for c in result.candidates:
+                known = best.get(c.faq_id)
+                if known is None or c.score > known["score"]:
+                    best[c.faq_id] = {"faq_id": c.faq_id, "question": c.question, "category": c.category,
+                                      "score": round(c.score, 4)}
+        return sorted(best.values(), key=lambda c: -c["score"])[:limit]

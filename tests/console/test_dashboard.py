@@ -1,0 +1,391 @@
+"""The service dashboard on a seeded tracker, desk and review queue: every figure, the filters, CSV and the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text, update
+
+from console.analytics import Dashboard, Filters
+from console.api.routes import dashboard as dashboard_routes
+from desk.db import Escalation, Message, Rating
+from desk.store import DeskStore
+from kefu.config import Settings
+from knowledge_base.db import ReviewItem
+from knowledge_base.review import ReviewQueue
+from knowledge_base.store import KnowledgeStore
+from tests.console.conftest import sign_in
+
+# Rasa 3.6's SQLTrackerStore table, as Rasa creates it.
+EVENTS_DDL = """
+CREATE TABLE events (
+    id INTEGER NOT NULL PRIMARY KEY,
+    sender_id VARCHAR(255) NOT NULL,
+    type_name VARCHAR(255) NOT NULL,
+    timestamp FLOAT,
+    intent_name VARCHAR(255),
+    action_name VARCHAR(255),
+    data TEXT
+)"""
+START, END = datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 4, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 5) -> datetime:
+    return datetime(2024, month, day, hour, minute, second, tzinfo=UTC)
+
+
+class Tracker:
+    """Rasa events for one customer, written the way the SQL tracker store writes them."""
+
+    def __init__(self, rows: list[dict[str, Any]], sender: str, channel: str) -> None:
+        self.rows, self.sender, self.channel = rows, sender, channel
+
+    def _add(self, when: datetime, type_name: str, data: dict[str, Any], intent: str | None = None,
+             action: str | None = None) -> Tracker:
+        data = {"event": type_name, "timestamp": when.timestamp(), **data}
+        self.rows.append({"sender_id": self.sender, "type_name": type_name, "timestamp": when.timestamp(),
+                          "intent_name": intent, "action_name": action, "data": json.dumps(data)})
+        return self
+
+    def action(self, when: datetime, name: str) -> Tracker:
+        return self._add(when, "action", {"name": name, "policy": None, "confidence": 1.0}, action=name)
+
+    def session(self, when: datetime) -> Tracker:
+        self.action(when, "action_session_start")._add(when, "session_started", {})
+        return self.action(when, "action_listen")
+
+    def user(self, when: datetime, words: str, label: str | None = None, intent: str = "ask_faq") -> Tracker:
+        parse: dict[str, Any] = {"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": words}
+        if label:
+            parse["sentiment"] = {"label": label, "score": 0.9, "probabilities": {label: 0.9}}
+        return self._add(when, "user", {"text": words, "parse_data": parse, "input_channel": self.channel,
+                                        "message_id": f"{self.sender}-{when.timestamp()}", "metadata": {}},
+                         intent=intent)
+
+    def bot(self, when: datetime, utter: str) -> Tracker:
+        return self._add(when, "bot", {"text": utter, "data": {}, "metadata": {"utter_action": utter}})
+
+    def slot(self, when: datetime, name: str, value: Any) -> Tracker:
+        return self._add(when, "slot", {"name": name, "value": value})
+
+    def faq(self, when: datetime, utter: str) -> Tracker:
+        return self.action(when, "action_answer_faq").bot(when, utter).action(when, "action_listen")
+
+
+def seed_tracker(url: str) -> None:
+    rows: list[dict[str, Any]] = []
+
+    def conv(sender: str, channel: str) -> Tracker:
+        return Tracker(rows, sender, channel)
+
+    # c8 set English three weeks earlier, long before the window the dashboard reads.
+    c8 = conv("c8", "socketio").session(at(20, 10, month=4)).slot(at(20, 10, month=4), "language", "en")
+    c8.user(at(20, 10, 1, month=4), "hi", "neutral")
+    # c5 started before the range and goes on into it: not counted.
+    c5 = conv("c5", "socketio").session(at(30, 23, 30, month=4)).user(at(30, 23, 30, month=4), "hello", "negative")
+    c5.user(at(1, 0, 10), "anyone?", "negative").faq(at(1, 0, 10, 1), "utter_faq_answer")
+    # Day 1.
+    c1 = conv("c1", "socketio").session(at(1, 9)).slot(at(1, 9), "language", "zh")
+    c1.user(at(1, 9, 0, 2), "怎么退款", "neutral").faq(at(1, 9, 0, 3), "utter_faq_answer")
+    c2 = conv("c2", "socketio").session(at(1, 10))
+    c2.user(at(1, 10, 0, 1), "where is my refund", "negative").slot(at(1, 10, 0, 1), "language", "en")
+    c2.faq(at(1, 10, 0, 2), "utter_faq_unknown")
+    c2.user(at(1, 10, 1), "human please", "negative", "request_human").action(at(1, 10, 1, 1), "action_handoff")
+    c2.bot(at(1, 10, 1, 1), "utter_queue_position")
+    c6 = conv("c6", "socketio").session(at(1, 12)).user(at(1, 12), "/greet", "neutral", "greet")  # buttons only
+    c6.bot(at(1, 12), "utter_greet")
+    # Day 2.
+    c3 = conv("c3", "wechat").session(at(2, 8)).slot(at(2, 8), "language", "zh")
+    c3.user(at(2, 8, 1), "怎么退货", "positive").faq(at(2, 8, 1, 1), "utter_faq_clarify")
+    c3.user(at(2, 8, 2), '/choose_faq{"faq_id": "returns"}', "neutral", "choose_faq")
+    c3.action(at(2, 8, 2, 1), "action_answer_chosen_faq").bot(at(2, 8, 2, 1), "utter_faq_answer")
+    c4 = conv("c4", "wechat").session(at(2, 11)).user(at(2, 11, 0, 1), "hi there", "positive")
+    c4.slot(at(2, 11, 0, 1), "language", "en").faq(at(2, 11, 0, 2), "utter_faq_answer")
+    # Day 3: c4's second session (no language set in it: it keeps English), and more.
+    c4.session(at(3, 13)).user(at(3, 13, 0, 1), "still broken", "negative").action(at(3, 13, 0, 2), "action_handoff")
+    c7 = conv("c7", "socketio").session(at(3, 9)).user(at(3, 9, 0, 1), "订单在哪", "negative")  # no language: zh
+    c7.action(at(3, 9, 0, 2), "action_answer_faq").bot(at(3, 9, 0, 2), "utter_faq_unavailable")
+    # The next turn's answer comes from another action: it is no reply to the FAQ question above.
+    c7.user(at(3, 9, 1), '/choose_faq{"faq_id": "orders"}', "neutral", "choose_faq")
+    c7.action(at(3, 9, 1, 1), "action_answer_chosen_faq").bot(at(3, 9, 1, 1), "utter_faq_answer")
+    c8.session(at(3, 14)).user(at(3, 14, 0, 1), "thanks", "positive").user(at(3, 14, 0, 5), "ok bye")
+    c9 = conv("c9", "wechat").session(at(3, 16)).slot(at(3, 16), "language", "zh")
+    c9.user(at(3, 16, 0, 1), "发票怎么开", "neutral").faq(at(3, 16, 0, 2), "utter_faq_clarify")
+    c9.user(at(3, 16, 1), "电子发票", "neutral").faq(at(3, 16, 1, 1), "utter_faq_answer")
+    # After the range.
+    conv("c10", "socketio").session(at(4, 0, 30)).user(at(4, 0, 30), "late", "negative")
+
+    rows.sort(key=lambda r: r["timestamp"])  # the store appends as events happen
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(EVENTS_DDL))
+        connection.execute(text("CREATE INDEX ix_events_sender_id ON events (sender_id)"))
+        connection.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, "
+                                "data) VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, "
+                                ":data)"), rows)
+    engine.dispose()
+
+
+def seed_desk(store: DeskStore) -> None:
+    ann = store.credentials("ann")
+    assert ann is not None
+    agent = ann[0]
+
+    def escalate(conversation: str, channel: str, language: str, trigger: str, created: datetime,
+                 status: str = "waiting") -> int:
+        escalation, _ = store.create_escalation(conversation, channel, language, "regular", trigger, "why", 0.5, {},
+                                                status)
+        with store.session() as s:
+            s.execute(update(Escalation).where(Escalation.id == escalation["id"]).values(created_at=created))
+        return int(escalation["id"])
+
+    def handle(escalation_id: int, claimed: datetime, replies: list[datetime], ended: datetime,
+               resolve: bool = True) -> None:
+        store.claim(escalation_id, agent)
+        for when in replies:
+            message = store.add_agent_message(escalation_id, agent, "hello")
+            with store.session() as s:
+                s.execute(update(Message).where(Message.id == message["id"]).values(created_at=when))
+        if resolve:
+            store.resolve(escalation_id, agent)
+        else:
+            store.cancel(store.get_escalation(escalation_id)["conversation_id"])
+        with store.session() as s:
+            s.execute(update(Escalation).where(Escalation.id == escalation_id)
+                      .values(claimed_at=claimed, resolved_at=ended))
+
+    def rate(conversation: str, score: int, when: datetime) -> None:
+        rating = store.record_rating(conversation, score)
+        with store.session() as s:
+            s.execute(update(Rating).where(Rating.id == rating["id"]).values(created_at=when))
+
+    e1 = escalate("c2", "socketio", "en", "request", at(1, 10, 5))
+    handle(e1, at(1, 10, 7), [at(1, 10, 8)], at(1, 10, 17))
+    rate("c2", 5, at(1, 10, 20))
+    e2 = escalate("c4", "wechat", "en", "frustration", at(3, 13, 5))
+    handle(e2, at(3, 13, 15), [at(3, 13, 20), at(3, 13, 15, 30)], at(3, 13, 45))
+    rate("c4", 2, at(3, 13, 50))
+    e3 = escalate("x1", "socketio", "zh", "failure", at(2, 12))
+    handle(e3, at(2, 12, 1), [at(2, 12, 5)], at(2, 12, 30), resolve=False)
+    escalate("x2", "wechat", "zh", "frustration", at(2, 15), status="offline")
+    escalate("x3", "socketio", "zh", "request", at(3, 20))
+    store.add_customer_message("x3", "hello?", None, None, "x3-1")  # a customer message is no response
+    e6 = escalate("x4", "wechat", "zh", "request", at(30, 23, month=4))  # before the range; its rating is in it
+    handle(e6, at(30, 23, 5, month=4), [at(30, 23, 6, month=4)], at(30, 23, 30, month=4))
+    rate("x4", 4, at(1, 0, 10))
+    rate("c8", 3, at(3, 15))  # no hand-over: c8's conversation says socketio, en
+    rate("ghost", 1, at(2, 9))  # no hand-over, no conversation: counts only unfiltered
+    rate("ghost2", 5, at(5, 9))  # after the range
+
+
+def seed_review(settings: Settings) -> None:
+    kb = KnowledgeStore(settings.kb_url)
+    queue = ReviewQueue(kb, embedder=None, threshold=0.9)  # type: ignore[arg-type]  # vectors are given
+    items = [
+        ([1, 0, 0], "怎么退货", "zh", "wechat", at(2, 8, 1)),
+        ([1, 0, 0], "how do I return it", "en", "socketio", at(2, 9)),
+        ([1, 0, 0], "退货流程", "zh", "wechat", at(3, 10)),
+        ([0, 1, 0], "发票", "zh", "socketio", at(1, 11)),
+        ([0, 1, 0], "invoice", "en", "socketio", at(3, 12)),
+        ([0, 1, 0], "开发票", "zh", "wechat", at(20, 9, month=4)),
+        ([0, 0, 1], "优惠券", "zh", "socketio", at(2, 10)),
+    ]
+    clusters = []
+    for vector, words, lang, channel, when in items:
+        item_id, cluster_id = queue.record(text=words, kind="unresolved", lang=lang, conversation_id="c",
+                                           channel=channel, candidates=[],
+                                           vector=np.array(vector, dtype=np.float32))
+        clusters.append(cluster_id)
+        with kb.session() as s:
+            s.execute(update(ReviewItem).where(ReviewItem.id == item_id).values(created_at=when))
+    assert len(set(clusters)) == 3
+    queue.dismiss(clusters[-1], "olga")  # closed clusters are not shown
+
+
+@pytest.fixture
+def seeded(settings: Settings, store: DeskStore) -> Dashboard:
+    seed_tracker(settings.tracker_url)
+    seed_desk(store)
+    seed_review(settings)
+    return Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url)
+
+
+def figures(report: dict[str, Any]) -> dict[str, Any]:
+    return {f["key"]: f["value"] for f in report["figures"]}
+
+
+def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
+    report = seeded.report(Filters(START, END))
+    assert [f["key"] for f in report["figures"]] == [
+        "conversations", "containment_rate", "escalation_rate", "faq_questions", "answer_rate", "clarify_rate",
+        "unresolved_rate", "negative_share", "csat_average", "csat_responses", "first_response_s", "queue_wait_s",
+        "queue_wait_p90_s", "handle_time_s"]
+    assert all(f["definition"].endswith(".") and len(f["definition"]) > 40 for f in report["figures"])
+    assert figures(report) == {
+        "conversations": 8, "containment_rate": 75.0, "escalation_rate": 25.0, "faq_questions": 6,
+        "answer_rate": 50.0, "clarify_rate": 33.3, "unresolved_rate": 16.7, "negative_share": 40.0,
+        "csat_average": 3.0, "csat_responses": 5, "first_response_s": 300.0, "queue_wait_s": 120.0,
+        "queue_wait_p90_s": 504.0, "handle_time_s": 1200.0,
+    }
+    assert report["filters"] == {"start": START.isoformat(), "end": END.isoformat(), "channel": None,
+                                 "language": None, "bucket": "day"}
+    assert [{"reason": r["reason"], "count": r["count"]} for r in report["escalation_reasons"]] == [
+        {"reason": "frustration", "count": 2}, {"reason": "request", "count": 2},
+        {"reason": "failure", "count": 1}, {"reason": "no agent available", "count": 1}]
+    assert report["escalation_reasons"][1]["label"] == "the customer asked for a person"
+    assert report["decisions"] == {"answer": 3, "clarify": 2, "unresolved": 1}
+    assert report["sentiment"]["distribution"] == {"negative": 4, "neutral": 3, "positive": 3}
+    assert report["sentiment"]["trend"] == [
+        {"bucket": "2024-05-01T00:00:00+00:00", "negative": 2, "neutral": 1, "positive": 0},
+        {"bucket": "2024-05-02T00:00:00+00:00", "negative": 0, "neutral": 0, "positive": 2},
+        {"bucket": "2024-05-03T00:00:00+00:00", "negative": 2, "neutral": 2, "positive": 1}]
+    assert report["csat"] == {"average": 3.0, "responses": 5,
+                              "distribution": {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}}
+    assert report["conversations_trend"] == [
+        {"bucket": "2024-05-01T00:00:00+00:00", "conversations": 2, "escalated": 1},
+        {"bucket": "2024-05-02T00:00:00+00:00", "conversations": 2, "escalated": 0},
+        {"bucket": "2024-05-03T00:00:00+00:00", "conversations": 4, "escalated": 1}]
+    returns, invoices = report["top_clusters"]
+    assert {k: returns[k] for k in ("count", "total", "example", "langs", "channels", "last_seen")} == {
+        "count": 3, "total": 3, "example": "退货流程", "langs": {"zh": 2, "en": 1},
+        "channels": {"wechat": 2, "socketio": 1}, "last_seen": at(3, 10).isoformat()}
+    assert (invoices["count"], invoices["total"], invoices["example"]) == (2, 3, "invoice")
+    assert report["channels"] == ["socketio", "wechat"] and report["languages"] == ["en", "zh"]
+    json.dumps(report)  # JSON-ready
+
+
+def test_channel_and_language_filters(seeded: Dashboard) -> None:
+    wechat = seeded.report(Filters(START, END, channel="wechat"))
+    assert figures(wechat) == {
+        "conversations": 4, "containment_rate": 75.0, "escalation_rate": 25.0, "faq_questions": 4,
+        "answer_rate": 50.0, "clarify_rate": 50.0, "unresolved_rate": 0.0, "negative_share": 20.0,
+        "csat_average": 3.0, "csat_responses": 2, "first_response_s": 630.0, "queue_wait_s": 600.0,
+        "queue_wait_p90_s": 600.0, "handle_time_s": 1800.0,
+    }
+    assert [(r["reason"], r["count"]) for r in wechat["escalation_reasons"]] == [("frustration", 2),
+                                                                                ("no agent available", 1)]
+    assert [c["count"] for c in wechat["top_clusters"]] == [2]
+    assert wechat["channels"] == ["socketio", "wechat"]  # the drop-down keeps every value
+
+    english = seeded.report(Filters(START, END, language="en"))
+    values = figures(english)
+    assert (values["conversations"], values["escalation_rate"], values["faq_questions"]) == (4, 50.0, 2)
+    assert (values["unresolved_rate"], values["negative_share"]) == (50.0, 60.0)
+    # Ratings of c2 and c4's hand-overs, and c8's (no hand-over: its conversation is English).
+    assert (values["csat_average"], values["csat_responses"]) == (3.33, 3)
+    assert (values["first_response_s"], values["queue_wait_s"], values["queue_wait_p90_s"]) == (405.0, 360.0, 552.0)
+    assert [(c["example"], c["count"]) for c in english["top_clusters"]] == [("invoice", 1),
+                                                                           ("how do I return it", 1)]
+
+    chinese = seeded.report(Filters(START, END, channel="socketio", language="zh"))
+    values = figures(chinese)
+    assert (values["conversations"], values["faq_questions"], values["answer_rate"]) == (2, 1, 100.0)  # c1, c7
+    assert values["csat_responses"] == 0 and values["csat_average"] is None
+    assert values["handle_time_s"] is None and values["queue_wait_s"] == 60.0
+    assert [r["reason"] for r in chinese["escalation_reasons"]] == ["failure", "request"]
+
+
+def test_short_ranges_are_hourly(seeded: Dashboard) -> None:
+    report = seeded.report(Filters(at(3, 8, 30), at(3, 14, 30)))
+    assert report["filters"]["bucket"] == "hour"
+    trend = report["conversations_trend"]
+    assert [p["bucket"][11:16] for p in trend] == ["08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00"]
+    assert [p["conversations"] for p in trend] == [0, 1, 0, 0, 0, 1, 1]
+    assert figures(report)["conversations"] == 3  # c7, c4's second session, c8
+
+
+def test_an_empty_database_gives_zeros(tmp_path: Any) -> None:
+    settings = Settings(data_dir=tmp_path / "empty", rasa_token="test-token")
+    report = Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url).report(Filters(START, END))
+    values = figures(report)
+    assert values["conversations"] == values["faq_questions"] == values["csat_responses"] == 0
+    assert all(values[k] is None for k in values if k not in ("conversations", "faq_questions", "csat_responses"))
+    assert report["escalation_reasons"] == [] and report["top_clusters"] == []
+    assert [p["conversations"] for p in report["conversations_trend"]] == [0, 0, 0]
+    assert report["csat"]["distribution"] == {str(n): 0 for n in range(1, 6)}
+
+
+def test_filters_refuse_naive_or_empty_ranges() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        Filters(datetime(2024, 5, 1), END)
+    with pytest.raises(ValueError, match="before"):
+        Filters(END, START)
+
+
+def test_csv_has_every_figure_and_section(seeded: Dashboard) -> None:
+    filters = Filters(START, END)
+    rows = list(csv.DictReader(io.StringIO(seeded.csv(filters))))
+    assert list(rows[0]) == ["section", "key", "label", "value", "unit", "definition"]
+    report = seeded.report(filters)
+    figure_rows = [r for r in rows if r["section"] == "figure"]
+    assert [(r["key"], r["value"], r["definition"]) for r in figure_rows] == [
+        (f["key"], str(f["value"]), f["definition"]) for f in report["figures"]]
+    sections = {r["section"] for r in rows}
+    assert {"escalation_reason", "decision", "sentiment", "csat", "trend", "sentiment_trend",
+            "top_cluster", "filter"} <= sections
+    trend = {(r["key"], r["label"]): r["value"] for r in rows if r["section"] == "trend"}
+    assert trend[("2024-05-03T00:00:00+00:00", "conversations")] == "4"
+    assert any(r["label"] == "退货流程" for r in rows)
+
+
+def test_labels_and_definitions_in_chinese(seeded: Dashboard) -> None:
+    english, chinese = seeded.report(Filters(START, END)), seeded.report(Filters(START, END), "zh")
+    assert [f["value"] for f in chinese["figures"]] == [f["value"] for f in english["figures"]]
+    labels = {f["key"]: f["label"] for f in chinese["figures"]}
+    assert labels["containment_rate"] == "自助解决率" and labels["csat_average"] == "满意度（CSAT）"
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in f["definition"]) for f in chinese["figures"])
+    assert chinese["escalation_reasons"][1]["label"] == "客户要求转人工"
+    assert "按触发原因分组" in chinese["escalation_reasons_definition"]
+    assert "自助解决率" in seeded.csv(Filters(START, END), "zh")
+
+
+@pytest.fixture
+def app(app_and_rasa: Any, seeded: Dashboard) -> Any:
+    app = app_and_rasa[0]
+    if not any(getattr(route, "path", "") == "/api/dashboard" for route in app.routes):
+        app.include_router(dashboard_routes.router)  # until console/main.py registers it
+    return app
+
+
+def test_the_api_is_for_ops_staff(app: Any, app_and_rasa: Any) -> None:
+    rasa = app_and_rasa[1]
+    assert TestClient(app).get("/api/dashboard").status_code == 401
+    assert sign_in(app, rasa, "ann").get("/api/dashboard").status_code == 403
+    olga = sign_in(app, rasa, "olga")
+    resp = olga.get("/api/dashboard", params={"start": "2024-05-01", "end": "2024-05-03"})
+    assert resp.status_code == 200
+    assert resp.json()["filters"]["end"] == END.isoformat()  # a date-only end includes that day
+    assert figures(resp.json())["conversations"] == 8
+    wechat = olga.get("/api/dashboard", params={"start": "2024-05-01", "end": "2024-05-03", "channel": "wechat"})
+    assert figures(wechat.json())["conversations"] == 4
+    naive = olga.get("/api/dashboard", params={"start": "2024-05-03T08:30", "end": "2024-05-03T14:30:00Z"})
+    assert naive.json()["filters"]["bucket"] == "hour" and figures(naive.json())["conversations"] == 3
+    default = olga.get("/api/dashboard").json()
+    assert default["filters"]["bucket"] == "day" and len(default["conversations_trend"]) == 8
+
+    csv_resp = olga.get("/api/dashboard.csv", params={"start": "2024-05-01", "end": "2024-05-03"})
+    assert csv_resp.status_code == 200 and csv_resp.headers["content-type"].startswith("text/csv")
+    assert csv_resp.headers["content-disposition"] == 'attachment; filename="kefu-dashboard-2024-05-01-2024-05-03.csv"'
+    assert csv_resp.text.startswith("section,key,label,value,unit,definition")
+    assert sign_in(app, rasa, "ann").get("/api/dashboard.csv").status_code == 403
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"start": "yesterday"}, "ISO date"),
+    ({"start": "2024-05-01", "end": "2024-13-01"}, "ISO date"),
+    ({"start": "2024-05-03", "end": "2024-05-01"}, "before"),
+    ({"start": "2024-05-01T10:00Z", "end": "2024-05-01T10:00Z"}, "before"),
+    ({"start": "2023-01-01", "end": "2024-05-01"}, "limit is 366"),
+])
+def test_bad_ranges_are_refused(app: Any, app_and_rasa: Any, params: dict[str, str], message: str) -> None:
+    olga = sign_in(app, app_and_rasa[1], "olga")
+    for path in ("/api/dashboard", "/api/dashboard.csv"):
+        resp = olga.get(path, params=params)
+        assert resp.status_code == 422 and message in resp.json()["detail"]
