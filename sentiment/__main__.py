@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("train", help="fine-tune the classifier (progress bar; resumes), then rebuild the model")
     p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--top-layers", type=int, default=4, help="encoder layers fine-tuned with LoRA")
+    p.add_argument("--top-layers", type=int, default=8, help="encoder layers fine-tuned with LoRA")
     p.add_argument("--scale", type=float, default=1.0, help="share of the sampled training data (quick runs)")
     p.add_argument("--no-build", action="store_true", help="only write the delta")
     p.add_argument("--json", action="store_true")

@@ -31,9 +31,10 @@ LORA_TARGETS = ["query", "key", "value", "attention.output.dense", "intermediate
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters; the defaults fit `make train-sentiment` into about 20 minutes on 2 cores."""
+    """Hyper-parameters; with the defaults `make train-sentiment` takes about an hour on 2 cores (LoRA on the top 8
+    of 12 layers: 4 layers took 23 min and scored 1–3 points lower)."""
 
-    top_layers: int = 4
+    top_layers: int = 8
     lora_rank: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1

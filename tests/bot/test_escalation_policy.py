@@ -48,7 +48,10 @@ def _sentiment(analyzer: SentimentAnalyzer, text: str) -> dict[str, Any]:
 
 def test_every_message_gets_label_score_and_probabilities(analyzer: SentimentAnalyzer) -> None:
     result = _sentiment(analyzer, "谢谢你们，问题解决了，太棒了！")
-    assert set(result) == {"label", "score", "probabilities"}
+    # The model's own "this message shows frustration" output (0–1) rides along with the three-way sentiment.
+    assert set(result) == {"label", "score", "probabilities", "frustrated"}
+    assert 0 <= result["frustrated"] < 0.5
+    assert _sentiment(analyzer, "你们这什么垃圾服务！！！再不退款我就去12315投诉")["frustrated"] > 0.5
     assert set(result["probabilities"]) == {"negative", "neutral", "positive"}
     assert abs(sum(result["probabilities"].values()) - 1) < 0.01
     assert result["label"] == "positive"
