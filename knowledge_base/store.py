@@ -149,6 +149,14 @@ class KnowledgeStore:
                                    & (newest.c.number == Revision.number)))
             return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
+    def latest_revision(self, entry_id: str) -> tuple[int, str, datetime] | None:
+        """(number, author, time) of one entry's newest revision, or None before its first."""
+        with self.session() as s:
+            row = s.execute(select(Revision.number, Revision.author, Revision.at)
+                            .where(Revision.entry_id == entry_id)
+                            .order_by(Revision.number.desc()).limit(1)).first()
+            return (row[0], row[1], row[2]) if row else None
+
     def categories(self) -> list[str]:
         """Every category in use, sorted."""
         with self.session() as s:

@@ -115,12 +115,12 @@ def read_entries(user: OpsDep, curator: CuratorDep, q: str | None = None, catego
 def read_entry(entry_id: str, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """One entry whole, with the number of its newest revision (send it back as base_revision when saving)."""
     entry = curator.store.get(entry_id)
-    latest = curator.store.latest_revisions().get(entry_id)
+    latest = curator.store.latest_revision(entry_id)
     return {**entry.snapshot(), "revision": latest[0] if latest else None}
 
 
 def _check_base(curator: CuratorDep, entry_id: str, base: int | None) -> None:
-    latest = curator.store.latest_revisions().get(entry_id)
+    latest = curator.store.latest_revision(entry_id)
     if base is not None and latest is not None and latest[0] != base:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             f"{entry_id} was changed by {latest[1]} (revision {latest[0]}) since you opened it "
@@ -128,7 +128,7 @@ def _check_base(curator: CuratorDep, entry_id: str, base: int | None) -> None:
 
 
 def _saved(curator: CuratorDep, entry: EntryData, was_published: bool) -> dict[str, Any]:
-    latest = curator.store.latest_revisions().get(entry.id)
+    latest = curator.store.latest_revision(entry.id)
     result: dict[str, Any] = {"entry": {**entry.snapshot(), "revision": latest[0] if latest else None}}
     if was_published or entry.status == "published":
         result.update(curator.publish())
