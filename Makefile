@@ -65,7 +65,7 @@ $(SENTIMENT): $(SENTIMENT_DELTA) | $(APP_STAMP) $(EMBEDDER)
 
 sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encoder plus sentiment/delta
 
-train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~60 min on 2 cores; resumes), then rebuild it
+train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~90 min on 2 cores; resumes), then rebuild it
 	$(APP_PY) -m sentiment train
 
 # The customer web chat: npm installs the locked socket.io-client and esbuild (no install scripts); esbuild bundles

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="fine-tune the classifier (progress bar; resumes), then rebuild the model")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--top-layers", type=int, default=8, help="encoder layers fine-tuned with LoRA")
     p.add_argument("--scale", type=float, default=1.0, help="share of the sampled training data (quick runs)")
     p.add_argument("--no-build", action="store_true", help="only write the delta")
