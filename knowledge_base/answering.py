@@ -15,9 +15,12 @@ import numpy as np
 from knowledge_base.embedder import Embedder, fingerprint
 from knowledge_base.errors import EmptyKnowledgeBaseError
 from knowledge_base.index import FaqIndex, current_version
+from knowledge_base.lexical import LexicalIndex, fuse, text_lang
 from knowledge_base.publish import VARIANT_PROMPT
 
 ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
+# Rows fetched per entry wanted: an entry has up to ~20 variants, and several of one entry often come first.
+ROWS_PER_ENTRY = 20
 logger = logging.getLogger(__name__)
 
 
@@ -99,7 +102,8 @@ class KnowledgeBase:
     """Searches the newest published index; checks for a newer version at most every `reload_check_s`."""
 
     def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds, top_k: int = 5,
-                 reload_check_s: float = 1.0, model_resolver: Callable[[], str] | None = None) -> None:
+                 reload_check_s: float = 1.0, model_resolver: Callable[[], str] | None = None,
+                 lexical_weight: float = 0.0) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
         # Which model the settings name now (it changes when `tune` produces a new one).
@@ -107,6 +111,9 @@ class KnowledgeBase:
         self.thresholds = thresholds
         self.top_k = top_k
         self.reload_check_s = reload_check_s
+        # Weight of word overlap next to embedding similarity when re-ranking the top_k entries (0: off).
+        self.lexical_weight = lexical_weight
+        self._lexical: tuple[int, LexicalIndex] | None = None
         self._index: FaqIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -151,7 +158,7 @@ class KnowledgeBase:
             raise EmptyKnowledgeBaseError("the published knowledge base is empty")
         vectors = self.embedder.encode(texts, kind=VARIANT_PROMPT)
         # Several variants of one entry may match: fetch more rows than entries wanted.
-        scores, rows = index.search(vectors, self.top_k * 8)
+        scores, rows = index.search(vectors, self.top_k * ROWS_PER_ENTRY)
         return [self._result(text, lang, vectors[i], scores[i], rows[i], index) for i, text in enumerate(texts)]
 
     def _result(self, text: str, lang: str | None, vector: np.ndarray, scores: np.ndarray, rows: np.ndarray,
@@ -169,10 +176,30 @@ class KnowledgeBase:
                                      float(score), meta.categories.get(faq_id, ""))
             if len(best) == self.top_k:
                 break
-        candidates = list(best.values())
+        candidates = self._rerank(text, lang, list(best.values()), index)
         decision, offered = decide([c.score for c in candidates], self.thresholds)
         choices = candidates[:offered] if decision == CLARIFY else []
         return Result(text, decision, candidates, vector, index.version, choices)
+
+    def _rerank(self, text: str, lang: str | None, candidates: list[Candidate], index: FaqIndex) -> list[Candidate]:
+        """Candidates scored by similarity fused with word overlap (when enabled), best first."""
+        if self.lexical_weight <= 0 or len(candidates) < 2:
+            return candidates
+        lexical = self.lexical(index)
+        overlaps = lexical.scores(text, text_lang(text, lang), [c.faq_id for c in candidates])
+        fused = fuse([c.score for c in candidates], overlaps, self.lexical_weight)
+        for candidate, score in zip(candidates, fused, strict=True):
+            candidate.score = score
+        return sorted(candidates, key=lambda c: -c.score)
+
+    def lexical(self, index: FaqIndex) -> LexicalIndex:
+        """The word-overlap index of this index version, built on first use (a few ms per thousand variants)."""
+        cached = self._lexical
+        if cached is None or cached[0] != index.version:
+            meta = index.meta
+            cached = (index.version, LexicalIndex(meta.entry_ids, meta.langs, meta.questions))
+            self._lexical = cached
+        return cached[1]
 
     def entry(self, faq_id: str, lang: str | None) -> Candidate | None:
         """An entry of the current index by id (for a clarification the customer picked), or None."""
