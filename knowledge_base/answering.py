@@ -113,7 +113,7 @@ class KnowledgeBase:
         self.reload_check_s = reload_check_s
         # Weight of word overlap next to embedding similarity when re-ranking the top_k entries (0: off).
         self.lexical_weight = lexical_weight
-        self._lexical: tuple[int, LexicalIndex] | None = None
+        self._lexical: LexicalIndex | None = None
         self._index: FaqIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -128,6 +128,10 @@ class KnowledgeBase:
             latest = current_version(self.index_dir)
             if self._index is None or (latest is not None and latest != self._index.version):
                 self._index = FaqIndex.load(self.index_dir, latest)
+                # The word-overlap index goes with the version it was built from (a few ms per thousand variants).
+                meta = self._index.meta
+                self._lexical = (LexicalIndex(meta.entry_ids, meta.langs, meta.questions)
+                                 if self.lexical_weight > 0 else None)
                 if self._index.meta.model != self.embedder.fingerprint:
                     self._follow_model(self._index.meta.model)
             return self._index
@@ -176,30 +180,21 @@ class KnowledgeBase:
                                      float(score), meta.categories.get(faq_id, ""))
             if len(best) == self.top_k:
                 break
-        candidates = self._rerank(text, lang, list(best.values()), index)
+        candidates = self._rerank(text, lang, list(best.values()))
         decision, offered = decide([c.score for c in candidates], self.thresholds)
         choices = candidates[:offered] if decision == CLARIFY else []
         return Result(text, decision, candidates, vector, index.version, choices)
 
-    def _rerank(self, text: str, lang: str | None, candidates: list[Candidate], index: FaqIndex) -> list[Candidate]:
+    def _rerank(self, text: str, lang: str | None, candidates: list[Candidate]) -> list[Candidate]:
         """Candidates scored by similarity fused with word overlap (when enabled), best first."""
-        if self.lexical_weight <= 0 or len(candidates) < 2:
+        lexical = self._lexical
+        if lexical is None or len(candidates) < 2:
             return candidates
-        lexical = self.lexical(index)
         overlaps = lexical.scores(text, text_lang(text, lang), [c.faq_id for c in candidates])
         fused = fuse([c.score for c in candidates], overlaps, self.lexical_weight)
         for candidate, score in zip(candidates, fused, strict=True):
             candidate.score = score
         return sorted(candidates, key=lambda c: -c.score)
-
-    def lexical(self, index: FaqIndex) -> LexicalIndex:
-        """The word-overlap index of this index version, built on first use (a few ms per thousand variants)."""
-        cached = self._lexical
-        if cached is None or cached[0] != index.version:
-            meta = index.meta
-            cached = (index.version, LexicalIndex(meta.entry_ids, meta.langs, meta.questions))
-            self._lexical = cached
-        return cached[1]
 
     def entry(self, faq_id: str, lang: str | None) -> Candidate | None:
         """An entry of the current index by id (for a clarification the customer picked), or None."""
