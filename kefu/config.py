@@ -51,19 +51,22 @@ class Settings(BaseSettings):
     kb_tune_steps: int = 400
     # Embed questions with ONNX Runtime (models/*/onnx, exported by `make kb`): same vectors, 3x faster than PyTorch.
     kb_onnx_queries: bool = True
-    # Decision thresholds on the entry score (cosine similarity fused with word overlap, below) for the KB-tuned
-    # model, calibrated by `bench/kb_eval.py --calibrate` on half of bench/data/kb_dev_*.jsonl (answer precision
-    # ≥ 97%). Another model or weight needs its own: raw e5 scores everything 0.8–0.95.
-    kb_answer_threshold: float = 0.52
-    kb_answer_margin: float = 0.15
-    kb_clarify_threshold: float = 0.52
-    kb_clarify_window: float = 0.20
+    # Decision thresholds on the entry score (variant and answer similarity, language gap, word overlap; below)
+    # for the KB-tuned model, calibrated by `bench/kb_eval.py --calibrate` on half of bench/data/kb_dev_*.jsonl
+    # (answer precision ≥ 97%). Another model or weight needs its own: raw e5 scores everything 0.8–0.95.
+    kb_answer_threshold: float = 0.57
+    kb_answer_margin: float = 0.04
+    kb_clarify_threshold: float = 0.53
+    kb_clarify_window: float = 0.04
     # Answer whatever the runner-up scores when the best entry scores this much (a near-verbatim variant).
     kb_answer_certain: float = 0.90
     kb_top_k: int = 5
     # The top_k entries are re-ranked by (similarity + w × word overlap) / (1 + w); 0 turns it off. On the dev
     # set w=0.5 lifts top-1 from 83% to 87.5% and keeps fewer answerable questions unresolved than w=1.
     kb_lexical_weight: float = 0.5
+    # Each candidate's score is (best variant + a × best answer) / (1 + a): an answer names its topic in more words
+    # than any one variant, which helps most with entries written in the other language. 0 turns it off.
+    kb_answer_weight: float = 0.3
     # Exact search up to this many vectors, HNSW above.
     kb_hnsw_min_vectors: int = 50_000
     # Review questions this similar to an open cluster's centre join it. With the tuned model, paraphrases of one

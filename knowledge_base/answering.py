@@ -103,7 +103,7 @@ class KnowledgeBase:
 
     def __init__(self, index_dir: Path, embedder: Embedder, thresholds: Thresholds, top_k: int = 5,
                  reload_check_s: float = 1.0, model_resolver: Callable[[], str] | None = None,
-                 lexical_weight: float = 0.0) -> None:
+                 lexical_weight: float = 0.0, answer_weight: float = 0.0) -> None:
         self.index_dir = index_dir
         self.embedder = embedder
         # Which model the settings name now (it changes when `tune` produces a new one).
@@ -113,6 +113,8 @@ class KnowledgeBase:
         self.reload_check_s = reload_check_s
         # Weight of word overlap next to embedding similarity when re-ranking the top_k entries (0: off).
         self.lexical_weight = lexical_weight
+        # Weight of a candidate's answer similarity next to its best variant's (0: variants only).
+        self.answer_weight = answer_weight
         self._lexical: LexicalIndex | None = None
         self._index: FaqIndex | None = None
         self._checked = 0.0
@@ -168,6 +170,7 @@ class KnowledgeBase:
     def _result(self, text: str, lang: str | None, vector: np.ndarray, scores: np.ndarray, rows: np.ndarray,
                 index: FaqIndex) -> Result:
         meta = index.meta
+        asked_in = text_lang(text, lang)
         best: dict[str, Candidate] = {}
         for score, row in zip(scores, rows, strict=True):
             if row < 0:
@@ -178,19 +181,38 @@ class KnowledgeBase:
             answer, answer_lang = pick_answer(meta.answers.get(faq_id, {}), lang)
             best[faq_id] = Candidate(faq_id, meta.questions[row], meta.langs[row], answer, answer_lang,
                                      float(score), meta.categories.get(faq_id, ""))
-            if len(best) == self.top_k:
-                break
-        candidates = self._rerank(text, lang, list(best.values()))
+        self._match_answers(vector, asked_in, list(best.values()), index)
+        ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
+        candidates = self._rerank(text, asked_in, ranked)
         decision, offered = decide([c.score for c in candidates], self.thresholds)
         choices = candidates[:offered] if decision == CLARIFY else []
         return Result(text, decision, candidates, vector, index.version, choices)
 
-    def _rerank(self, text: str, lang: str | None, candidates: list[Candidate]) -> list[Candidate]:
+    def _match_answers(self, vector: np.ndarray, lang: str, candidates: list[Candidate], index: FaqIndex) -> None:
+        """Fold each candidate's answer similarity into its score, and give back the language gap where due.
+
+        score = (best variant + a × best answer) / (1 + a). An entry with no variant in the question's language
+        was only matched against translations, so it gets the gap its KB measured for that (both terms) back.
+        """
+        meta, weight, answers = index.meta, self.answer_weight, index.answer_vectors
+        use_answers = weight > 0 and answers is not None
+        gap = meta.language_gap
+        if use_answers:
+            gap = (meta.language_gap + weight * meta.answer_language_gap) / (1 + weight)
+        for candidate in candidates:
+            if use_answers and (rows := index.answer_rows.get(candidate.faq_id)):
+                answer_score = float(np.max(answers[rows] @ vector))  # type: ignore[index]
+                candidate.score = (candidate.score + weight * answer_score) / (1 + weight)
+            has = index.entry_langs.get(candidate.faq_id)
+            if has and lang not in has:
+                candidate.score += gap
+
+    def _rerank(self, text: str, lang: str, candidates: list[Candidate]) -> list[Candidate]:
         """Candidates scored by similarity fused with word overlap (when enabled), best first."""
         lexical = self._lexical
         if lexical is None or len(candidates) < 2:
             return candidates
-        overlaps = lexical.scores(text, text_lang(text, lang), [c.faq_id for c in candidates])
+        overlaps = lexical.scores(text, lang, [c.faq_id for c in candidates])
         fused = fuse([c.score for c in candidates], overlaps, self.lexical_weight)
         for candidate, score in zip(candidates, fused, strict=True):
             candidate.score = score

@@ -6,6 +6,7 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from knowledge_base.errors import IndexMissingError
 
 CURRENT = "CURRENT"
+ANSWERS = ".answers.npy"
 KEEP_VERSIONS = 3
 
 
@@ -32,6 +34,14 @@ class IndexMeta:
     questions: list[str] = field(default_factory=list)
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
+    # How much higher a question scores against a wording in its own language than against a translation
+    # (measured on this KB at publish); entries with no wording in the question's language get it back.
+    language_gap: float = 0.0
+    # Which entry and language each row of the answer vectors (v{N}.answers.npy) belongs to, and the same gap
+    # measured between a question and the answers in either language.
+    answer_entries: list[str] = field(default_factory=list)
+    answer_langs: list[str] = field(default_factory=list)
+    answer_language_gap: float = 0.0
 
 
 def make_faiss_index(vectors: np.ndarray, hnsw_min_vectors: int) -> tuple[Any, str]:
@@ -55,9 +65,27 @@ def make_faiss_index(vectors: np.ndarray, hnsw_min_vectors: int) -> tuple[Any, s
 class FaqIndex:
     """A loaded index version: FAISS vectors and their metadata."""
 
-    def __init__(self, index: Any, meta: IndexMeta) -> None:
+    def __init__(self, index: Any, meta: IndexMeta, answer_vectors: np.ndarray | None = None) -> None:
         self.index = index
         self.meta = meta
+        # None for versions published before answers were embedded: answer matching is then skipped.
+        self.answer_vectors = answer_vectors
+
+    @cached_property
+    def answer_rows(self) -> dict[str, list[int]]:
+        """The rows of each entry's answers in answer_vectors."""
+        rows: dict[str, list[int]] = {}
+        for row, entry_id in enumerate(self.meta.answer_entries):
+            rows.setdefault(entry_id, []).append(row)
+        return rows
+
+    @cached_property
+    def entry_langs(self) -> dict[str, frozenset[str]]:
+        """The languages each entry has question variants in."""
+        langs: dict[str, set[str]] = {}
+        for entry_id, lang in zip(self.meta.entry_ids, self.meta.langs, strict=True):
+            langs.setdefault(entry_id, set()).add(lang)
+        return {entry_id: frozenset(found) for entry_id, found in langs.items()}
 
     @property
     def version(self) -> int:
@@ -68,11 +96,12 @@ class FaqIndex:
         return int(self.index.ntotal)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, meta: IndexMeta, hnsw_min_vectors: int) -> FaqIndex:
-        """Index vectors (one per meta row)."""
+    def build(cls, vectors: np.ndarray, meta: IndexMeta, hnsw_min_vectors: int,
+              answer_vectors: np.ndarray | None = None) -> FaqIndex:
+        """Index vectors (one per meta row); answer_vectors (one per meta.answer_entries row) are kept beside."""
         index, meta.kind = make_faiss_index(vectors, hnsw_min_vectors)
         meta.built_at = time.time()
-        return cls(index, meta)
+        return cls(index, meta, answer_vectors)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, row ids) of the k nearest rows for each query; missing hits have row -1."""
@@ -86,6 +115,10 @@ class FaqIndex:
         stem = folder / f"v{self.version}"
         faiss.write_index(self.index, f"{stem}.faiss.tmp")
         Path(f"{stem}.json.tmp").write_text(json.dumps(asdict(self.meta), ensure_ascii=False), encoding="utf-8")
+        if self.answer_vectors is not None:
+            with open(f"{stem}{ANSWERS}.tmp", "wb") as handle:
+                np.save(handle, self.answer_vectors.astype(np.float32))
+            os.replace(f"{stem}{ANSWERS}.tmp", f"{stem}{ANSWERS}")
         os.replace(f"{stem}.faiss.tmp", f"{stem}.faiss")
         os.replace(f"{stem}.json.tmp", f"{stem}.json")
         current = current_version(folder)
@@ -96,7 +129,7 @@ class FaqIndex:
             os.replace(tmp, folder / CURRENT)
         versions = sorted(int(p.stem[1:]) for p in folder.glob("v*.faiss") if p.stem[1:].isdigit())
         for old in versions[:-KEEP_VERSIONS]:
-            for suffix in (".faiss", ".json"):
+            for suffix in (".faiss", ".json", ANSWERS):
                 (folder / f"v{old}{suffix}").unlink(missing_ok=True)
 
     @classmethod
@@ -109,9 +142,13 @@ class FaqIndex:
         try:
             meta = IndexMeta(**json.loads(Path(f"{stem}.json").read_text(encoding="utf-8")))
             index = faiss.read_index(f"{stem}.faiss")
+            answers_file = Path(f"{stem}{ANSWERS}")
+            answer_vectors = np.load(answers_file) if answers_file.exists() else None
         except (OSError, ValueError, RuntimeError) as exc:
             raise IndexMissingError(f"index version {version} in {folder} is missing or damaged ({exc})") from exc
-        return cls(index, meta)
+        if answer_vectors is not None and len(answer_vectors) != len(meta.answer_entries):
+            raise IndexMissingError(f"index version {version} in {folder} is damaged (answer rows do not match)")
+        return cls(index, meta, answer_vectors)
 
 
 def current_version(folder: Path) -> int | None:

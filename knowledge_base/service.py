@@ -36,7 +36,8 @@ def knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
     settings = settings or get_settings()
     return KnowledgeBase(settings.kb_index_path, query_embedder(settings), Thresholds.from_settings(settings),
                          top_k=settings.kb_top_k, reload_check_s=settings.kb_reload_check_s,
-                         model_resolver=lambda: settings.kb_model_path, lexical_weight=settings.kb_lexical_weight)
+                         model_resolver=lambda: settings.kb_model_path, lexical_weight=settings.kb_lexical_weight,
+                         answer_weight=settings.kb_answer_weight)
 
 
 def review_queue(settings: Settings | None = None) -> ReviewQueue:

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from knowledge_base import service
-from knowledge_base.answering import ANSWER, CLARIFY, UNRESOLVED, Thresholds, decide, pick_answer
+from knowledge_base.answering import ANSWER, CLARIFY, UNRESOLVED, KnowledgeBase, Thresholds, decide, pick_answer
 from knowledge_base.errors import EmptyKnowledgeBaseError, IndexMissingError
 from knowledge_base.index import FaqIndex, IndexMeta, current_version, make_faiss_index
+from knowledge_base.publish import language_gap
 
 T = Thresholds(answer=0.9, margin=0.02, clarify=0.85, window=0.04)
 
@@ -51,6 +52,73 @@ def test_index_files_are_versioned_and_current_moves_forward_only(tmp_path) -> N
     assert current_version(tmp_path) == 2  # the older build finished last but does not win
     loaded = FaqIndex.load(tmp_path)
     assert loaded.version == 2 and len(loaded) == 4
+
+
+def test_language_gap_is_measured_on_the_bilingual_entries() -> None:
+    # Entry a: two zh wordings 0.9 apart in cosine, one en wording 0.7 from both; entry b has zh only.
+    zh1, zh2 = np.array([1.0, 0.0, 0.0]), np.array([0.9, np.sqrt(1 - 0.81), 0.0])
+    en = np.array([0.7, 0.7 * (1 - 0.9) / np.sqrt(1 - 0.81), 0.0])
+    en[2] = np.sqrt(1 - en[0] ** 2 - en[1] ** 2)
+    vectors = np.vstack([zh1, zh2, en, [0.0, 0.0, 1.0]]).astype(np.float32)
+    gap = language_gap(vectors, ["a", "a", "a", "b"], ["zh", "zh", "en", "zh"])
+    # zh rows: best zh sibling 0.9, best en 0.7 → 0.2 each; the en row has no same-language sibling.
+    assert gap == pytest.approx(0.2, abs=1e-3)
+    assert language_gap(vectors[3:], ["b"], ["zh"]) == 0.0  # no bilingual entry: nothing to correct
+    # Against answers: entry a's zh answer is zh1 itself, its en answer the en vector.
+    answers = (np.vstack([zh1, en]).astype(np.float32), ["a", "a"], ["zh", "en"])
+    # zh1: 1.0 − 0.7; zh2: 0.9 − 0.7; en: its own-language answer 1.0 − zh answer 0.7 → mean 0.3 − 0.0333…
+    assert language_gap(vectors, ["a", "a", "a", "b"], ["zh", "zh", "en", "zh"], answers) == pytest.approx(
+        (0.3 + 0.2 + 0.3) / 3, abs=1e-3)
+
+
+def test_an_entry_without_the_questions_language_gets_the_gap_back(tmp_path) -> None:
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    meta = IndexMeta(1, "m", "query", "", 0.0, ["zh-only", "both", "both"], ["zh", "en", "zh"], ["x", "y", "z"],
+                     {"zh-only": {"zh": "中"}, "both": {"zh": "中", "en": "en"}}, language_gap=0.25)
+    FaqIndex.build(vectors, meta, 1000).save(tmp_path)
+
+    class Fixed:
+        fingerprint, model_name, onnx_queries = "m", "m", False
+
+        def encode(self, texts, kind):
+            return np.array([[0.8, 0.6]], dtype=np.float32)
+
+    kb = KnowledgeBase(tmp_path, Fixed(), T)  # type: ignore[arg-type]
+    assert FaqIndex.load(tmp_path).answer_vectors is None  # an index without answers: variants only
+    # In English the zh-only entry scores 0.8 + 0.25 and passes "both" (0.96 on its en row).
+    english = kb.ask("how", "en").candidates
+    assert [c.faq_id for c in english] == ["zh-only", "both"]
+    assert english[0].score == pytest.approx(0.8 + 0.25, abs=1e-3)
+    # Asked in Chinese, the zh-only entry is in the question's language: no correction, and "both" leads.
+    chinese = kb.ask("怎么", "zh").candidates
+    assert [c.faq_id for c in chinese] == ["both", "zh-only"]
+    assert chinese[1].score == pytest.approx(0.8, abs=1e-3)
+
+
+def test_answer_similarity_is_folded_into_the_score(tmp_path) -> None:
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    answers = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    meta = IndexMeta(1, "m", "query", "", 0.0, ["a", "b"], ["en", "en"], ["x", "y"],
+                     {"a": {"en": "A"}, "b": {"en": "B", "zh": "乙"}}, answer_entries=["a", "b", "b"],
+                     answer_langs=["en", "en", "zh"], answer_language_gap=0.1)
+    FaqIndex.build(vectors, meta, 1000, answers).save(tmp_path)
+    loaded = FaqIndex.load(tmp_path)
+    assert loaded.answer_vectors is not None and loaded.answer_rows == {"a": [0], "b": [1, 2]}
+
+    class Fixed:
+        fingerprint, model_name, onnx_queries = "m", "m", False
+
+        def encode(self, texts, kind):
+            return np.array([[0.8, 0.6]], dtype=np.float32)
+
+    # Variants alone: a 0.8, b 0.6. With the answers at weight 1: a (0.8 + 0.6) / 2, b (0.6 + max(0.8, 0.96)) / 2.
+    kb = KnowledgeBase(tmp_path, Fixed(), T, answer_weight=1.0)  # type: ignore[arg-type]
+    candidates = kb.ask("q", "en").candidates
+    assert [c.faq_id for c in candidates] == ["b", "a"]
+    assert [round(c.score, 3) for c in candidates] == [0.78, 0.7]
+    # Asked in Chinese both entries lack the language: each gets (0 + 1 × 0.1) / 2 back.
+    assert [round(c.score, 3) for c in kb.ask("问", "zh").candidates] == [0.83, 0.75]
+    assert KnowledgeBase(tmp_path, Fixed(), T).ask("q", "en").candidates[0].faq_id == "a"  # weight 0: off
 
 
 def test_missing_index_is_a_clear_error(tmp_path) -> None:
