@@ -87,7 +87,9 @@ def main() -> int:
         entries.append(EntryData(intent, "clinc", answers={"en": intent}, variants={"en": texts[10:]}))
 
     workdir = Path(tempfile.mkdtemp(prefix="kefu-clinc-"))
-    settings = Settings(data_dir=workdir, kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=workdir / "index")
+    # CLINC has no answers: each entry carries its intent name as a stand-in, which must not be matched as one.
+    settings = Settings(data_dir=workdir, kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=workdir / "index",
+                        kb_answer_weight=0.0)
     service.store(settings).import_entries(entries, author="bench")
     report: dict[str, Any] = {"entries": len(entries), "variants": sum(len(e.variants["en"]) for e in entries)}
     if args.tune:
