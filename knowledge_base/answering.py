@@ -15,7 +15,7 @@ import numpy as np
 from knowledge_base.embedder import Embedder, fingerprint
 from knowledge_base.errors import EmptyKnowledgeBaseError
 from knowledge_base.index import FaqIndex, current_version
-from knowledge_base.lexical import LexicalIndex, fuse, text_lang
+from knowledge_base.lexical import fuse, text_lang
 from knowledge_base.publish import VARIANT_PROMPT
 
 ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
@@ -115,7 +115,6 @@ class KnowledgeBase:
         self.lexical_weight = lexical_weight
         # Weight of a candidate's answer similarity next to its best variant's (0: variants only).
         self.answer_weight = answer_weight
-        self._lexical: LexicalIndex | None = None
         self._index: FaqIndex | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -130,10 +129,6 @@ class KnowledgeBase:
             latest = current_version(self.index_dir)
             if self._index is None or (latest is not None and latest != self._index.version):
                 self._index = FaqIndex.load(self.index_dir, latest)
-                # The word-overlap index goes with the version it was built from (a few ms per thousand variants).
-                meta = self._index.meta
-                self._lexical = (LexicalIndex(meta.entry_ids, meta.langs, meta.questions)
-                                 if self.lexical_weight > 0 else None)
                 if self._index.meta.model != self.embedder.fingerprint:
                     self._follow_model(self._index.meta.model)
             return self._index
@@ -183,7 +178,7 @@ class KnowledgeBase:
                                      float(score), meta.categories.get(faq_id, ""))
         self._match_answers(vector, asked_in, list(best.values()), index)
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
-        candidates = self._rerank(text, asked_in, ranked)
+        candidates = self._rerank(text, asked_in, ranked, index)
         decision, offered = decide([c.score for c in candidates], self.thresholds)
         choices = candidates[:offered] if decision == CLARIFY else []
         return Result(text, decision, candidates, vector, index.version, choices)
@@ -194,25 +189,25 @@ class KnowledgeBase:
         score = (best variant + a × best answer) / (1 + a). An entry with no variant in the question's language
         was only matched against translations, so it gets the gap its KB measured for that (both terms) back.
         """
-        meta, weight, answers = index.meta, self.answer_weight, index.answer_vectors
-        use_answers = weight > 0 and answers is not None
+        meta, weight = index.meta, self.answer_weight
+        answers = index.answer_vectors if weight > 0 else None
         gap = meta.language_gap
-        if use_answers:
+        if answers is not None:
             gap = (meta.language_gap + weight * meta.answer_language_gap) / (1 + weight)
         for candidate in candidates:
-            if use_answers and (rows := index.answer_rows.get(candidate.faq_id)):
-                answer_score = float(np.max(answers[rows] @ vector))  # type: ignore[index]
+            if answers is not None and (rows := index.answer_rows.get(candidate.faq_id)):
+                answer_score = float(np.max(answers[rows] @ vector))
                 candidate.score = (candidate.score + weight * answer_score) / (1 + weight)
             has = index.entry_langs.get(candidate.faq_id)
             if has and lang not in has:
                 candidate.score += gap
 
-    def _rerank(self, text: str, lang: str, candidates: list[Candidate]) -> list[Candidate]:
+    def _rerank(self, text: str, lang: str, candidates: list[Candidate], index: FaqIndex) -> list[Candidate]:
         """Candidates scored by similarity fused with word overlap (when enabled), best first."""
-        lexical = self._lexical
-        if lexical is None or len(candidates) < 2:
+        if self.lexical_weight <= 0 or len(candidates) < 2:
             return candidates
-        overlaps = lexical.scores(text, lang, [c.faq_id for c in candidates])
+        # The word-overlap index belongs to the same version as the vectors just searched.
+        overlaps = index.lexical.scores(text, lang, [c.faq_id for c in candidates])
         fused = fuse([c.score for c in candidates], overlaps, self.lexical_weight)
         for candidate, score in zip(candidates, fused, strict=True):
             candidate.score = score

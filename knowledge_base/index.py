@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 
 from knowledge_base.errors import IndexMissingError
+from knowledge_base.lexical import LexicalIndex
 
 CURRENT = "CURRENT"
 ANSWERS = ".answers.npy"
@@ -42,6 +43,14 @@ class IndexMeta:
     answer_entries: list[str] = field(default_factory=list)
     answer_langs: list[str] = field(default_factory=list)
     answer_language_gap: float = 0.0
+
+
+def rows_by_entry(entry_ids: list[str]) -> dict[str, list[int]]:
+    """The row numbers of each entry id, in order."""
+    rows: dict[str, list[int]] = {}
+    for row, entry_id in enumerate(entry_ids):
+        rows.setdefault(entry_id, []).append(row)
+    return rows
 
 
 def make_faiss_index(vectors: np.ndarray, hnsw_min_vectors: int) -> tuple[Any, str]:
@@ -74,10 +83,12 @@ class FaqIndex:
     @cached_property
     def answer_rows(self) -> dict[str, list[int]]:
         """The rows of each entry's answers in answer_vectors."""
-        rows: dict[str, list[int]] = {}
-        for row, entry_id in enumerate(self.meta.answer_entries):
-            rows.setdefault(entry_id, []).append(row)
-        return rows
+        return rows_by_entry(self.meta.answer_entries)
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        """The word-overlap index of this version's variants (built on first use, a few ms per thousand)."""
+        return LexicalIndex(self.meta.entry_ids, self.meta.langs, self.meta.questions)
 
     @cached_property
     def entry_langs(self) -> dict[str, frozenset[str]]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from knowledge_base.db import CachedEmbedding
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import EmptyKnowledgeBaseError
-from knowledge_base.index import FaqIndex, IndexMeta
+from knowledge_base.index import FaqIndex, IndexMeta, rows_by_entry
 from knowledge_base.store import KnowledgeStore
 
 # Variants are indexed with the query prompt: a customer's question is compared with other questions
@@ -57,12 +57,7 @@ def language_gap(vectors: np.ndarray, entry_ids: list[str], langs: list[str],
     """
     same_rows = targets is None
     target_vectors, target_entries, target_langs = targets or (vectors, entry_ids, langs)
-    groups: dict[str, list[int]] = {}
-    for row, entry_id in enumerate(entry_ids):
-        groups.setdefault(entry_id, []).append(row)
-    target_groups: dict[str, list[int]] = {}
-    for row, entry_id in enumerate(target_entries):
-        target_groups.setdefault(entry_id, []).append(row)
+    groups, target_groups = rows_by_entry(entry_ids), rows_by_entry(target_entries)
     bilingual = [e for e, rows in groups.items() if len({langs[r] for r in rows}) > 1
                  and len({target_langs[r] for r in target_groups.get(e, [])}) > 1]
     gaps: list[float] = []
