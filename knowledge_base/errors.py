@@ -32,3 +32,7 @@ class IndexMissingError(KnowledgeBaseError):
 
 class EntryNotFoundError(KnowledgeBaseError):
     """No entry, revision or review cluster has the id asked for."""
+
+
+class StaleEditError(KnowledgeBaseError):
+    """An edit was based on an older revision than the stored one: someone else changed the entry meanwhile."""

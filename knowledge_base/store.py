@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge_base.db import Answer, Entry, Revision, State, Variant, session_factory
-from knowledge_base.errors import EntryNotFoundError
+from knowledge_base.errors import EntryNotFoundError, StaleEditError
 from knowledge_base.io import STATUSES, EntryData
 
 VERSION_KEY = "index_version"
@@ -50,6 +51,20 @@ def _to_data(entry: Entry) -> EntryData:
         variants.setdefault(variant.lang, []).append(variant.text)
     return EntryData(id=entry.id, category=entry.category, status=entry.status,
                      answers={a.lang: a.text for a in entry.answers}, variants=variants)
+
+
+def _newest(s: Session, entry_id: str, base_revision: int | None) -> int:
+    """The entry's newest revision number (0 before its first); StaleEditError if it is not base_revision."""
+    latest = s.execute(select(Revision.number, Revision.author).where(Revision.entry_id == entry_id)
+                       .order_by(Revision.number.desc()).limit(1)).first()
+    if base_revision is not None and latest is not None and latest.number != base_revision:
+        raise StaleEditError(_stale(entry_id, latest.author, latest.number, base_revision))
+    return latest.number if latest else 0
+
+
+def _stale(entry_id: str, author: str, number: int, base: int) -> str:
+    return (f"{entry_id} was changed by {author} (revision {number}) since you opened it (revision {base}): "
+            "reload it and apply your change again")
 
 
 class KnowledgeStore:
@@ -163,12 +178,13 @@ class KnowledgeStore:
             return sorted(c for c in s.scalars(select(Entry.category).distinct()) if c)
 
     # -- writing -----------------------------------------------------------------------------------
-    def _write(self, s: Session, data: EntryData, author: str, action: str) -> bool:
+    def _write(self, s: Session, data: EntryData, author: str, action: str, base_revision: int | None = None) -> bool:
         """Make the stored entry equal to data; record a revision if anything changed."""
         if data.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
         entry = s.get(Entry, data.id, options=[selectinload(Entry.answers), selectinload(Entry.variants)])
         if entry is not None and _to_data(entry).snapshot() == data.snapshot():
+            _newest(s, data.id, base_revision)
             return False
         if entry is None:
             entry = Entry(id=data.id, author=author)
@@ -180,15 +196,29 @@ class KnowledgeStore:
         kept = [v for v in entry.variants if (v.lang, v.text) in wanted]
         have = {(v.lang, v.text) for v in kept}
         entry.variants = kept + [Variant(lang=lang, text=q) for lang, q in wanted if (lang, q) not in have]
+        # The flush takes the entry's row lock (the database's write lock on SQLite), so the newest revision read
+        # next cannot change before this transaction ends: an edit based on an older one is refused here.
         s.flush()
-        number = (s.scalar(select(func.max(Revision.number)).where(Revision.entry_id == data.id)) or 0) + 1
+        number = _newest(s, data.id, base_revision) + 1
         s.add(Revision(entry_id=data.id, number=number, author=author, action=action, snapshot=data.snapshot()))
         return True
 
-    def save(self, data: EntryData, author: str, action: str = "edit") -> bool:
-        """Create or replace an entry; True if anything changed."""
-        with self.session() as s:
-            return self._write(s, data, author, action)
+    def save(self, data: EntryData, author: str, action: str = "edit", base_revision: int | None = None) -> bool:
+        """Create or replace an entry; True if anything changed.
+
+        With base_revision (the revision the editor opened), the save is refused with StaleEditError when the
+        entry has a newer one. The check runs in the saving transaction after its write lock is taken; should two
+        saves still race past it, both claim the same revision number and the unique (entry, number) key keeps one.
+        """
+        try:
+            with self.session() as s:
+                return self._write(s, data, author, action, base_revision)
+        except IntegrityError as exc:
+            if base_revision is None:
+                raise
+            newest = self.latest_revision(data.id)
+            who, number = (newest[1], newest[0]) if newest else ("someone", base_revision + 1)
+            raise StaleEditError(_stale(data.id, who, number, base_revision)) from exc
 
     def import_entries(self, entries: list[EntryData], author: str, replace: bool = False) -> ImportReport:
         """Merge entries into the store (new variants added, given answers replace old ones), in one transaction.

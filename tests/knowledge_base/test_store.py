@@ -1,6 +1,8 @@
+import threading
+
 import pytest
 
-from knowledge_base.errors import EntryNotFoundError
+from knowledge_base.errors import EntryNotFoundError, StaleEditError
 from knowledge_base.io import EntryData
 from knowledge_base.store import KnowledgeStore
 
@@ -61,6 +63,42 @@ def test_saving_the_same_content_records_nothing(store: KnowledgeStore) -> None:
     assert store.save(entry(), "a") is True
     assert store.save(entry(), "a") is False
     assert len(store.revisions("e-1")) == 1
+
+
+def test_an_edit_based_on_an_older_revision_is_refused_and_changes_nothing(store: KnowledgeStore) -> None:
+    store.save(entry(), "olga")
+    store.save(entry(answers={"zh": "新答案"}), "li", base_revision=1)
+    with pytest.raises(StaleEditError, match=r"changed by li \(revision 2\).*\(revision 1\)"):
+        store.save(entry(answers={"zh": "另一个答案"}), "olga", base_revision=1)
+    assert store.get("e-1").answers == {"zh": "新答案"}
+    assert [r.number for r in store.revisions("e-1")] == [1, 2]
+
+
+def test_two_editors_saving_from_the_same_revision_at_once_keep_exactly_one_edit(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/kb.db"
+    KnowledgeStore(url).save(entry(), "olga")
+    start = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def edit(author: str) -> None:
+        editor = KnowledgeStore(url)  # each editor on its own connection pool, as two console workers would be
+        start.wait()
+        try:
+            outcomes[author] = editor.save(entry(answers={"zh": f"{author}的答案"}), author, base_revision=1)
+        except StaleEditError as exc:
+            outcomes[author] = exc
+
+    threads = [threading.Thread(target=edit, args=(a,)) for a in ("li", "wang")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [a for a, o in outcomes.items() if o is True]
+    losers = [o for o in outcomes.values() if isinstance(o, StaleEditError)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    store = KnowledgeStore(url)
+    assert store.get("e-1").answers == {"zh": f"{winners[0]}的答案"}
+    assert [(r.number, r.author) for r in store.revisions("e-1")] == [(1, "olga"), (2, winners[0])]
 
 
 def test_published_variants_and_answers_skip_drafts(store: KnowledgeStore) -> None:

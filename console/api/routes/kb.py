@@ -119,14 +119,6 @@ def read_entry(entry_id: str, user: OpsDep, curator: CuratorDep) -> dict[str, An
     return {**entry.snapshot(), "revision": latest[0] if latest else None}
 
 
-def _check_base(curator: CuratorDep, entry_id: str, base: int | None) -> None:
-    latest = curator.store.latest_revision(entry_id)
-    if base is not None and latest is not None and latest[0] != base:
-        raise HTTPException(status.HTTP_409_CONFLICT,
-                            f"{entry_id} was changed by {latest[1]} (revision {latest[0]}) since you opened it "
-                            f"(revision {base}): reload it and apply your change again")
-
-
 def _saved(curator: CuratorDep, entry: EntryData, was_published: bool) -> dict[str, Any]:
     latest = curator.store.latest_revision(entry.id)
     result: dict[str, Any] = {"entry": {**entry.snapshot(), "revision": latest[0] if latest else None}}
@@ -155,9 +147,8 @@ def update_entry(entry_id: str, body: EntryIn, user: OpsDep, curator: CuratorDep
     if body.id != entry_id:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the id in the body differs from the URL's")
     old = curator.store.get(entry_id)
-    _check_base(curator, entry_id, body.base_revision)
     entry = body.data()
-    curator.store.save(entry, user["username"], "edit")
+    curator.store.save(entry, user["username"], "edit", base_revision=body.base_revision)
     return _saved(curator, entry, old.status == "published")
 
 
