@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -53,10 +53,15 @@ def _to_data(entry: Entry) -> EntryData:
                      answers={a.lang: a.text for a in entry.answers}, variants=variants)
 
 
+def _newest_row(s: Session, entry_id: str) -> Row[int, str, datetime] | None:
+    """(number, author, at) of the entry's newest revision, or None before its first."""
+    return s.execute(select(Revision.number, Revision.author, Revision.at).where(Revision.entry_id == entry_id)
+                     .order_by(Revision.number.desc()).limit(1)).first()
+
+
 def _newest(s: Session, entry_id: str, base_revision: int | None) -> int:
     """The entry's newest revision number (0 before its first); StaleEditError if it is not base_revision."""
-    latest = s.execute(select(Revision.number, Revision.author).where(Revision.entry_id == entry_id)
-                       .order_by(Revision.number.desc()).limit(1)).first()
+    latest = _newest_row(s, entry_id)
     if base_revision is not None and latest is not None and latest.number != base_revision:
         raise StaleEditError(_stale(entry_id, latest.author, latest.number, base_revision))
     return latest.number if latest else 0
@@ -167,9 +172,7 @@ class KnowledgeStore:
     def latest_revision(self, entry_id: str) -> tuple[int, str, datetime] | None:
         """(number, author, time) of one entry's newest revision, or None before its first."""
         with self.session() as s:
-            row = s.execute(select(Revision.number, Revision.author, Revision.at)
-                            .where(Revision.entry_id == entry_id)
-                            .order_by(Revision.number.desc()).limit(1)).first()
+            row = _newest_row(s, entry_id)
             return (row[0], row[1], row[2]) if row else None
 
     def categories(self) -> list[str]:
