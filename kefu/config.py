@@ -212,18 +212,25 @@ class Settings(BaseSettings):
         )
         return env
 
+    @classmethod
+    def env_names(cls) -> dict[str, str]:
+        """Each setting's field name and the environment variable that sets it (its first alias, else KEFU_NAME)."""
+        names: dict[str, str] = {}
+        for name, info in cls.model_fields.items():
+            alias = info.validation_alias
+            names[name] = str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"KEFU_{name.upper()}"
+        return names
+
     def as_env(self) -> dict[str, str]:
         """Every setting as the environment variable that sets it, so child processes see the same values."""
         env: dict[str, str] = {}
-        for name, info in type(self).model_fields.items():
+        for name, key in self.env_names().items():
             value = getattr(self, name)
             if value is None:
                 continue
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
-            alias = info.validation_alias
-            key = alias.choices[0] if isinstance(alias, AliasChoices) else f"KEFU_{name.upper()}"
-            env[str(key)] = str(value)
+            env[key] = str(value)
         return env
 
     def app_env(self) -> dict[str, str]:

@@ -31,6 +31,16 @@ def fingerprint(model: str) -> str:
     return model
 
 
+def model_prompts(model: SentenceTransformer, name: str) -> dict[str, str]:
+    """The query/passage prefixes for a model: those it declares, else e5's when its name says e5, else none."""
+    declared = dict(getattr(model, "prompts", {}) or {})
+    if {"query", "passage"} <= declared.keys():
+        return {k: declared[k] for k in ("query", "passage")}
+    if "e5" in name.lower():
+        return dict(E5_PROMPTS)
+    return {"query": "", "passage": ""}
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
@@ -63,13 +73,7 @@ class Embedder:
                 f"cannot load embedding model {self.model_name!r} ({exc}); run `make kb` to convert the bundled "
                 "multilingual-e5-small, or set KB_EMBEDDING_MODEL"
             ) from exc
-        declared = dict(getattr(model, "prompts", {}) or {})
-        if {"query", "passage"} <= declared.keys():
-            self.prompts = {k: declared[k] for k in ("query", "passage")}
-        elif "e5" in self.model_name.lower():
-            self.prompts = dict(E5_PROMPTS)
-        else:
-            self.prompts = {"query": "", "passage": ""}
+        self.prompts = model_prompts(model, self.model_name)
         if self.onnx_queries:
             self._onnx = self._onnx_encoder(model)
         return model

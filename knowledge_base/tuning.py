@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from knowledge_base.embedder import E5_PROMPTS
+from knowledge_base.embedder import model_prompts
 from knowledge_base.errors import EmptyKnowledgeBaseError
 from knowledge_base.store import KnowledgeStore
 
@@ -38,13 +38,10 @@ def tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, ba
     rng = random.Random(seed)
     torch.manual_seed(seed)
     model = SentenceTransformer(base_model, device="cpu")
-    prompts = dict(getattr(model, "prompts", {}) or {})
-    if not {"query", "passage"} <= prompts.keys() and "e5" in base_model.lower():
-        # An e5 model that does not declare its prefixes is recognised by name, and the tuned folder's name no
-        # longer says e5: declare them, so the saved model is searched with the prefixes it was tuned with.
-        prompts = {**prompts, **E5_PROMPTS}
-        model.prompts = prompts
-    prefix = prompts.get("query", "")
+    prompts = model_prompts(model, base_model)
+    # The tuned folder's name no longer says e5: declare the prefixes it was tuned with, so searches use them too.
+    model.prompts = {**(model.prompts or {}), **prompts}
+    prefix = prompts["query"]
     transformer = model[0].auto_model
     # The word-embedding table is 80% of the weights: freezing it keeps training fast and the vocabulary intact.
     for parameter in transformer.embeddings.parameters():

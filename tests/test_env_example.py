@@ -3,8 +3,6 @@
 import re
 from pathlib import Path
 
-from pydantic import AliasChoices
-
 from kefu.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,16 +11,8 @@ EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
 DOCUMENTED = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", EXAMPLE, flags=re.M))
 
 
-def env_names(name: str, alias: object) -> list[str]:
-    """The environment variables that set one field."""
-    if isinstance(alias, AliasChoices):
-        return [str(choice) for choice in alias.choices]
-    return [f"KEFU_{name.upper()}"]
-
-
 def test_every_setting_is_documented() -> None:
-    missing = [name for name, info in Settings.model_fields.items()
-               if not DOCUMENTED & set(env_names(name, info.validation_alias))]
+    missing = [variable for variable in Settings.env_names().values() if variable not in DOCUMENTED]
     assert missing == []
 
 
