@@ -10,8 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import threading
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,34 +17,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from knowledge_base import service
-from knowledge_base.answering import ANSWER, CLARIFY, KnowledgeBase, Result
+from actions.clients import kb as kb_client
+from knowledge_base.answering import ANSWER, CLARIFY, Candidate, KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
-from knowledge_base.review import ReviewQueue
 
 logger = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=1)
-def _kb() -> KnowledgeBase:
-    return service.knowledge_base()
-
-
-@lru_cache(maxsize=1)
-def _queue() -> ReviewQueue:
-    return service.review_queue()
-
-
-def _warm_up() -> None:
-    """Load the model and index in the background so the first customer does not wait for them."""
-    try:
-        _kb().ask("warm-up", "zh")
-    except KnowledgeBaseError as exc:
-        logger.warning("knowledge base not ready at start-up: %s", exc)
+ACKNOWLEDGE_ACTION = "action_acknowledge_feeling"
 
 
 if os.environ.get("KEFU_WARM_UP") == "1":
-    threading.Thread(target=_warm_up, name="kb-warm-up", daemon=True).start()
+    kb_client.start_warm_up()
 
 
 def domain_text(domain: DomainDict, response: str, language: str) -> str:
@@ -76,12 +56,35 @@ def _choice_title(kb: KnowledgeBase, faq_id: str, best_question: str, language: 
     return best_question
 
 
+def _entry_buttons(candidates: list[Candidate], language: str) -> list[dict[str, str]]:
+    """One button per entry, titled with one of its questions in the customer's language, picking it by id."""
+    kb = kb_client.knowledge_base()
+    return [{"title": _choice_title(kb, c.faq_id, c.question, language),
+             "payload": "/choose_faq" + json.dumps({"faq_id": c.faq_id})} for c in candidates]
+
+
 async def _record(tracker: Tracker, text: str, kind: str, result: Result | None, failed: str | None = None) -> None:
     """Write one review item (in a worker thread: it embeds and touches the database)."""
     candidates = [c.as_dict() for c in result.candidates[:5]] if result else []
     vector = result.vector if result else None
-    await asyncio.to_thread(_queue().record, text=text, kind=kind, candidates=candidates, failed_faq_id=failed,
-                            vector=vector, **_context(tracker))
+    await asyncio.to_thread(kb_client.review_queue().record, text=text, kind=kind, candidates=candidates,
+                            failed_faq_id=failed, vector=vector, **_context(tracker))
+
+
+def routed_from(tracker: Tracker) -> str | None:
+    """The intent Rasa classified the latest message as, when KB-aware routing (bot/routing.py) changed it."""
+    route = tracker.latest_message.get("kb_route") or {}
+    return route.get("routed_from") if isinstance(route, dict) else None
+
+
+def acknowledged_this_turn(tracker: Tracker) -> bool:
+    """True when the escalation policy already acknowledged the customer's feeling after their latest message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == ACKNOWLEDGE_ACTION:
+            return True
+    return False
 
 
 class ActionAnswerFaq(Action):
@@ -97,8 +100,12 @@ class ActionAnswerFaq(Action):
         language = tracker.get_slot("language") or "zh"
         events: list[EventType] = []
         pending = tracker.get_slot("kb_pending_question")
+        if routed_from(tracker) == "complain" and not acknowledged_this_turn(tracker):
+            # A complaint the KB can answer: the feeling is acknowledged before the answer, as the complaint
+            # reply would have done.
+            dispatcher.utter_message(response="utter_complaint_heard")
         try:
-            result = await asyncio.to_thread(_kb().ask, text, language)
+            result = await asyncio.to_thread(kb_client.ask, text, language)
             if pending:
                 # The customer asked something new instead of picking one of the offered questions.
                 await _record(tracker, pending, "ignored_clarification", None)
@@ -114,17 +121,19 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_faq_answer", answer=best.answer, faq_id=best.faq_id)
             return [*events, SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
         if result.decision == CLARIFY:
-            kb = _kb()
-            buttons = [
-                {"title": _choice_title(kb, c.faq_id, c.question, language),
-                 "payload": "/choose_faq" + json.dumps({"faq_id": c.faq_id})}
-                for c in result.choices
-            ]
+            buttons = _entry_buttons(result.choices, language)
             buttons.append({"title": domain_text(domain, "utter_faq_none_button", language),
                             "payload": "/reject_choices"})
             dispatcher.utter_message(response="utter_faq_clarify", buttons=buttons)
             return [*events, SlotSet("kb_pending_question", text), SlotSet("kb_last_faq_id", None)]
-        dispatcher.utter_message(response="utter_faq_unknown")
+        if result.related:
+            # Not known, and queued all the same; the nearest entries may still be what the customer needs.
+            buttons = _entry_buttons(result.related, language)
+            buttons.append({"title": domain_text(domain, "utter_faq_person_button", language),
+                            "payload": "/request_human"})
+            dispatcher.utter_message(response="utter_faq_unknown_related", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_faq_unknown")
         return [*events, SlotSet("kb_last_faq_id", None), SlotSet("kb_last_question", text)]
 
 
@@ -138,10 +147,15 @@ class ActionAnswerChosenFaq(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Look the chosen entry up in the current index and give its answer."""
         faq_id = tracker.get_slot("faq_id") or next(tracker.get_latest_entity_values("faq_id"), None)
+        text = (tracker.latest_message.get("text") or "").strip()
+        if not faq_id and text and not text.startswith("/"):
+            # Typed words that merely sounded like picking a choice: a question, not a button press.
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         language = tracker.get_slot("language") or "zh"
         question = tracker.get_slot("kb_pending_question")
         try:
-            chosen = await asyncio.to_thread(_kb().entry, str(faq_id), language) if faq_id else None
+            kb = kb_client.knowledge_base()
+            chosen = await asyncio.to_thread(kb.entry, str(faq_id), language) if faq_id else None
         except KnowledgeBaseError:
             logger.exception("knowledge base unavailable")
             dispatcher.utter_message(response="utter_faq_unavailable")
@@ -151,7 +165,8 @@ class ActionAnswerChosenFaq(Action):
             return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None)]
         dispatcher.utter_message(response="utter_faq_answer", answer=chosen.answer, faq_id=chosen.faq_id)
         return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
-                SlotSet("kb_last_faq_id", chosen.faq_id), SlotSet("kb_last_question", question)]
+                SlotSet("kb_last_faq_id", chosen.faq_id),
+                SlotSet("kb_last_question", question or tracker.get_slot("kb_last_question"))]
 
 
 class ActionRejectFaqChoices(Action):
@@ -190,9 +205,29 @@ class ActionRecordFaqFeedback(Action):
         question = tracker.get_slot("kb_last_question")
         if question:
             try:
-                result: Any = await asyncio.to_thread(_kb().ask, question, tracker.get_slot("language"))
+                result: Any = await asyncio.to_thread(kb_client.ask, question, tracker.get_slot("language"))
                 await _record(tracker, question, "unhelpful", result, failed=faq_id)
             except KnowledgeBaseError:
                 logger.exception("could not record unhelpful feedback")
         dispatcher.utter_message(response="utter_feedback_sorry")
         return [SlotSet("kb_last_faq_id", None)]
+
+
+class ActionDeclineOffTopic(Action):
+    """Say what the bot can help with when a message is not about the shop, and queue it as off-topic for ops."""
+
+    def name(self) -> str:
+        """Rasa's name for this action."""
+        return "action_decline_off_topic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Record (apart from shop questions, so ops can filter it out), then reply."""
+        text = (tracker.latest_message.get("text") or "").strip()
+        if text and not text.startswith("/"):
+            try:
+                result = await asyncio.to_thread(kb_client.ask, text, tracker.get_slot("language"))
+                await _record(tracker, text, "off_topic", result)
+            except KnowledgeBaseError:
+                logger.exception("could not queue an off-topic message")
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.clients import kb as kb_client
 from actions.clients.desk import customer_messages, last_question, shared_store, summary
 from desk.errors import DeskError
 from desk.queue import eta_minutes, in_service_hours
@@ -51,9 +52,7 @@ async def _kb_candidates(tracker: Tracker) -> list[dict[str, Any]]:
     if not question:
         return []
     try:
-        from actions.faq import _kb
-
-        result = await asyncio.to_thread(_kb().ask, question, _language(tracker))
+        result = await asyncio.to_thread(kb_client.ask, question, _language(tracker))
     except Exception as exc:  # the summary is a courtesy: a KB problem must not block the hand-over
         logger.warning("no KB candidates for the hand-over summary: %s", exc)
         return []
@@ -110,9 +109,13 @@ class ActionHandoff(Action):
         if not asked:
             dispatcher.utter_message(response="utter_handoff_apology")
         if escalation["status"] == "offline":
-            dispatcher.utter_message(response="utter_no_agent_offer_ticket",
-                                     hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
-                                     handoff={"state": "offline"})
+            # Inside service hours nobody happens to be online: naming the hours then reads as a contradiction.
+            if open_now:
+                dispatcher.utter_message(response="utter_no_agent_offer_ticket", handoff={"state": "offline"})
+            else:
+                dispatcher.utter_message(response="utter_closed_offer_ticket",
+                                         hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
+                                         handoff={"state": "offline"})
             return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "offer_ticket")]
         await tell_position(dispatcher, store, escalation, "utter_queue_position")
         return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "waiting")]

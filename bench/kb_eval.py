@@ -49,7 +49,8 @@ def score(rows: list[dict[str, Any]], t: Thresholds) -> dict[str, Any]:
     """Metrics for rows that carry `scores` and `ids` (entry candidates best first)."""
     answerable = [r for r in rows if r["expected"]]
     unanswerable = [r for r in rows if not r["expected"]]
-    decisions = [decide(r["scores"], t)[0] for r in rows]
+    # The confidence model decides when the thresholds carry one (as in production); else the score rule.
+    decisions = [decide(r["scores"], t, r.get("confidence") if t.confidence else None)[0] for r in rows]
     for r, d in zip(rows, decisions, strict=True):
         r["decision"] = d
     answered = [r for r in rows if r["decision"] == ANSWER]
@@ -130,6 +131,7 @@ def main() -> int:
     for r, res in zip(rows, results, strict=True):
         r["ids"] = [c.faq_id for c in res.candidates]
         r["scores"] = [c.score for c in res.candidates]
+        r["confidence"] = res.confidence
 
     configured = Thresholds.from_settings(settings)
     report: dict[str, Any] = {"configured_thresholds": configured.__dict__, "all": score(rows, configured)}

@@ -40,7 +40,8 @@ from knowledge_base.db import session_factory as kb_sessions
 SESSION_START = "action_session_start"
 FAQ_ACTION = "action_answer_faq"
 HANDOFF_ACTION = "action_handoff"
-DECISIONS = {"utter_faq_answer": "answer", "utter_faq_clarify": "clarify", "utter_faq_unknown": "unresolved"}
+DECISIONS = {"utter_faq_answer": "answer", "utter_faq_clarify": "clarify", "utter_faq_unknown": "unresolved",
+             "utter_faq_unknown_related": "unresolved"}
 LABELS = ("negative", "neutral", "positive")
 DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
 OFFLINE_STATUS = "offline"  # desk/store.py: a hand-over no agent could take (none online or out of hours)
@@ -84,7 +85,8 @@ FIGURES: tuple[tuple[str, str, str, str], ...] = (
     ("clarify_rate", "Clarified", "percent",
      "Share of those FAQ questions where the bot offered a choice of questions instead (utter_faq_clarify)."),
     ("unresolved_rate", "Unresolved", "percent",
-     "Share of those FAQ questions the bot said it could not answer (utter_faq_unknown)."),
+     "Share of those FAQ questions the bot said it could not answer (utter_faq_unknown, with or without related "
+     "questions)."),
     ("negative_share", "Negative messages", "percent",
      "Share of the customers' typed messages in those conversations (button clicks left out) with a sentiment "
      "label that the sentiment model labelled negative."),
@@ -123,7 +125,8 @@ FIGURES_ZH: dict[str, tuple[str, str]] = {
         "知识库不可用的那几次不计。"),
     "answer_rate": ("直接回答", "上述 FAQ 提问中机器人直接回答（回复为 utter_faq_answer）的比例。"),
     "clarify_rate": ("澄清选项", "上述 FAQ 提问中机器人改为提供问题选项（utter_faq_clarify）的比例。"),
-    "unresolved_rate": ("未解决", "上述 FAQ 提问中机器人说明暂时无法回答（utter_faq_unknown）的比例。"),
+    "unresolved_rate": ("未解决",
+                        "上述 FAQ 提问中机器人说明暂时无法回答（utter_faq_unknown，无论是否附相关问题）的比例。"),
     "negative_share": ("负面消息占比", "上述会话中客户手打消息（不含按钮点击）里，情绪模型判为负面的比例。"),
     "csat_average": (
         "满意度（CSAT）",
@@ -405,7 +408,9 @@ class Dashboard:
         query = (select(ReviewItem.cluster_id, ReviewItem.text, ReviewItem.lang, ReviewItem.channel,
                         ReviewItem.created_at, ReviewCluster.count)
                  .join(ReviewCluster, ReviewItem.cluster_id == ReviewCluster.id)
-                 .where(ReviewCluster.status == "open", ReviewItem.created_at >= _utc(f.start),
+                 # Off-topic messages (weather, poems) are not gaps in the knowledge base.
+                 .where(ReviewCluster.status == "open", ReviewCluster.topic == "shop",
+                        ReviewItem.created_at >= _utc(f.start),
                         ReviewItem.created_at < _utc(f.end))
                  .order_by(ReviewItem.id))
         if f.channel is not None:

@@ -58,8 +58,27 @@ class Settings(BaseSettings):
     kb_answer_margin: float = 0.04
     kb_clarify_threshold: float = 0.53
     kb_clarify_window: float = 0.04
+    # The confidence model: P(the best entry is right) = logistic(bias + score × entry score + margin × its lead over
+    # the runner-up + overlap × its word overlap + cross_lingual × [matched only across languages]). Answer at
+    # kb_answer_confidence, clarify at kb_clarify_confidence, else unresolved. Fitted for the KB-tuned model by
+    # `bench/kb_confidence.py` on bench/data/kb_dev_*.jsonl and routing_dev_a.jsonl, checked on routing_dev_b.jsonl.
+    # kb_answer_confidence above 1 turns the model off: the score thresholds above decide instead.
+    kb_confidence_bias: float = -14.512
+    kb_confidence_score: float = 23.88
+    kb_confidence_margin: float = 12.018
+    kb_confidence_overlap: float = 6.547
+    kb_confidence_cross_lingual: float = 3.375
+    kb_answer_confidence: float = 0.86
+    kb_clarify_confidence: float = 0.59
     # Answer whatever the runner-up scores when the best entry scores this much (a near-verbatim variant).
     kb_answer_certain: float = 0.90
+    # A message whose best entry scores this much is about the shop: when no entry answers it, it gets the honest
+    # "I don't know yet" and a review-queue row, whatever intent Rasa guessed; below it, Rasa's out-of-scope or
+    # rephrase reply stands (bot/routing.py). Calibrated by bench/routing_e2e.py on routing_dev_a.
+    kb_shop_threshold: float = 0.45
+    # An unresolved question whose nearest entries score this much gets them as related questions beside the honest
+    # "I don't know yet" (it is queued for review all the same); 1.01 turns it off.
+    kb_related_threshold: float = 0.45
     kb_top_k: int = 5
     # The top_k entries are re-ranked by (similarity + w × word overlap) / (1 + w); 0 turns it off. On the dev
     # set w=0.5 lifts top-1 from 83% to 87.5% and keeps fewer answerable questions unresolved than w=1.
@@ -194,6 +213,8 @@ class Settings(BaseSettings):
         env.update(
             {
                 "KEFU_ACTION_URL": self.action_url,
+                # Where the KB-aware router (bot/nlu/kb_router.py) asks for the knowledge base's signal.
+                "KEFU_KB_SIGNAL_URL": f"http://{self.host}:{self.action_port}/kb/signal",
                 "KEFU_DATABASE_URL": self.tracker_url,
                 "KEFU_MAX_MESSAGE_CHARS": str(self.max_message_chars),
                 # Read by the sentiment component and the escalation policy (bot/), which cannot import settings.

@@ -94,9 +94,10 @@ def build_children(settings: Settings) -> list[Child]:
     return [
         Child(
             name="actions",
-            argv=[app_python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+            argv=[app_python, "-m", "actions.server", "--actions", "actions", "--port", str(settings.action_port)],
             env=settings.app_env(),
-            ready_url=f"http://{settings.host}:{settings.action_port}/health",
+            # Ready once the embedding model and index are loaded: Rasa's KB-aware routing asks at once.
+            ready_url=f"http://{settings.host}:{settings.action_port}/kb/health",
             log_path=logs / "actions.log",
         ),
         Child(

@@ -174,6 +174,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"  {c.score:.3f}  {c.faq_id:<16} {c.question}")
     if result.decision == "answer":
         print(f"answer ({result.candidates[0].answer_lang}): {result.candidates[0].answer}")
+    if result.related:
+        print("related questions offered: " + ", ".join(c.faq_id for c in result.related))
     return 0
 
 
@@ -182,7 +184,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     queue = service.review_queue()
     if args.review_command == "list":
         clusters = queue.clusters(status=None if args.status == "all" else args.status, order=args.order,
-                                  limit=args.limit)
+                                  limit=args.limit, topic=None if args.topic == "all" else args.topic)
         lines = [f"#{c.id:<4} {c.status:<9} ×{c.count:<3} last {c.last_seen:%Y-%m-%d %H:%M}  "
                  f"{' | '.join(c.examples[:3])}" for c in clusters] or ["no clusters"]
         emit([c.as_dict() for c in clusters], args.json, "\n".join(lines))
@@ -277,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = rsub.add_parser("list")
     r.add_argument("--status", default="open", choices=["open", "resolved", "dismissed", "all"])
     r.add_argument("--order", default="count", choices=["count", "recent"])
+    r.add_argument("--topic", default="shop", choices=["shop", "off_topic", "all"],
+                   help="shop questions (default), off-topic messages, or both")
     r.add_argument("--limit", type=int, default=50)
     r.add_argument("--json", action="store_true")
     r = rsub.add_parser("show")

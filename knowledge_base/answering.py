@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +22,48 @@ from knowledge_base.publish import VARIANT_PROMPT
 ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
 # Rows fetched per entry wanted: an entry has up to ~20 variants, and several of one entry often come first.
 ROWS_PER_ENTRY = 20
+# Related questions offered beside an honest "I don't know yet": at most this many, this close to the best.
+RELATED = 3
+RELATED_WINDOW = 0.08
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """P(the best entry is the right one), a logistic function of what the search saw (bench/kb_eval.py fits it).
+
+    The entry score alone is a poor judge: a paraphrase that shares no words with the KB's wording, or an entry
+    written only in the other language, scores lower than a near-miss in the customer's words. The lead over the
+    runner-up, the word overlap and whether the match crossed languages tell those apart.
+    """
+
+    bias: float
+    score: float
+    margin: float
+    overlap: float
+    cross_lingual: float
+
+    def of(self, best: Candidate, runner_up: Candidate | None) -> float:
+        """The probability that `best` answers the question."""
+        lead = best.score - (runner_up.score if runner_up else 0.0)
+        z = (self.bias + self.score * best.score + self.margin * lead + self.overlap * best.overlap
+             + self.cross_lingual * float(best.cross_lingual))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Confidence:
+        """Read the kb_confidence_* weights from Settings."""
+        return cls(settings.kb_confidence_bias, settings.kb_confidence_score, settings.kb_confidence_margin,
+                   settings.kb_confidence_overlap, settings.kb_confidence_cross_lingual)
+
+
+@dataclass(frozen=True)
 class Thresholds:
-    """Cosine-similarity cut-offs for the three decisions (calibrated by bench/kb_eval.py --calibrate)."""
+    """Cut-offs for the three decisions (calibrated by bench/kb_eval.py --calibrate).
+
+    With a confidence model, `answer_confidence` and `clarify_confidence` decide (on the probability that the best
+    entry is right); without one, the entry score's `answer`, `margin` and `clarify` do.
+    """
 
     answer: float
     margin: float
@@ -34,12 +71,20 @@ class Thresholds:
     window: float
     # A near-verbatim match of a variant is answered whatever the runner-up scores.
     certain: float = 1.01
+    # Below `clarify` the question is unresolved; entries scoring at least this are still offered as related
+    # questions beside the honest "I don't know yet" (1.01: never).
+    related: float = 1.01
+    confidence: Confidence | None = None
+    answer_confidence: float = 1.01
+    clarify_confidence: float = 1.01
 
     @classmethod
     def from_settings(cls, settings: Any) -> Thresholds:
-        """Read the kb_* thresholds from Settings."""
+        """Read the kb_* thresholds (and the confidence model, unless kb_answer_confidence turns it off)."""
+        confidence = Confidence.from_settings(settings) if settings.kb_answer_confidence <= 1.0 else None
         return cls(settings.kb_answer_threshold, settings.kb_answer_margin, settings.kb_clarify_threshold,
-                   settings.kb_clarify_window, settings.kb_answer_certain)
+                   settings.kb_clarify_window, settings.kb_answer_certain, settings.kb_related_threshold,
+                   confidence, settings.kb_answer_confidence, settings.kb_clarify_confidence)
 
 
 @dataclass
@@ -53,6 +98,10 @@ class Candidate:
     answer_lang: str
     score: float
     category: str = ""
+    # Word overlap with the entry's wordings (the best other candidate's when it has none in this language), and
+    # whether it was matched only across languages: what the confidence model reads besides the score.
+    overlap: float = 0.0
+    cross_lingual: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape the CLI and review queue use."""
@@ -71,21 +120,45 @@ class Result:
     version: int = 0
     # When clarifying: the candidates close enough to the best one to offer as buttons (at most 3).
     choices: list[Candidate] = field(default_factory=list)
+    # When unresolved: the nearest entries, offered as related questions (at most 3; empty when none is near).
+    related: list[Candidate] = field(default_factory=list)
+    # P(the best entry is right) when a confidence model decided, else None.
+    confidence: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """`{"query", "decision", "results": [...]}` as `search --json(l)` prints it."""
-        return {"query": self.query, "decision": self.decision, "results": [c.as_dict() for c in self.candidates]}
+        """`{"query", "decision", "results": [...], "related": [ids]}` as `search --json(l)` prints it."""
+        return {"query": self.query, "decision": self.decision, "results": [c.as_dict() for c in self.candidates],
+                "related": [c.faq_id for c in self.related]}
 
 
-def decide(scores: list[float], t: Thresholds) -> tuple[str, int]:
-    """The decision for entry scores sorted best first, and how many candidates to offer when clarifying."""
-    if not scores or scores[0] < t.clarify:
+def decide(scores: list[float], t: Thresholds, confidence: float | None = None) -> tuple[str, int]:
+    """The decision for entry scores sorted best first, and how many candidates to offer when clarifying.
+
+    With `confidence` (P(the best entry is right)) the confidence cut-offs decide; otherwise the score ones do.
+    """
+    if not scores:
+        return UNRESOLVED, 0
+    if confidence is not None:
+        if scores[0] >= t.certain or confidence >= t.answer_confidence:
+            return ANSWER, 1
+        if confidence < t.clarify_confidence:
+            return UNRESOLVED, 0
+        close = [s for s in scores[:3] if scores[0] - s <= t.window]
+        return CLARIFY, max(1, len(close))
+    if scores[0] < t.clarify:
         return UNRESOLVED, 0
     second = scores[1] if len(scores) > 1 else -1.0
     if scores[0] >= t.certain or (scores[0] >= t.answer and scores[0] - second >= t.margin):
         return ANSWER, 1
     close = [s for s in scores[:3] if s >= t.clarify and scores[0] - s <= t.window]
     return CLARIFY, max(1, len(close))
+
+
+def related(candidates: list[Candidate], t: Thresholds) -> list[Candidate]:
+    """For an unresolved question: the entries near enough to offer as related questions (best first, at most 3)."""
+    if not candidates or candidates[0].score < t.related:
+        return []
+    return [c for c in candidates[:RELATED] if c.score >= t.related and candidates[0].score - c.score <= RELATED_WINDOW]
 
 
 def pick_answer(answers: dict[str, str], lang: str | None) -> tuple[str, str]:
@@ -179,9 +252,13 @@ class KnowledgeBase:
         self._match_answers(vector, asked_in, list(best.values()), index)
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
         candidates = self._rerank(text, asked_in, ranked, index)
-        decision, offered = decide([c.score for c in candidates], self.thresholds)
+        model = self.thresholds.confidence
+        confidence = model.of(candidates[0], candidates[1] if len(candidates) > 1 else None) \
+            if model is not None and candidates else None
+        decision, offered = decide([c.score for c in candidates], self.thresholds, confidence)
         choices = candidates[:offered] if decision == CLARIFY else []
-        return Result(text, decision, candidates, vector, index.version, choices)
+        near = related(candidates, self.thresholds) if decision == UNRESOLVED else []
+        return Result(text, decision, candidates, vector, index.version, choices, near, confidence)
 
     def _match_answers(self, vector: np.ndarray, lang: str, candidates: list[Candidate], index: FaqIndex) -> None:
         """Fold each candidate's answer similarity into its score, and give back the language gap where due.
@@ -201,13 +278,19 @@ class KnowledgeBase:
             has = index.entry_langs.get(candidate.faq_id)
             if has and lang not in has:
                 candidate.score += gap
+                candidate.cross_lingual = True
 
     def _rerank(self, text: str, lang: str, candidates: list[Candidate], index: FaqIndex) -> list[Candidate]:
         """Candidates scored by similarity fused with word overlap (when enabled), best first."""
-        if self.lexical_weight <= 0 or len(candidates) < 2:
+        if not candidates:
             return candidates
         # The word-overlap index belongs to the same version as the vectors just searched.
         overlaps = index.lexical.scores(text, lang, [c.faq_id for c in candidates])
+        known = [o for o in overlaps if o is not None]
+        for candidate, overlap in zip(candidates, overlaps, strict=True):
+            candidate.overlap = overlap if overlap is not None else max(known, default=0.0)
+        if self.lexical_weight <= 0 or len(candidates) < 2:
+            return candidates
         fused = fuse([c.score for c in candidates], overlaps, self.lexical_weight)
         for candidate, score in zip(candidates, fused, strict=True):
             candidate.score = score

@@ -109,6 +109,8 @@ class ReviewCluster(Base):
     __tablename__ = "kb_review_clusters"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # "shop" (questions the KB should answer) or "off_topic" (weather, poems: kept apart so ops can filter them).
+    topic: Mapped[str] = mapped_column(String(16), default="shop", server_default="shop", index=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -122,7 +124,7 @@ class ReviewCluster(Base):
 
 
 class ReviewItem(Base):
-    """One question the bot failed on: unresolved, answered unhelpfully, or a clarification ignored."""
+    """One question the bot failed on: unresolved, answered unhelpfully, a clarification ignored, or off-topic."""
 
     __tablename__ = "kb_review_items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

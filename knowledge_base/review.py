@@ -17,7 +17,8 @@ from knowledge_base.io import EntryData
 from knowledge_base.publish import VARIANT_PROMPT
 from knowledge_base.store import KnowledgeStore
 
-KINDS = ("unresolved", "unhelpful", "ignored_clarification")
+KINDS = ("unresolved", "unhelpful", "ignored_clarification", "off_topic")
+TOPICS = ("shop", "off_topic")
 EXAMPLES = 5
 
 
@@ -27,6 +28,7 @@ class ClusterInfo:
 
     id: int
     status: str
+    topic: str
     count: int
     first_seen: datetime
     last_seen: datetime
@@ -74,7 +76,8 @@ def _info(cluster: ReviewCluster) -> ClusterInfo:
                 best[cand["faq_id"]] = {"faq_id": cand["faq_id"], "question": cand.get("question", ""),
                                         "score": cand["score"]}
     top = sorted(best.values(), key=lambda c: -c["score"])[:3]
-    return ClusterInfo(cluster.id, cluster.status, cluster.count, cluster.first_seen, cluster.last_seen, examples,
+    return ClusterInfo(cluster.id, cluster.status, cluster.topic, cluster.count, cluster.first_seen,
+                       cluster.last_seen, examples,
                        tally([i.lang for i in items]), tally([i.channel for i in items]),
                        tally([i.kind for i in items]), top, cluster.resolution, cluster.resolved_faq_id)
 
@@ -96,8 +99,11 @@ class ReviewQueue:
         if vector is None:
             vector = self.embedder.encode([text], kind=VARIANT_PROMPT)[0]
         vector = _unit(np.asarray(vector, dtype=np.float32))
+        # Off-topic messages cluster only among themselves, so a shop question never hides in an off-topic cluster.
+        topic = "off_topic" if kind == "off_topic" else "shop"
         with self.store.session() as s:
-            clusters = list(s.scalars(select(ReviewCluster).where(ReviewCluster.status == "open")))
+            clusters = list(s.scalars(select(ReviewCluster).where(ReviewCluster.status == "open",
+                                                                  ReviewCluster.topic == topic)))
             cluster = None
             if clusters:
                 centres = np.vstack([np.frombuffer(c.centroid, dtype=np.float32) for c in clusters])
@@ -107,7 +113,7 @@ class ReviewQueue:
                     cluster = clusters[best]
             now = utcnow()
             if cluster is None:
-                cluster = ReviewCluster(status="open", count=0, first_seen=now, last_seen=now,
+                cluster = ReviewCluster(status="open", topic=topic, count=0, first_seen=now, last_seen=now,
                                         centroid=vector.tobytes())
                 s.add(cluster)
                 s.flush()
@@ -124,12 +130,15 @@ class ReviewQueue:
             s.flush()
             return item.id, cluster.id
 
-    def clusters(self, status: str | None = "open", order: str = "count", limit: int = 50) -> list[ClusterInfo]:
-        """Clusters by count (then recency) or by recency."""
+    def clusters(self, status: str | None = "open", order: str = "count", limit: int = 50,
+                 topic: str | None = None) -> list[ClusterInfo]:
+        """Clusters by count (then recency) or by recency; of one topic (shop, off_topic) or all."""
         with self.store.session() as s:
             query = select(ReviewCluster).options(selectinload(ReviewCluster.items))
             if status:
                 query = query.where(ReviewCluster.status == status)
+            if topic:
+                query = query.where(ReviewCluster.topic == topic)
             if order == "recent":
                 query = query.order_by(ReviewCluster.last_seen.desc())
             else:

@@ -31,7 +31,7 @@ ACTION_HANDOFF = "action_handoff"
 ACTION_ACKNOWLEDGE = "action_acknowledge_feeling"
 # Bot turns that mean "I did not understand you" or "I could not answer".
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_ask_rephrase", "utter_offer_human", "utter_default"}
-UNRESOLVED_RESPONSES = {"utter_faq_unknown"}
+UNRESOLVED_RESPONSES = {"utter_faq_unknown", "utter_faq_unknown_related"}
 UNHELPFUL_INTENTS = {"feedback_not_helpful", "reject_choices"}
 # Their replies already apologise or acknowledge the customer's feeling; a second apology would ring hollow.
 SELF_ACKNOWLEDGING_INTENTS = {"complain", "request_human", "feedback_not_helpful", "reject_choices"}

@@ -72,15 +72,19 @@ class Curator:
             reply = {"kind": "clarify", "choices": [{"faq_id": c.faq_id, "question": c.question}
                                                     for c in result.choices]}
         else:
-            reply = {"kind": "unresolved"}
+            reply = {"kind": "unresolved", "related": [{"faq_id": c.faq_id, "question": c.question}
+                                                       for c in result.related]}
         return {
             "query": text, "lang": language, "decision": result.decision, "index_version": result.version,
+            "confidence": None if result.confidence is None else round(result.confidence, 4),
             "candidates": [{**c.as_dict(), "category": c.category, "matched": c.question,
                             "matched_lang": c.question_lang} for c in result.candidates],
             "reply": reply,
             "thresholds": {"answer": thresholds.answer, "margin": thresholds.margin,
                            "clarify": thresholds.clarify, "window": thresholds.window,
-                           "certain": thresholds.certain},
+                           "certain": thresholds.certain, "related": thresholds.related,
+                           "answer_confidence": thresholds.answer_confidence if thresholds.confidence else None,
+                           "clarify_confidence": thresholds.clarify_confidence if thresholds.confidence else None},
         }
 
     def nearest(self, texts: list[str], limit: int = 5) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@
     title: 'Kefu · 运营控制台', opsTitle: '运营控制台', deskLink: '坐席工作台', logout: '退出', dismiss: '关闭',
     tabReview: '待处理问题', tabEntries: '知识条目', tabImport: '导入 / 导出', tabTry: '试问', tabDashboard: '数据看板',
     clustersHeading: '机器人没答上的问题', show: '显示', orderBy: '排序', byCount: '提问最多', byRecent: '最近提问',
+    topic: '类型', topicShop: '购物相关', topicOff: '与购物无关',
     refresh: '刷新', all: '全部', stOpen: '待处理', stResolved: '已解决', stDismissed: '已忽略', stDraft: '草稿',
     stPublished: '已发布', stArchived: '已归档', pickCluster: '选择左侧的一组问题，查看所有问法并处理。',
     close: '关闭', phrasings: '客户的问法', nearest: '最接近的现有条目', newEntry: '新建条目来回答',
@@ -33,7 +34,7 @@
     signedInAs: '当前登录', network: '网络错误', loading: '加载中…', loadFailed: '加载失败',
     noOpen: '没有待处理的问题 — 机器人都答上了', noClusters: '没有问题', counts: (c) => `待处理 ${c.open || 0} · 已解决 ${c.resolved || 0} · 已忽略 ${c.dismissed || 0}`,
     times: (n) => `${n} 次`, lastAt: '最近', firstAt: '首次', cluster: '问题组', questionsN: (n) => `${n} 次提问`,
-    kind: { unresolved: '未能回答', unhelpful: '答案无帮助', ignored_clarification: '忽略了澄清' },
+    kind: { unresolved: '未能回答', unhelpful: '答案无帮助', ignored_clarification: '忽略了澄清', off_topic: '与购物无关' },
     resolution: { new_entry: '新建条目', variant: '并入条目', dismissed: '已忽略' },
     closedNote: (st, res, faq) => `此问题组${st}${res ? `（${res}${faq ? `：${faq}` : ''}）` : ''}，不能再处理。`,
     gaveAnswer: '给出的答案', noNearest: '没有接近的已发布条目（索引已建好吗？）', useVariant: '并入此条目',
@@ -59,8 +60,8 @@
     rep: { file: '文件', entries: '条目', variants: '问题', new: '新条目', existing: '已有条目', created: '新建', updated: '更新', unchanged: '未变', archived: '归档', index_version: '索引版本' },
     imported: (n) => `已导入 ${n} 个条目`, trying: '正在试问…', detected: '语言', indexV: '索引版本',
     wouldAnswer: (id) => `机器人会用 ${id} 回答：`, wouldClarify: '机器人会请客户选择：',
-    wouldUnresolved: '机器人会说暂时不知道，并提出转人工。', candidates: '候选条目', score: '得分', matched: '匹配的问题',
-    answer: '答案', noCandidates: '没有候选', thresholdsLine: (t) => `回答 ≥ ${f2(t.answer)}（领先 ≥ ${f2(t.margin)}）· 澄清 ≥ ${f2(t.clarify)}`,
+    wouldUnresolved: '机器人会说暂时不知道，并提出转人工。', wouldRelate: '同时列出这些相关问题：', candidates: '候选条目', score: '得分', matched: '匹配的问题',
+    answer: '答案', noCandidates: '没有候选', thresholdsLine: (t, c) => (c == null ? `回答 ≥ ${f2(t.answer)}（领先 ≥ ${f2(t.margin)}）· 澄清 ≥ ${f2(t.clarify)}` : `把握 ${f2(c)}：回答 ≥ ${f2(t.answer_confidence)} · 澄清 ≥ ${f2(t.clarify_confidence)}`) + ` · 相关问题 ≥ ${f2(t.related)}`,
     decisionWord: { answer: '直接回答', clarify: '请客户澄清', unresolved: '未能回答' },
     answerMark: '回答阈值', clarifyMark: '澄清阈值', dateOrder: '开始日期晚于结束日期', rangeLine: (a, b, k) => `${a} 至 ${b}，按${k === 'hour' ? '小时' : '天'}`,
     conversations: '会话', escalated: '转人工', negative: '负面', neutral: '中性', positive: '正面', noData: '无数据',
@@ -70,6 +71,7 @@
     title: 'Kefu · Ops console', opsTitle: 'Ops console', deskLink: 'Agent desk', logout: 'Sign out', dismiss: 'Dismiss',
     tabReview: 'Review queue', tabEntries: 'Entries', tabImport: 'Import / export', tabTry: 'Try it', tabDashboard: 'Dashboard',
     clustersHeading: 'Unanswered questions', show: 'Show', orderBy: 'Order', byCount: 'Most asked', byRecent: 'Most recent',
+    topic: 'Topic', topicShop: 'Shop questions', topicOff: 'Off-topic',
     refresh: 'Refresh', all: 'All', stOpen: 'Open', stResolved: 'Resolved', stDismissed: 'Dismissed', stDraft: 'Draft',
     stPublished: 'Published', stArchived: 'Archived', pickCluster: 'Pick a cluster to see every phrasing and close it.',
     close: 'Close', phrasings: 'How customers asked', nearest: 'Nearest existing entries', newEntry: 'Answer it: new entry',
@@ -99,7 +101,7 @@
     noOpen: 'No open clusters — the bot answered everything', noClusters: 'No clusters',
     counts: (c) => `open ${c.open || 0} · resolved ${c.resolved || 0} · dismissed ${c.dismissed || 0}`,
     times: (n) => `${n}×`, lastAt: 'last', firstAt: 'first', cluster: 'Cluster', questionsN: (n) => `${n} question${n === 1 ? '' : 's'}`,
-    kind: { unresolved: 'no answer', unhelpful: 'answer not helpful', ignored_clarification: 'ignored the clarification' },
+    kind: { unresolved: 'no answer', unhelpful: 'answer not helpful', ignored_clarification: 'ignored the clarification', off_topic: 'off-topic' },
     resolution: { new_entry: 'new entry', variant: 'added to an entry', dismissed: 'dismissed' },
     closedNote: (st, res, faq) => `This cluster is ${st}${res ? ` (${res}${faq ? `: ${faq}` : ''})` : ''}; nothing more to do.`,
     gaveAnswer: 'answer given', noNearest: 'No published entry is near (is the index built?)', useVariant: 'Use as variant',
@@ -125,9 +127,9 @@
     rep: { file: 'File', entries: 'Entries', variants: 'Questions', new: 'New entries', existing: 'Existing entries', created: 'Created', updated: 'Updated', unchanged: 'Unchanged', archived: 'Archived', index_version: 'Index version' },
     imported: (n) => `Imported ${n} entr${n === 1 ? 'y' : 'ies'}`, trying: 'Asking…', detected: 'Language', indexV: 'Index version',
     wouldAnswer: (id) => `The bot would answer with ${id}:`, wouldClarify: 'The bot would ask the customer to pick one:',
-    wouldUnresolved: 'The bot would say it does not know that yet, and offer a human agent.', candidates: 'Candidates', score: 'Score',
+    wouldUnresolved: 'The bot would say it does not know that yet, and offer a human agent.', wouldRelate: 'It would list these related questions too:', candidates: 'Candidates', score: 'Score',
     matched: 'Matched question', answer: 'Answer', noCandidates: 'No candidates',
-    thresholdsLine: (t) => `answer ≥ ${f2(t.answer)} (lead ≥ ${f2(t.margin)}) · clarify ≥ ${f2(t.clarify)}`,
+    thresholdsLine: (t, c) => (c == null ? `answer ≥ ${f2(t.answer)} (lead ≥ ${f2(t.margin)}) · clarify ≥ ${f2(t.clarify)}` : `confidence ${f2(c)}: answer ≥ ${f2(t.answer_confidence)} · clarify ≥ ${f2(t.clarify_confidence)}`) + ` · related ≥ ${f2(t.related)}`,
     decisionWord: { answer: 'answers', clarify: 'asks to clarify', unresolved: 'cannot answer' },
     answerMark: 'answer threshold', clarifyMark: 'clarify threshold', dateOrder: 'The start date is after the end date',
     rangeLine: (a, b, k) => `${a} to ${b}, per ${k === 'hour' ? 'hour' : 'day'}`,
@@ -307,7 +309,7 @@
     if (!ul.querySelector('li.cluster')) ul.replaceChildren(el('li', 'empty muted small', L.loading));
     const status = $('cluster-status').value;
     try {
-      const d = await api('GET', `/api/kb/review/clusters?${qs({ status, order: $('cluster-order').value })}`);
+      const d = await api('GET', `/api/kb/review/clusters?${qs({ status, order: $('cluster-order').value, topic: $('cluster-topic').value })}`);
       if (seq !== S.clusterSeq) return;
       renderCounts(d && d.counts);
       renderClusters((d && d.clusters) || [], status);
@@ -919,11 +921,22 @@
       rp.append(ul);
     } else {
       rp.append(el('blockquote', 'bot-says unresolved', L.wouldUnresolved));
+      const related = Array.isArray(reply.related) ? reply.related : [];
+      if (related.length) {
+        rp.append(el('p', 'small muted', L.wouldRelate));
+        const ul = el('ul', 'list choices');
+        for (const ch of related) {
+          const li = el('li', 'choice', str(ch.question));
+          li.title = str(ch.faq_id);
+          ul.append(li);
+        }
+        rp.append(ul);
+      }
     }
 
     const cands = Array.isArray(r.candidates) ? r.candidates : [];
     const h = el('h3', '', L.candidates);
-    const legend = el('p', 'small muted thresholds', L.thresholdsLine(th));
+    const legend = el('p', 'small muted thresholds', L.thresholdsLine(th, r.confidence));
     let table;
     if (cands.length) {
       table = el('table', 'grid candidates');
@@ -1317,6 +1330,7 @@
     // review
     $('cluster-status').addEventListener('change', loadClusters);
     $('cluster-order').addEventListener('change', loadClusters);
+    $('cluster-topic').addEventListener('change', loadClusters);
     $('cluster-refresh').addEventListener('click', loadClusters);
     $('clusters').addEventListener('click', (ev) => {
       const b = ev.target.closest('button.cluster-open');

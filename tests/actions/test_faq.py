@@ -2,8 +2,10 @@ import asyncio
 import json
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 import actions.faq as faq
+from actions.clients import kb as kb_client
 from knowledge_base import service
 from knowledge_base.answering import Thresholds
 from tests.actions.conftest import make_tracker
@@ -13,8 +15,8 @@ from tests.knowledge_base.conftest import embedder, kb_settings, settings  # noq
 @pytest.fixture
 def kb(kb_settings, monkeypatch):  # noqa: F811
     """The actions talk to the small test KB."""
-    monkeypatch.setattr(faq, "_kb", lambda: service.knowledge_base(kb_settings))
-    monkeypatch.setattr(faq, "_queue", lambda: service.review_queue(kb_settings))
+    monkeypatch.setattr(kb_client, "knowledge_base", lambda: service.knowledge_base(kb_settings))
+    monkeypatch.setattr(kb_client, "review_queue", lambda: service.review_queue(kb_settings))
     return kb_settings
 
 
@@ -54,7 +56,7 @@ def test_unknown_question_is_queued_before_the_honest_reply(kb, dispatcher, doma
 def test_unsure_answers_offer_choices_titled_in_the_customers_language(kb, dispatcher, domain, monkeypatch) -> None:
     strict = service.knowledge_base(kb)
     strict.thresholds = Thresholds(answer=1.01, margin=0, clarify=0.0, window=1.0)
-    monkeypatch.setattr(faq, "_kb", lambda: strict)
+    monkeypatch.setattr(kb_client, "knowledge_base", lambda: strict)
     events = run(faq.ActionAnswerFaq(), dispatcher, domain, text="退款和退货运费", slots={"language": "en"})
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_clarify"
@@ -102,10 +104,42 @@ def test_not_helpful_queues_the_failed_answer(kb, dispatcher, domain) -> None:
 
 
 def test_a_missing_index_gets_an_honest_reply(settings, embedder, dispatcher, domain, monkeypatch) -> None:  # noqa: F811
-    monkeypatch.setattr(faq, "_kb", lambda: service.knowledge_base(settings))
+    monkeypatch.setattr(kb_client, "knowledge_base", lambda: service.knowledge_base(settings))
     run(faq.ActionAnswerFaq(), dispatcher, domain, text="退货运费谁出")
     assert dispatcher.messages[0]["response"] == "utter_faq_unavailable"
 
 
 def test_domain_text_reads_wording_from_the_domain(domain) -> None:
     assert faq.domain_text(domain, "utter_faq_none_button", "zh") == "都不是"
+
+
+def test_a_complaint_routed_to_the_kb_is_acknowledged_before_the_answer(kb, dispatcher, domain) -> None:
+    tracker = make_tracker(slots={"language": "zh"}, text="退货运费到底谁出，太烦了", intent="ask_question")
+    tracker.latest_message["kb_route"] = {"intent": "complain", "routed_from": "complain"}
+    asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_complaint_heard", "utter_faq_answer"]
+
+    # The escalation policy already acknowledged the feeling this turn: one apology is enough.
+    dispatcher.messages.clear()
+    tracker.events = [{"event": "user", "text": "退货运费到底谁出，太烦了"},
+                      {"event": "action", "name": "action_acknowledge_feeling"}]
+    asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_answer"]
+
+
+def test_an_off_topic_message_is_declined_and_queued_apart_from_shop_questions(kb, dispatcher, domain) -> None:
+    run(faq.ActionDeclineOffTopic(), dispatcher, domain, text="给我写一首关于月亮的诗", slots={"language": "zh"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_out_of_scope"]
+    run(faq.ActionAnswerFaq(), CollectingDispatcher(), domain, text="你们有实体店吗", slots={"language": "zh"})
+    queue = service.review_queue(kb)
+    [off_topic] = queue.clusters(topic="off_topic")
+    [shop] = queue.clusters(topic="shop")
+    assert off_topic.kinds == {"off_topic": 1} and off_topic.examples == ["给我写一首关于月亮的诗"]
+    assert shop.kinds == {"unresolved": 1}
+
+
+def test_typed_words_classified_as_a_choice_are_answered_as_a_question(kb, dispatcher, domain) -> None:
+    run(faq.ActionAnswerChosenFaq(), dispatcher, domain, text="退货的邮费谁来出", intent="choose_faq",
+        slots={"language": "zh"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_answer"]
+    assert dispatcher.messages[0]["answer"].startswith("七天无理由退货")

@@ -42,9 +42,12 @@ def _suggested_id(curator: CuratorDep, category: str, cluster_id: int) -> str:
 def read_clusters(user: OpsDep, curator: CuratorDep,
                   status: Literal["open", "resolved", "dismissed", "all"] = "open",
                   order: Literal["count", "recent"] = "count",
+                  topic: Literal["shop", "off_topic", "all"] = "shop",
                   limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
-    """Clusters by count (then recency) or by recency, with examples, languages, channels and stored candidates."""
-    clusters = curator.queue.clusters(None if status == "all" else status, order, limit)
+    """Clusters by count (then recency) or by recency, with examples, languages, channels and stored candidates;
+    shop questions by default, off-topic messages (weather, poems) apart."""
+    clusters = curator.queue.clusters(None if status == "all" else status, order, limit,
+                                      None if topic == "all" else topic)
     return {"counts": curator.queue.counts(), "clusters": [c.as_dict() for c in clusters]}
 
 

@@ -1,0 +1,97 @@
+"""The knowledge base as the action server sees it: one searcher and review queue per process, and recent results.
+
+Rasa's KB-aware routing (bot/nlu/kb_router.py) asks `/kb/signal` about a message a few milliseconds before
+`action_answer_faq` asks about the same text: `ask` keeps each result for a short while (for the index version it
+came from), so the question is embedded and searched once. A replica that did not see the signal just searches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Any
+
+from kefu.config import get_settings
+from knowledge_base import service
+from knowledge_base.answering import KnowledgeBase, Result
+from knowledge_base.errors import KnowledgeBaseError
+from knowledge_base.review import ReviewQueue
+
+logger = logging.getLogger(__name__)
+RECENT = 256
+RECENT_TTL_S = 30.0
+# (index folder, index version, text, language) → (when, result)
+_recent: OrderedDict[tuple[str, int, str, str | None], tuple[float, Result]] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+# Set once the model and index are loaded (or failed to load): until then /kb/health answers 503.
+warmed = threading.Event()
+warmed.set()
+
+
+def start_warm_up() -> None:
+    """Load the model and index in a background thread, so the first customer does not wait for them."""
+    warmed.clear()
+
+    def warm_up() -> None:
+        try:
+            knowledge_base().ask("warm-up", "zh")
+        except KnowledgeBaseError as exc:
+            logger.warning("knowledge base not ready at start-up: %s", exc)
+        finally:
+            warmed.set()
+
+    threading.Thread(target=warm_up, name="kb-warm-up", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    """The action server's searcher over the published index (loads the model on first use)."""
+    return service.knowledge_base()
+
+
+@lru_cache(maxsize=1)
+def review_queue() -> ReviewQueue:
+    """The action server's review queue."""
+    return service.review_queue()
+
+
+def ask(text: str, lang: str | None) -> Result:
+    """The KB's result for a question: a recent one for the same text, language and index version, or a search."""
+    kb = knowledge_base()
+    key = (str(kb.index_dir), kb.current().version, text, lang)
+    now = time.monotonic()
+    with _recent_lock:
+        hit = _recent.get(key)
+        if hit is not None and now - hit[0] < RECENT_TTL_S:
+            _recent.move_to_end(key)
+            return hit[1]
+    result = kb.ask(text, lang)
+    with _recent_lock:
+        _recent[key] = (now, result)
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
+    return result
+
+
+def signal(result: Result) -> dict[str, Any]:
+    """What routing needs to know of a result: the decision, the best score, its margin, and whether it is a shop
+    question at all (the best entry scores at least KEFU_KB_SHOP_THRESHOLD)."""
+    scores = [c.score for c in result.candidates]
+    best = scores[0] if scores else 0.0
+    second = scores[1] if len(scores) > 1 else 0.0
+    top = result.candidates[0] if result.candidates else None
+    return {
+        "decision": result.decision,
+        "score": round(best, 4),
+        "margin": round(best - second, 4),
+        "faq_id": top.faq_id if top else None,
+        "category": top.category if top else None,
+        "shop": best >= get_settings().kb_shop_threshold,
+        "version": result.version,
+    }

@@ -1,0 +1,224 @@
+"""KB-aware routing: the intent a customer message is handled as, from Rasa's intent ranking and the KB's signal.
+
+Pure Python (both environments import it; the NLU component in bot/nlu/kb_router.py applies it). Rasa's intent
+classifier sees words: "订单", "快递" or "order" pull a policy question towards the order form, a question asked
+in anger towards the complaint reply, an unusual phrasing towards out-of-scope. The knowledge base sees meaning:
+how well the message matches its best entry, and by how much ahead of the next one. Routing decides with both:
+
+- dialogue acts (greetings, thanks, yes/no, a person, queue questions, button payloads, bare numbers) are left as
+  Rasa classified them, unless the KB is sure of an answer and the act was a guess;
+- the order form is for a customer who wants the status of their own order: they give an order number, or ask
+  where or when it is; a question about a policy that merely mentions an order goes to the KB;
+- a complaint the KB can answer is answered (`routed_from` keeps that it was a complaint, so the answer comes
+  with an acknowledgement of the feeling);
+- a shop question goes to the KB whatever Rasa guessed, so it is answered or honestly queued for review;
+  clearly off-topic messages keep the out-of-scope reply, and gibberish the request to rephrase.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+ASK = "ask_question"
+ORDER = "check_order_status"
+COMPLAIN = "complain"
+OUT_OF_SCOPE = "out_of_scope"
+FALLBACK = "nlu_fallback"
+CHOOSE = "choose_faq"
+ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
+
+# Intents the KB may take over. choose_faq typed as text (not a button payload) names no entry: it is a question.
+ROUTABLE = {ASK, ORDER, COMPLAIN, OUT_OF_SCOPE, FALLBACK, CHOOSE}
+# What the customer does rather than asks; the KB takes one over only when it is sure and Rasa was not.
+DIALOGUE_ACTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "feedback_helpful", "feedback_not_helpful",
+    "reject_choices", "ask_queue_position", "cancel_handoff", "leave_message", "rate", "send_media",
+}
+# Never taken over: the customer asked for a person.
+PROTECTED = {"request_human"}
+
+_HAN_OR_LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
+# What a status request is about: the order, the parcel, the delivery.
+_ORDER_ZH = r"(订单|快递|包裹|物流|单子|运单|单号|货|东西|宝贝|件)"
+_ORDER_EN = r"(orders?|packages?|parcels?|deliver(y|ies)|shipments?|stuff|items?|purchases?|box|tracking)"
+# The customer's own order or parcel ("我的快递", "我昨天买的", "my package", "I ordered").
+_OWN = re.compile(
+    r"我(的|[^，,。？?！!\s]{0,6}?(买|下单|下|订|定|拍|寄|网购|购买)的|家的?|这(个|单|边)|那(个|单))|俺的|本人的|咱的"
+    r"|\b(my|mine|i|i've|ive|we|our|me)\b",
+    re.IGNORECASE,
+)
+# Something the customer bought ("我昨天买的耳机", "the shoes I ordered").
+_BOUGHT = re.compile(r"我[^，,。？?！!\s]{0,6}?(买|下单|订|定|拍|网购|购买)的|\bi (bought|ordered|purchased)\b",
+                     re.IGNORECASE)
+_HOW_TO = re.compile(
+    r"怎么|如何|怎样|咋|在哪(里|儿)?(能|可以)?(看|查)|哪里(能|可以)?(看|查)|\bhow\b|\bwhere (can|do) i\b",
+    re.IGNORECASE,
+)
+# A request to look the order up, or a question that is only ever about one's own order ("快递到哪了").
+_LOOKUP = re.compile(
+    r"(查|看|跟踪|追踪|瞅)(一下|一查|查|看|下)?[^，,。？?！!]{0,8}?" + _ORDER_ZH
+    + r"|" + _ORDER_ZH
+    + r"[^，,。？?！!]{0,4}?(到哪|在哪|哪儿了|哪里了|到了(吗|没|么)|走到哪|发(货|出)?了(吗|没|么)|呢[?？]?$)"
+    r"|\bwhere('?s| is| are) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN
+    + r"|\b(track|check( on)?|look ?up|find|trace)( up)? (my|the|this|an|our) ([a-z]+ ){0,2}" + _ORDER_EN
+    + r"|\bstatus (of|on) (my|the|this|our)\b|\b" + _ORDER_EN + r" status\b"
+    r"|\b(has|have|did) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (been )?(ship|arriv|left|dispatch|sent|deliver)"
+    r"|\bwhen (will|does|is|do|would) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r"\b"
+    r"|\bwhat'?s (going on|happening|up) with (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN
+    + r"|\bwill (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (make it|arrive|come|get here|be (here|delivered))",
+    re.IGNORECASE,
+)
+# Asking where or when something is, or whether it has moved.
+_STATUS_ZH = re.compile(
+    r"到哪|在哪|哪儿了|哪里了|到了(吗|没|么)|还没(有)?(到|收到|发|送|来|寄|出库|揽收|动)|怎么还(没|不)|咋还(没|不)"
+    r"|什么时候(能)?(到|发|送|寄|收|出库|派送)|啥时候(能)?(到|发|送|寄|收)|几(天|号|点)(能)?(到|发|送)"
+    r"|多久(能|才|可以)?(到|发|送|收)|(发货|发出|寄出|出库|签收|派送)了(吗|没|么)|发了(吗|没|么)"
+    r"|(状态|进度|动态|轨迹)|(一直|怎么|还)(没|不)(更新|动|发|到|来|送)"
+    r"|(能|可以|会)[^，,。？?！!]{0,8}?(送到|到|收到|寄到|发货|发出)(吗|么|不|没)"
+)
+_STATUS_EN = re.compile(
+    r"\bwhere('?s| is| are)\b"
+    r"|\bwhen (will|does|do|is|are|can|should|would)\b.*\b(arrive|ship|come|get|deliver|here|sent|dispatch)"
+    r"|\btrack(ing)?\b|\bstatus\b|\beta\b|\bhas (it|my|the)\b.*\b(ship|arriv|sent|dispatch|left|deliver)"
+    r"|\b(hasn'?t|has not|haven'?t|have not|not yet|still not|never|didn'?t|did not)\b"
+    r".*\b(arriv|ship|come|receiv|got|get|deliver|show)"
+    r"|\bstill waiting\b|\bany (update|news)\b|\bupdate on\b|\bon (its|the) way\b|\bout for delivery\b"
+    r"|\bwhen (my|the|our)\b.*\b(arrive|ship|come|deliver|get here|be here)",
+    re.IGNORECASE,
+)
+_ORDER_WORD = re.compile(_ORDER_ZH + r"|\b" + _ORDER_EN + r"\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"[?？]|吗|么|呢|怎么|咋|如何|能不能|可不可以|可以|能否|是否|为什么|为啥|多久|多少|哪|什么|啥|几"
+    r"|\b(how|what|why|when|where|which|who|can|could|do|does|did|is|are|will|would|should|may)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class KbSignal:
+    """What the knowledge base makes of a message (from the action server's /kb/signal)."""
+
+    decision: str
+    score: float
+    margin: float
+    faq_id: Optional[str] = None
+    # True when the best entry scores at least the KB's "about the shop" threshold.
+    shop: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> KbSignal:
+        """Read the endpoint's JSON."""
+        return cls(str(data.get("decision") or UNRESOLVED), float(data.get("score") or 0.0),
+                   float(data.get("margin") or 0.0), data.get("faq_id"), bool(data.get("shop")))
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    """Confidence levels above which Rasa's intent is trusted over the knowledge base."""
+
+    # A dialogue act this sure (and this short) is left alone without asking the KB.
+    act_confidence: float = 0.8
+    act_max_chars: int = 10
+    # A message this long is rarely just "thanks" or "yes": a plausible KB match (choices) is enough to take it.
+    act_long_chars: int = 20
+    # Rasa this sure of out_of_scope keeps it unless the KB would answer outright.
+    off_topic_confidence: float = 0.9
+
+    @classmethod
+    def from_mapping(cls, config: Dict[str, Any]) -> RoutingConfig:
+        """Pick this config's keys out of a component config."""
+        return cls(**{k: type(getattr(cls, k))(v) for k, v in config.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Route:
+    """The intent to handle a message as, and why (kept in the message's parse data)."""
+
+    intent: str
+    reason: str
+    routed_from: Optional[str] = None
+    ask_kb: bool = True
+    signals: List[str] = field(default_factory=list)
+
+
+def has_words(text: str) -> bool:
+    """True when the text has letters or Han characters (not just a number, emoji or punctuation)."""
+    return bool(_HAN_OR_LETTER.search(text))
+
+
+def order_status_cue(text: str, has_order_number: bool) -> str:
+    """How plainly the customer asks for their own order's status: "strong" (an order number, "查一下我的快递",
+    "where is my package"), "weak" (their order and a where/when word, but possibly about something else), or ""."""
+    if has_order_number or (_LOOKUP.search(text) and not _HOW_TO.search(text)):
+        return "strong"
+    if _BOUGHT.search(text) and (_STATUS_ZH.search(text) or _STATUS_EN.search(text)):
+        return "weak"
+    # Chinese leaves "my" out ("快递怎么还没到"); English says it ("my parcel hasn't arrived").
+    if _STATUS_ZH.search(text) and _ORDER_WORD.search(text):
+        return "weak"
+    if _STATUS_EN.search(text) and _OWN.search(text) and _ORDER_WORD.search(text):
+        return "weak"
+    return ""
+
+
+def wants_order_status(text: str, has_order_number: bool) -> bool:
+    """True when the customer asks where or when their own order is, or gives an order number."""
+    return bool(order_status_cue(text, has_order_number))
+
+
+def is_question(text: str) -> bool:
+    """True when the message asks something (a question mark, a question word, or 吗/呢)."""
+    return bool(_QUESTION.search(text))
+
+
+def needs_kb(text: str, intent: str, confidence: float, config: RoutingConfig) -> bool:
+    """Whether the KB must be asked before routing this message (clear dialogue acts need not)."""
+    if not text.strip() or text.startswith("/") or not has_words(text) or intent in PROTECTED:
+        return False
+    if intent in DIALOGUE_ACTS:
+        return confidence < config.act_confidence or len(text) > config.act_max_chars
+    return True
+
+
+def route(text: str, intent: str, confidence: float, has_order_number: bool, kb: Optional[KbSignal],
+          config: RoutingConfig) -> Route:
+    """The intent to handle a message as."""
+    if not needs_kb(text, intent, confidence, config):
+        return Route(intent, "dialogue act" if intent in DIALOGUE_ACTS else "kept", ask_kb=False)
+    if kb is None:
+        # KB unreachable: Rasa alone decides, as before KB-aware routing existed.
+        return Route(intent, "kb unavailable")
+    cue = order_status_cue(text, has_order_number)
+    sure = kb.decision == ANSWER
+    matched = sure or kb.decision == CLARIFY
+    # A plain status request starts the form. A weaker one ("还没发货，能改地址吗") does unless the KB is sure of
+    # an answer: then it is a policy question about an order.
+    status = cue == "strong" or (cue == "weak" and not sure)
+    if intent in DIALOGUE_ACTS:
+        # A long message is rarely just "thanks" or "yes": there a plausible match is enough.
+        long_text = len(text) > config.act_long_chars
+        if not status and (sure or (long_text and matched)):
+            return Route(ASK, "kb matches; not just a dialogue act", intent)
+        return Route(intent, "dialogue act")
+    if status:
+        return Route(ORDER, "own order status", intent if intent != ORDER else None)
+    if intent == ORDER:
+        # Rasa hears "order" in a policy question too; with no sign of a status request, the KB decides.
+        return Route(ASK, "mentions an order, asks no status", intent)
+    if intent == OUT_OF_SCOPE:
+        if sure or (confidence < config.off_topic_confidence and (matched or kb.shop)):
+            return Route(ASK, "a shop question", intent)
+        return Route(OUT_OF_SCOPE, "off-topic")
+    if intent == COMPLAIN:
+        if sure or (is_question(text) and (matched or kb.shop)):
+            return Route(ASK, "a complaint that asks about the shop", intent)
+        # Venting, not asking: the complaint reply (which offers a person) fits better than the KB.
+        return Route(COMPLAIN, "complaint")
+    if intent == ASK:
+        return Route(ASK, "a question")
+    # nlu_fallback, or choose_faq typed as words: the KB decides whether it is a shop question at all.
+    if matched or kb.shop:
+        return Route(ASK, "kb: a shop question", intent)
+    return Route(FALLBACK, "not understood")

@@ -1,0 +1,167 @@
+"""KB-aware routing: which intent a message is handled as, from Rasa's guess and the knowledge base's signal."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, ClassVar, Iterator, List
+
+import pytest
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.kb_router import KB_ROUTE, KnowledgeBaseRouter
+from bot.routing import KbSignal, RoutingConfig, is_question, route, wants_order_status
+
+CONFIG = RoutingConfig()
+SURE = KbSignal("answer", 0.71, 0.09, "returns-003", shop=True)
+CHOICES = KbSignal("clarify", 0.55, 0.01, "refund-001", shop=True)
+UNKNOWN_SHOP = KbSignal("unresolved", 0.49, 0.02, "orders-004", shop=True)
+NOT_SHOP = KbSignal("unresolved", 0.31, 0.01, "care-002", shop=False)
+
+
+def routed(text: str, intent: str, kb: KbSignal | None, confidence: float = 0.8, number: bool = False) -> str:
+    return route(text, intent, confidence, number, kb, CONFIG).intent
+
+
+@pytest.mark.parametrize("text", [
+    "我的快递到哪了", "我昨天买的耳机什么时候能到", "我的订单怎么还没发货", "查一下我的物流", "订单到哪了",
+    "where is my package", "when will my order arrive?", "my parcel still hasn't arrived", "track my order please",
+])
+def test_own_order_status_requests_are_recognised(text: str) -> None:
+    assert wants_order_status(text, has_order_number=False)
+
+
+@pytest.mark.parametrize("text", [
+    "订单能开发票吗", "快递可以放驿站吗", "下单以后还能改地址吗", "can I cancel an order after paying",
+    "do you deliver to Hong Kong", "怎么联系快递员",
+])
+def test_policy_questions_that_mention_an_order_are_not_status_requests(text: str) -> None:
+    assert not wants_order_status(text, has_order_number=False)
+
+
+def test_an_order_number_is_a_status_request() -> None:
+    assert wants_order_status("KF20231123018", has_order_number=True)
+
+
+def test_a_policy_question_rasa_sent_to_the_order_form_goes_to_the_kb() -> None:
+    assert routed("订单能开发票吗", "check_order_status", SURE) == "ask_question"
+    assert routed("can I change the address on an order", "check_order_status", CHOICES) == "ask_question"
+
+
+def test_a_real_status_request_starts_the_form_even_when_the_kb_has_a_near_entry() -> None:
+    assert routed("我的快递到哪了", "check_order_status", SURE) == "check_order_status"
+    assert routed("where is my order", "ask_question", SURE) == "check_order_status"
+    assert routed("查下 KF20231123018", "check_order_status", NOT_SHOP, number=True) == "check_order_status"
+
+
+def test_a_complaint_the_kb_answers_is_answered_and_remembers_it_was_a_complaint() -> None:
+    decided = route("东西坏了太失望了，怎么换货", "complain", 0.9, False, SURE, CONFIG)
+    assert (decided.intent, decided.routed_from) == ("ask_question", "complain")
+
+
+def test_venting_the_kb_cannot_answer_keeps_the_complaint_reply() -> None:
+    assert routed("你们的服务真的太差了", "complain", UNKNOWN_SHOP) == "complain"
+
+
+def test_a_shop_question_no_entry_answers_goes_to_the_kb_whatever_rasa_guessed() -> None:
+    for intent in ("out_of_scope", "check_order_status", "nlu_fallback"):
+        assert routed("你们有线下门店吗", intent, UNKNOWN_SHOP, confidence=0.6) == "ask_question"
+
+
+def test_off_topic_stays_off_topic_and_gibberish_stays_a_fallback() -> None:
+    assert routed("写一首关于秋天的诗", "out_of_scope", NOT_SHOP, confidence=0.95) == "out_of_scope"
+    assert routed("asdf qwer", "nlu_fallback", NOT_SHOP, confidence=0.45) == "nlu_fallback"
+
+
+def test_rasa_sure_of_off_topic_wins_unless_the_kb_would_answer() -> None:
+    assert routed("tell me about the weather", "out_of_scope", UNKNOWN_SHOP, confidence=0.99) == "out_of_scope"
+    assert routed("can I pay with a foreign card", "out_of_scope", SURE, confidence=0.99) == "ask_question"
+
+
+def test_dialogue_acts_are_left_alone_and_the_kb_is_not_asked() -> None:
+    for text, intent in (("你好", "greet"), ("谢谢", "thank"), ("好的", "affirm"), ("不用了", "deny")):
+        decided = route(text, intent, 0.99, False, None, CONFIG)
+        assert decided.intent == intent and not decided.ask_kb
+    assert not route("转人工", "request_human", 0.5, False, SURE, CONFIG).ask_kb
+    assert not route("/choose_faq{\"faq_id\": \"x\"}", "choose_faq", 1.0, False, None, CONFIG).ask_kb
+    assert not route("2023112300012345", "check_order_status", 0.7, True, None, CONFIG).ask_kb
+
+
+def test_an_unsure_greeting_that_carries_a_question_is_answered() -> None:
+    assert routed("你好，请问退货运费谁出", "greet", SURE, confidence=0.6) == "ask_question"
+    assert routed("你好，请问退货运费谁出", "greet", CHOICES, confidence=0.6) == "greet"
+
+
+def test_typed_words_that_look_like_a_choice_are_a_question() -> None:
+    assert routed("第一个问题是什么意思", "choose_faq", CHOICES) == "ask_question"
+
+
+def test_without_the_kb_rasa_decides() -> None:
+    assert routed("订单能开发票吗", "check_order_status", None) == "check_order_status"
+
+
+def test_question_shape() -> None:
+    assert is_question("能退吗") and is_question("how long does it take") and not is_question("太差了")
+
+
+class SignalServer(BaseHTTPRequestHandler):
+    """A stand-in for the action server's /kb/signal."""
+
+    reply: ClassVar[dict[str, Any]] = {}
+    seen: ClassVar[List[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        SignalServer.seen.append(body)
+        data = json.dumps(SignalServer.reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def signal_url() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), SignalServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    SignalServer.seen = []
+    yield f"http://127.0.0.1:{server.server_port}/kb/signal"
+    server.shutdown()
+
+
+def message(text: str, intent: str, confidence: float = 0.8, entities: list | None = None) -> Message:
+    ranking = [{"name": intent, "confidence": confidence}, {"name": "ask_question", "confidence": 0.1}]
+    return Message(data={TEXT: text, INTENT: {"name": intent, "confidence": confidence},
+                         INTENT_RANKING_KEY: ranking, ENTITIES: entities or []})
+
+
+def test_the_component_asks_the_action_server_and_keeps_what_rasa_said(signal_url: str) -> None:
+    SignalServer.reply = {"decision": "answer", "score": 0.7, "margin": 0.1, "faq_id": "invoice-001", "shop": True}
+    router = KnowledgeBaseRouter({**KnowledgeBaseRouter.get_default_config(), "url": signal_url})
+    msg = message("订单能开发票吗", "check_order_status", entities=[{"entity": "language", "value": "zh"}])
+    router.process([msg])
+    assert SignalServer.seen == [{"text": "订单能开发票吗", "lang": "zh"}]
+    assert msg.get(INTENT)["name"] == "ask_question" and msg.get(INTENT_RANKING_KEY)[0]["name"] == "ask_question"
+    info = msg.get(KB_ROUTE)
+    assert info["intent"] == "check_order_status" and info["kb"]["faq_id"] == "invoice-001"
+    assert info["routed_from"] == "check_order_status"
+
+    greeting = message("你好", "greet", 0.99)
+    router.process([greeting])
+    assert len(SignalServer.seen) == 1 and greeting.get(KB_ROUTE) is None  # a clear greeting: the KB is not asked
+
+
+def test_a_dead_action_server_leaves_rasas_intent_and_is_not_asked_again_at_once() -> None:
+    router = KnowledgeBaseRouter({**KnowledgeBaseRouter.get_default_config(), "url": "http://127.0.0.1:9/kb/signal",
+                                  "timeout_s": 0.2})
+    first = message("订单能开发票吗", "check_order_status")
+    router.process([first])
+    assert first.get(INTENT)["name"] == "check_order_status" and first.get(KB_ROUTE)["reason"] == "kb unavailable"
+    assert router.client.signal("again", "zh") is None and router.client._down_until > 0

@@ -1,0 +1,104 @@
+"""KB-aware routing through the real servers: Rasa's NLU asks the action server's /kb/signal, then routes."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kefu.config import Settings
+from knowledge_base import service
+from tests.e2e.conftest import has_han, say, texts
+
+
+def review_rows(settings: Settings, sender: str) -> list[dict]:
+    db = Path(settings.kb_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute("select i.kind, i.text, i.lang, c.topic from kb_review_items i join kb_review_clusters c "
+                            "on c.id = i.cluster_id where i.conversation_id = ? order by i.id", (sender,))
+        return [dict(r) for r in rows]
+
+
+def answer_of(settings: Settings, faq_id: str, lang: str) -> str:
+    entry = service.knowledge_base(settings).entry(faq_id, lang)
+    assert entry is not None
+    return entry.answer
+
+
+def sender(tag: str) -> str:
+    return f"route-{tag}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("订单已经付款了，还能修改收货地址吗", "zh"),
+    ("can I change the shipping address on an order I already paid for", "en"),
+])
+def test_a_policy_question_that_mentions_an_order_gets_the_policys_answer(kefu: Settings, question: str,
+                                                                           lang: str) -> None:
+    who = sender("policy")
+    reply = texts(say(kefu, who, question))
+    assert answer_of(kefu, "orders-007", lang) in reply
+    assert "订单号" not in reply and "order number" not in reply.lower()  # the order form did not start
+    assert review_rows(kefu, who) == []
+
+
+@pytest.mark.parametrize(("question", "lang"), [
+    ("真的很烦，同一个订单扣了我两次钱，多扣的钱什么时候退回来", "zh"),
+    ("ugh, this is so frustrating, I was charged twice for one order, when do I get the extra money back?", "en"),
+])
+def test_a_complaint_the_kb_can_answer_is_acknowledged_and_answered(kefu: Settings, question: str,
+                                                                    lang: str) -> None:
+    replies = say(kefu, sender("complaint"), question)
+    reply = texts(replies)
+    assert answer_of(kefu, "payment-012", lang) in reply
+    apology = ("抱歉", "歉") if lang == "zh" else ("sorry",)
+    assert any(word in replies[0]["text"].lower() for word in apology)  # the feeling comes first
+    assert "需要我为您转接人工客服跟进处理吗" not in reply and "follow up on it" not in reply  # not the complaint reply
+
+
+@pytest.mark.parametrize(("question", "lang"), [("你们在南京有实体店吗", "zh"),
+                                                ("do you have a physical store in Nanjing", "en")])
+def test_a_shop_question_no_entry_answers_is_honestly_unresolved_and_queued(kefu: Settings, question: str,
+                                                                           lang: str) -> None:
+    who = sender("unknown")
+    reply = texts(say(kefu, who, question))
+    assert ("还不" in reply) if lang == "zh" else ("don't know" in reply or "not sure" in reply)
+    assert review_rows(kefu, who) == [{"kind": "unresolved", "text": question, "lang": lang, "topic": "shop"}]
+
+
+@pytest.mark.parametrize(("message", "lang"), [("帮我写一首关于春天的诗", "zh"),
+                                               ("who won the football game last night", "en")])
+def test_an_off_topic_message_keeps_the_out_of_scope_reply_and_is_queued_apart(kefu: Settings, message: str,
+                                                                              lang: str) -> None:
+    who = sender("offtopic")
+    reply = texts(say(kefu, who, message))
+    assert ("帮不上忙" in reply) if lang == "zh" else ("can't help with that" in reply)
+    assert review_rows(kefu, who) == [{"kind": "off_topic", "text": message, "lang": lang, "topic": "off_topic"}]
+
+
+def test_an_order_status_request_without_a_number_starts_the_form(kefu: Settings) -> None:
+    zh = texts(say(kefu, sender("order-zh"), "我的快递到哪了"))
+    assert "请告诉我您的订单号" in zh
+    en = texts(say(kefu, sender("order-en"), "where is my package?"))
+    assert "What's your order number" in en and not has_han(en)
+
+
+def test_an_order_status_request_with_a_number_is_looked_up(kefu: Settings) -> None:
+    zh = texts(say(kefu, sender("order-zh"), "KF20231123018 到哪了"))
+    assert "SF1402938475612" in zh and has_han(zh)
+    en = texts(say(kefu, sender("order-en"), "has KF20231120007 shipped yet?"))
+    assert "KF20231120007" in en and "being packed" in en
+
+
+def test_the_kb_signal_endpoint_answers_and_refuses_bad_input(kefu: Settings) -> None:
+    url = f"http://{kefu.host}:{kefu.action_port}/kb/signal"
+    signal = httpx.post(url, json={"text": "退货运费谁出", "lang": "zh"}, timeout=30).json()
+    assert signal["decision"] == "answer" and signal["faq_id"] == "returns-003" and signal["shop"] is True
+    bad = httpx.post(url, content=b"{nope", headers={"Content-Type": "application/json"}, timeout=30)
+    assert bad.status_code == 400
+    assert httpx.post(url, json={"text": "  "}, timeout=30).json()["error"] == "EmptyText"
+    assert httpx.post(url, json={"text": "x" * (kefu.max_message_chars + 1)}, timeout=30).status_code == 413
