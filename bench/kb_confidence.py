@@ -7,7 +7,7 @@ should be answered or honestly left unresolved; the cut-offs maximise right answ
 confident answers ≥ --min-precision right and ≥ --min-honest of unanswerable questions left unresolved. The figures
 on routing_dev_b.jsonl (held out) are the ones to quote. Prints the settings to put in kefu/config.py.
 
-Usage: .venv/bin/python bench/kb_confidence.py [--min-precision 0.985] [--min-honest 0.92] [--json]
+Usage: .venv/bin/python bench/kb_confidence.py [--min-precision 0.985] [--min-honest 0.94] [--json]
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def choose(rows: list[dict[str, Any]], base: Thresholds, min_precision: float, m
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--min-precision", type=float, default=0.985)
-    parser.add_argument("--min-honest", type=float, default=0.92)
+    parser.add_argument("--min-honest", type=float, default=0.94)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 

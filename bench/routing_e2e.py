@@ -9,7 +9,7 @@ to rephrase, or a hand-over.
 Rows: {"query", "lang", "expected", "also", "kind"}; expected is an entry id, null (no entry answers it),
 "out_of_scope" (off-topic) or "order_form" (the customer wants their own order's status).
 
-Usage: .venv/bin/python bench/routing_e2e.py [--split a|b|all] [--show 20] [--json]
+Usage: .venv/bin/python bench/routing_e2e.py [--split a|b|c|all] [--show 20] [--json]
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def misses(rows: list[dict[str, Any]]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("a", "b", "all"), default="all")
+    parser.add_argument("--split", choices=("a", "b", "c", "all"), default="all")
     parser.add_argument("--show", type=int, default=25, help="misses to print")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--name", default="routing_e2e", help="the results file's name")

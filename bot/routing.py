@@ -41,8 +41,8 @@ PROTECTED = {"request_human"}
 
 _HAN_OR_LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
 # What a status request is about: the order, the parcel, the delivery.
-_ORDER_ZH = r"(订单|快递|包裹|物流|单子|运单|单号|货|东西|宝贝|件)"
-_ORDER_EN = r"(orders?|packages?|parcels?|deliver(y|ies)|shipments?|stuff|items?|purchases?|box|tracking)"
+_ORDER_ZH = r"(订单|快递|包裹|物流|单子|运单|单号|货|东西|宝贝|(这|那|我的|下的|买的)单)"
+_ORDER_EN = r"(orders?|packages?|parcels?|deliver(y|ies|ed)|shipments?|shipped|stuff|items?|purchases?|box|tracking)"
 # The customer's own order or parcel ("我的快递", "我昨天买的", "my package", "I ordered").
 _OWN = re.compile(
     r"我(的|[^，,。？?！!\s]{0,6}?(买|下单|下|订|定|拍|寄|网购|购买)的|家的?|这(个|单|边)|那(个|单))|俺的|本人的|咱的"
@@ -50,41 +50,56 @@ _OWN = re.compile(
     re.IGNORECASE,
 )
 # Something the customer bought ("我昨天买的耳机", "the shoes I ordered").
-_BOUGHT = re.compile(r"我[^，,。？?！!\s]{0,6}?(买|下单|订|定|拍|网购|购买)的|\bi (bought|ordered|purchased)\b",
+_BOUGHT = re.compile(r"(买|下单|订购|拍|网购|购买)的|\bi (bought|ordered|purchased|got)\b",
                      re.IGNORECASE)
 _HOW_TO = re.compile(
-    r"怎么|如何|怎样|咋|在哪(里|儿)?(能|可以)?(看|查)|哪里(能|可以)?(看|查)|\bhow\b|\bwhere (can|do) i\b",
+    # 怎么/咋 ask how, except "怎么还没到" (how come it still has not come).
+    r"怎么(?!还|一直|都|没|不|回事|这么)|咋(?!还|一直|都|没|不|回事)|如何|怎样|(在|去)?哪(里|儿)?(能|可以)?(看|查|写|填|申请|开|改|设置|找|提交|评价|联系|下载|绑定|取消|退|撤)"
+    r"|还(能|可以)(改|取消|撤|退|换|修改|开)|\bhow\b|\bwhere (can|do|should) i\b"
+    r"|\bcan (i|we) (still )?(change|cancel|modify|update|edit|add|remove|return|exchange|get a refund)\b",
     re.IGNORECASE,
 )
 # A request to look the order up, or a question that is only ever about one's own order ("快递到哪了").
-_LOOKUP = re.compile(
-    r"(查|看|跟踪|追踪|瞅)(一下|一查|查|看|下)?[^，,。？?！!]{0,8}?" + _ORDER_ZH
-    + r"|" + _ORDER_ZH
-    + r"[^，,。？?！!]{0,4}?(到哪|在哪|哪儿了|哪里了|到了(吗|没|么)|走到哪|发(货|出)?了(吗|没|么)|呢[?？]?$)"
-    r"|\bwhere('?s| is| are) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN
-    + r"|\b(track|check( on)?|look ?up|find|trace)( up)? (my|the|this|an|our) ([a-z]+ ){0,2}" + _ORDER_EN
-    + r"|\bstatus (of|on) (my|the|this|our)\b|\b" + _ORDER_EN + r" status\b"
-    r"|\b(has|have|did) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (been )?(ship|arriv|left|dispatch|sent|deliver)"
-    r"|\bwhen (will|does|is|do|would) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r"\b"
-    r"|\bwhat'?s (going on|happening|up) with (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN
-    + r"|\bwill (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (make it|arrive|come|get here|be (here|delivered))",
-    re.IGNORECASE,
-)
+_EN_ORDER = r"(my|the|this|an|our) ([a-z]+ ){0,2}" + _ORDER_EN
+_LOOKUPS = [
+    # 帮我查一下快递 / 查查订单 / 跟踪包裹
+    r"((帮我|帮忙|麻烦|请|给我)[^，,。？?！!]{0,2}?(查|看|跟踪|追踪)|(查|看|瞅)(一下|一查|查|看|下)|查|跟踪|追踪)"
+    r"[^，,。？?！!]{0,6}?" + _ORDER_ZH,
+    # 快递到哪了 / 单子发了没 / 我的包裹呢
+    _ORDER_ZH + r"[^，,。？?！!]{0,4}?(到哪|在哪|哪儿了|哪里了|到了(吗|没|么)|走到哪"
+    r"|(?<![漏错多少])发(货|出)?了(吗|没|么)|呢([?？!！。，,\s]|$))",
+    # "到哪了" is only ever said of something on its way; "帮我看看" asks for a lookup.
+    r"(到|在|走到)哪(儿|里)?(了|啦|呢)|(帮我|麻烦|给我|能不能|可以)[^，,。？?！!]{0,3}?(查|看|瞅)(一下|一查|查|看|下)?",
+    r"\bwhere('?s| is| are) " + _EN_ORDER,
+    r"\bwhere (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (is|are|has|have|got)\b",
+    r"\b(track|check( on)?|look ?up|find|trace)( up)? " + _EN_ORDER,
+    r"\bstatus (of|on) (my|the|this|our)\b|\b" + _ORDER_EN + r" status\b",
+    r"\b(has|have|did) (my|the|our) ([a-z]+ ){0,2}" + _ORDER_EN + r" (been )?(ship|arriv|left|dispatch|sent|deliver)",
+    r"\bwhen (will|does|is|do|would) " + _EN_ORDER + r"\b",
+    r"\bwhat'?s (going on|happening|up) with " + _EN_ORDER,
+    r"\bwill " + _EN_ORDER + r" (make it|arrive|come|get here|be (here|delivered))",
+    # "my order still hasn't arrived", but not "the points from my order never showed up"
+    r"(?<!from )(?<!of )(?<!for )(?<!on )\b(my|our) ([a-z]+ ){0,2}" + _ORDER_EN
+    + r" (still )?(hasn'?t|has not|haven'?t|have not|isn'?t|is not|never|didn'?t|did not|not) (yet )?"
+    r"(arriv|come|ship|show|been (delivered|shipped|sent)|here|turned up)",
+    r"\b(tracking|in transit|courier)\b.*\bwhere('?s| is) it\b",
+]
+_LOOKUP = re.compile("|".join(_LOOKUPS), re.IGNORECASE)
 # Asking where or when something is, or whether it has moved.
 _STATUS_ZH = re.compile(
     r"到哪|在哪|哪儿了|哪里了|到了(吗|没|么)|还没(有)?(到|收到|发|送|来|寄|出库|揽收|动)|怎么还(没|不)|咋还(没|不)"
     r"|什么时候(能)?(到|发|送|寄|收|出库|派送)|啥时候(能)?(到|发|送|寄|收)|几(天|号|点)(能)?(到|发|送)"
-    r"|多久(能|才|可以)?(到|发|送|收)|(发货|发出|寄出|出库|签收|派送)了(吗|没|么)|发了(吗|没|么)"
+    r"|多久(能|才|可以)?(到|发|送|收)|(发货|发出|寄出|出库|签收|派送)了(吗|没|么)|(?<![漏错多少])发了(吗|没|么)"
     r"|(状态|进度|动态|轨迹)|(一直|怎么|还)(没|不)(更新|动|发|到|来|送)"
-    r"|(能|可以|会)[^，,。？?！!]{0,8}?(送到|到|收到|寄到|发货|发出)(吗|么|不|没)"
+    r"|(能|可以|会)[^，,。？?！!]{0,8}?(送到|(?<![看找用做想得])到|收到|寄到|发货|发出)(吗|么|不|没)"
 )
 _STATUS_EN = re.compile(
     r"\bwhere('?s| is| are)\b"
     r"|\bwhen (will|does|do|is|are|can|should|would)\b.*\b(arrive|ship|come|get|deliver|here|sent|dispatch)"
     r"|\btrack(ing)?\b|\bstatus\b|\beta\b|\bhas (it|my|the)\b.*\b(ship|arriv|sent|dispatch|left|deliver)"
     r"|\b(hasn'?t|has not|haven'?t|have not|not yet|still not|never|didn'?t|did not)\b"
-    r".*\b(arriv|ship|come|receiv|got|get|deliver|show)"
-    r"|\bstill waiting\b|\bany (update|news)\b|\bupdate on\b|\bon (its|the) way\b|\bout for delivery\b"
+    r".*\b(arriv|ship|come|receiv|got|get|deliver|show|here)"
+    r"|\bstill waiting (on|for)\b|\bany (update|news)\b|\bupdate on\b|\bon (its|the) way\b|\bout for delivery\b"
     r"|\bwhen (my|the|our)\b.*\b(arrive|ship|come|deliver|get here|be here)",
     re.IGNORECASE,
 )
@@ -151,7 +166,12 @@ def has_words(text: str) -> bool:
 def order_status_cue(text: str, has_order_number: bool) -> str:
     """How plainly the customer asks for their own order's status: "strong" (an order number, "查一下我的快递",
     "where is my package"), "weak" (their order and a where/when word, but possibly about something else), or ""."""
-    if has_order_number or (_LOOKUP.search(text) and not _HOW_TO.search(text)):
+    if has_order_number:
+        return "strong"
+    if _HOW_TO.search(text):
+        return ""
+    # "帮我看看" on its own could be about anything; with an order or a purchase it is a lookup.
+    if _LOOKUP.search(text) and (_ORDER_WORD.search(text) or _BOUGHT.search(text)):
         return "strong"
     if _BOUGHT.search(text) and (_STATUS_ZH.search(text) or _STATUS_EN.search(text)):
         return "weak"
@@ -197,6 +217,8 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     # an answer: then it is a policy question about an order.
     status = cue == "strong" or (cue == "weak" and not sure)
     if intent in DIALOGUE_ACTS:
+        if cue == "strong":
+            return Route(ORDER, "own order status", intent)
         # A long message is rarely just "thanks" or "yes": there a plausible match is enough.
         long_text = len(text) > config.act_long_chars
         if not status and (sure or (long_text and matched)):
@@ -212,7 +234,9 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
             return Route(ASK, "a shop question", intent)
         return Route(OUT_OF_SCOPE, "off-topic")
     if intent == COMPLAIN:
-        if sure or (is_question(text) and (matched or kb.shop)):
+        # A complaint is about the shop; one that asks something gets the KB's answer, or its honest "not yet"
+        # and a review row, with the feeling acknowledged first.
+        if sure or is_question(text):
             return Route(ASK, "a complaint that asks about the shop", intent)
         # Venting, not asking: the complaint reply (which offers a person) fits better than the KB.
         return Route(COMPLAIN, "complaint")

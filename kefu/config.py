@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     kb_confidence_overlap: float = 6.547
     kb_confidence_cross_lingual: float = 3.375
     kb_answer_confidence: float = 0.86
-    kb_clarify_confidence: float = 0.59
+    kb_clarify_confidence: float = 0.64
     # Answer whatever the runner-up scores when the best entry scores this much (a near-verbatim variant).
     kb_answer_certain: float = 0.90
     # A message whose best entry scores this much is about the shop: when no entry answers it, it gets the honest

@@ -21,7 +21,9 @@ _ZH_INSULTS = [
 _EN_INSULTS = [
     r"sb", r"tmd", r"f+u+c+k\w*", r"f\*+\w*", r"wtf", r"bs", r"bullshit", r"shit\w*", r"crap", r"scam\w*",
     r"idiot\w*", r"stupid",
-    r"useless", r"pathetic", r"garbage", r"trash", r"joke", r"ridiculous", r"incompetent", r"damn\w*", r"hell",
+    r"useless", r"pathetic", r"garbage", r"trash", r"ridiculous", r"incompetent", r"damn\w*", r"hell",
+    # "this is a joke", not "tell me a joke"
+    r"(?:is|are|such|what|total|complete|absolute) (?:a )?joke",
     r"thie(?:f|ves)", r"liars?", r"rip[- ]?off", r"worst",
 ]
 _ZH_THREATS = [
@@ -64,7 +66,9 @@ _PLAIN_REPLIES = {
 
 
 def _compile(zh: list[str], en: list[str]) -> re.Pattern[str]:
-    parts = [re.escape(w) for w in zh] + [rf"\b{w}\b" for w in en]
+    # A number cue (12315, 315) inside a longer number is an order or phone number, not a threat.
+    parts = [rf"(?<!\d){re.escape(w)}(?!\d)" if w.isdigit() else re.escape(w) for w in zh]
+    parts += [rf"\b{w}\b" for w in en]
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
