@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -23,10 +22,9 @@ from knowledge_base.errors import KnowledgeBaseError
 
 logger = logging.getLogger(__name__)
 ACKNOWLEDGE_ACTION = "action_acknowledge_feeling"
+ORDER_LOOKUP_ACTION = "action_check_order_status"
 
 
-if os.environ.get("KEFU_WARM_UP") == "1":
-    kb_client.start_warm_up()
 
 
 def domain_text(domain: DomainDict, response: str, language: str) -> str:
@@ -77,6 +75,19 @@ def routed_from(tracker: Tracker) -> str | None:
     return route.get("routed_from") if isinstance(route, dict) else None
 
 
+def just_looked_up_an_order(tracker: Tracker) -> bool:
+    """True when the bot's last action before the customer's latest message was an order lookup."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            return bool(event.get("name") == ORDER_LOOKUP_ACTION)
+    return False
+
+
 def acknowledged_this_turn(tracker: Tracker) -> bool:
     """True when the escalation policy already acknowledged the customer's feeling after their latest message."""
     for event in reversed(tracker.events):
@@ -106,6 +117,11 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_complaint_heard")
         try:
             result = await asyncio.to_thread(kb_client.ask, text, language)
+            if (result.decision != ANSWER and routed_from(tracker) == "check_order_status"
+                    and just_looked_up_an_order(tracker)):
+                # Right after a lookup, what Rasa heard as about the order ("都三天了，不是说48小时发货吗") is about
+                # that order, unless the KB is sure of an answer: back to the order form.
+                return [FollowupAction("order_status_form")]
             if pending:
                 # The customer asked something new instead of picking one of the offered questions.
                 await _record(tracker, pending, "ignored_clarification", None)

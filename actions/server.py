@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from functools import partial
 from typing import Any
 
@@ -71,7 +72,16 @@ def create_app(executor: ActionExecutor, cors: Any, endpoints: str) -> Sanic:
     app = create_app_for_serve(executor, cors_origins=cors, endpoints=endpoints,
                                keep_alive_timeout=DEFAULT_KEEP_ALIVE_TIMEOUT)
     app.blueprint(kb_blueprint())
+    if os.environ.get("KEFU_WARM_UP") == "1":
+        # In each worker as it starts, not in Sanic's main process (which serves nothing and would hold a second
+        # copy of the model).
+        app.register_listener(warm_up, "before_server_start")
     return app
+
+
+async def warm_up(app: Sanic, _: Any) -> None:
+    """Start loading the embedding model and index (GET /kb/health answers 200 once they are in)."""
+    kb.start_warm_up()
 
 
 def main() -> None:

@@ -104,6 +104,17 @@ _STATUS_EN = re.compile(
     re.IGNORECASE,
 )
 _ORDER_WORD = re.compile(_ORDER_ZH + r"|\b" + _ORDER_EN + r"\b", re.IGNORECASE)
+# What a greeting, thanks or goodbye says; without any of it, Rasa's guess of one is not a clear dialogue act.
+_ACT_WORDS = {
+    "greet": re.compile(r"你好|您好|哈喽|哈啰|嗨|在吗|在不在|在么|有人吗|有人在|早上好|上午好|下午好|晚上好|早安|"
+                        r"\b(hi|hello|hey|hiya|morning|evening|afternoon|yo)\b", re.IGNORECASE),
+    "thank": re.compile(r"谢|感谢|多谢|辛苦|\b(thanks?|thx|ty|cheers|appreciated?)\b", re.IGNORECASE),
+    "goodbye": re.compile(r"再见|拜拜|拜|回头见|晚安|下次见|\b(bye|goodbye|see (you|ya)|good ?night|later)\b",
+                          re.IGNORECASE),
+}
+# An attempt at giving the order number ("订单号是12345", wrong or not): for the order form to check, not the KB.
+_NUMBER_GIVEN = re.compile(r"(订单号|单号|order (number|no\.?|#))\s*(是|为|:|：|is)?\s*[A-Za-z]{0,2}\d{4,}",
+                           re.IGNORECASE)
 _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎么|咋|如何|能不能|可不可以|可以|能否|是否|为什么|为啥|多久|多少|哪|什么|啥|几"
     r"|\b(how|what|why|when|where|which|who|can|could|do|does|did|is|are|will|would|should|may)\b",
@@ -166,7 +177,7 @@ def has_words(text: str) -> bool:
 def order_status_cue(text: str, has_order_number: bool) -> str:
     """How plainly the customer asks for their own order's status: "strong" (an order number, "查一下我的快递",
     "where is my package"), "weak" (their order and a where/when word, but possibly about something else), or ""."""
-    if has_order_number:
+    if has_order_number or _NUMBER_GIVEN.search(text):
         return "strong"
     if _HOW_TO.search(text):
         return ""
@@ -193,12 +204,19 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
 
+def unlike_its_act(text: str, intent: str) -> bool:
+    """True for a greeting, thanks or goodbye without a word of one ("你们招聘客服吗" read as a greeting)."""
+    words = _ACT_WORDS.get(intent)
+    return words is not None and not words.search(text)
+
+
 def needs_kb(text: str, intent: str, confidence: float, config: RoutingConfig) -> bool:
     """Whether the KB must be asked before routing this message (clear dialogue acts need not)."""
     if not text.strip() or text.startswith("/") or not has_words(text) or intent in PROTECTED:
         return False
     if intent in DIALOGUE_ACTS:
-        return confidence < config.act_confidence or len(text) > config.act_max_chars
+        return (confidence < config.act_confidence or len(text) > config.act_max_chars
+                or unlike_its_act(text, intent))
     return True
 
 
@@ -219,6 +237,8 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     if intent in DIALOGUE_ACTS:
         if cue == "strong":
             return Route(ORDER, "own order status", intent)
+        if unlike_its_act(text, intent) and (matched or kb.shop or is_question(text)):
+            return Route(ASK, "not a greeting, thanks or goodbye: a question", intent)
         # A long message is rarely just "thanks" or "yes": there a plausible match is enough.
         long_text = len(text) > config.act_long_chars
         if not status and (sure or (long_text and matched)):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge_base.errors import ModelSetupError
-from knowledge_base.onnx_query import ONNX_FILE, OnnxQueryEncoder, export, mean_pooled
+from knowledge_base.onnx_query import ONNX_FILE, FileTokenizer, OnnxQueryEncoder, declared_prompts, export, mean_pooled
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -41,6 +41,10 @@ def model_prompts(model: SentenceTransformer, name: str) -> dict[str, str]:
     return {"query": "", "passage": ""}
 
 
+# The longest question the query path tokenises (e5-small's own limit).
+MAX_QUERY_TOKENS = 512
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
@@ -49,6 +53,7 @@ class Embedder:
         self.device = device
         self.onnx_queries = onnx_queries
         self._onnx: OnnxQueryEncoder | None = None
+        self._onnx_tried = False
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
         self.prompts: dict[str, str] = {}
@@ -97,6 +102,23 @@ class Embedder:
             return None
         return OnnxQueryEncoder(graph, model.tokenizer, int(model.max_seq_length or 512))
 
+    def _query_encoder(self) -> OnnxQueryEncoder | None:
+        """The ONNX query path, set up from the folder alone (graph, tokenizer.json, declared prompts) when it can
+        be: then questions are embedded without loading PyTorch or the sentence-transformers model at all."""
+        if self._onnx is not None or self._onnx_tried or not self.onnx_queries:
+            return self._onnx
+        with self._lock:
+            if not self._onnx_tried:
+                self._onnx_tried = True
+                folder = Path(self.model_name)
+                prompts = declared_prompts(folder)
+                if (prompts is not None and (folder / ONNX_FILE).exists() and mean_pooled(folder)
+                        and (folder / "tokenizer.json").exists() and self._graph_is_fresh()):
+                    self.prompts = prompts
+                    self._onnx = OnnxQueryEncoder(folder / ONNX_FILE, FileTokenizer(folder, MAX_QUERY_TOKENS),
+                                                  MAX_QUERY_TOKENS)
+        return self._onnx
+
     def export_onnx(self) -> Path | None:
         """Export (or refresh) the ONNX query graph for a local model folder; None if it does not qualify."""
         folder = Path(self.model_name)
@@ -114,7 +136,8 @@ class Embedder:
 
     def prefix(self, kind: str) -> str:
         """The prefix used for `kind` ("query" or "passage")."""
-        _ = self.model
+        if self._query_encoder() is None:
+            _ = self.model
         return self.prompts.get(kind, "")
 
     def encode(self, texts: list[str], kind: str = "query", batch_size: int = 32, progress: bool = False) -> np.ndarray:
@@ -122,8 +145,9 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = self.prefix(kind)
-        if kind == "query" and self._onnx is not None:
-            return np.vstack([self._onnx.encode([prefix + t for t in texts[i:i + batch_size]])
+        onnx = self._query_encoder() if kind == "query" else None
+        if onnx is not None:
+            return np.vstack([onnx.encode([prefix + t for t in texts[i:i + batch_size]])
                               for i in range(0, len(texts), batch_size)])
         vectors: Any = self.model.encode(
             [prefix + t for t in texts],

@@ -64,6 +64,38 @@ def export(model: SentenceTransformer, model_dir: Path) -> Path | None:
     return out
 
 
+class FileTokenizer:
+    """The model folder's tokenizer.json through the `tokenizers` library: the same ids as the transformers
+    tokenizer, without importing PyTorch (which the action server then never loads for queries)."""
+
+    def __init__(self, folder: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        try:
+            pad = json.loads((folder / "tokenizer_config.json").read_text()).get("pad_token") or "<pad>"
+        except (OSError, ValueError):
+            pad = "<pad>"
+        pad_id = self.tokenizer.token_to_id(pad if isinstance(pad, str) else "<pad>")
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token=str(pad))
+
+    def __call__(self, texts: list[str], **_: Any) -> dict[str, np.ndarray]:
+        """{"input_ids", "attention_mask"} for a batch, padded to its longest text."""
+        encodings = self.tokenizer.encode_batch(texts)
+        return {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64)}
+
+
+def declared_prompts(folder: Path) -> dict[str, str] | None:
+    """The query/passage prompts a sentence-transformers folder declares, or None when it declares none."""
+    try:
+        prompts = json.loads((folder / "config_sentence_transformers.json").read_text()).get("prompts") or {}
+    except (OSError, ValueError):
+        return None
+    return {k: str(prompts[k]) for k in ("query", "passage")} if {"query", "passage"} <= prompts.keys() else None
+
+
 class OnnxQueryEncoder:
     """Tokenise with the model's own tokenizer, run the ONNX graph, mean-pool and normalise."""
 

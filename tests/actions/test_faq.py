@@ -143,3 +143,21 @@ def test_typed_words_classified_as_a_choice_are_answered_as_a_question(kb, dispa
         slots={"language": "zh"})
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_answer"]
     assert dispatcher.messages[0]["answer"].startswith("七天无理由退货")
+
+
+def test_right_after_an_order_lookup_an_order_follow_up_goes_back_to_the_order_form(kb, dispatcher, domain) -> None:
+    tracker = make_tracker(slots={"language": "zh"}, text="都三天了还没动静，你们到底怎么回事", intent="ask_question")
+    tracker.latest_message["kb_route"] = {"intent": "check_order_status", "routed_from": "check_order_status"}
+    tracker.events = [{"event": "user", "text": "我的订单2024061512345怎么还没发货"},
+                      {"event": "action", "name": "order_status_form"},
+                      {"event": "action", "name": "action_check_order_status"},
+                      {"event": "action", "name": "action_listen"},
+                      {"event": "user", "text": "都三天了还没动静，你们到底怎么回事"}]
+    events = asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert events == [{"event": "followup", "timestamp": None, "name": "order_status_form"}]
+    assert dispatcher.messages == [] and review_items(kb) == []
+
+    # Without the lookup just before, the same message is the knowledge base's to answer or queue.
+    tracker.events = tracker.events[-1:]
+    asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert dispatcher.messages and dispatcher.messages[-1]["response"].startswith("utter_faq_")

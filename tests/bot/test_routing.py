@@ -165,3 +165,15 @@ def test_a_dead_action_server_leaves_rasas_intent_and_is_not_asked_again_at_once
     router.process([first])
     assert first.get(INTENT)["name"] == "check_order_status" and first.get(KB_ROUTE)["reason"] == "kb unavailable"
     assert router.client.signal("again", "zh") is None and router.client._down_until > 0
+
+
+def test_a_number_given_while_asked_for_one_is_for_the_order_form() -> None:
+    assert routed("订单号是12345", "check_order_status", SURE) == "check_order_status"
+    assert routed("my order number is 98765", "ask_question", SURE) == "check_order_status"
+
+
+def test_a_greeting_without_a_greeting_word_is_not_a_clear_dialogue_act() -> None:
+    decided = route("你们招聘客服吗", "greet", 0.99, False, UNKNOWN_SHOP, CONFIG)
+    assert decided.ask_kb and decided.intent == "ask_question"
+    assert routed("你好", "greet", None, confidence=0.99) == "greet"
+    assert routed("thanks so much for your help today!", "thank", UNKNOWN_SHOP, confidence=0.99) == "thank"
