@@ -169,3 +169,20 @@ def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain:
         tracker({"handoff_state": "rating_comment"}, [], "thank", "Ann was quick, thanks"), domain)
     [rating] = store.ratings()
     assert rating["score"] == 4 and rating["agent_id"] == ann["id"] and rating["comment"] == "Ann was quick, thanks"
+
+
+def test_nobody_online_in_service_hours_is_not_told_the_hours_but_after_hours_is(
+        store: DeskStore, domain: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker({}, [], "request_human", "转人工"), domain)
+    [offer] = dispatcher.messages
+    assert offer["response"] == "utter_no_agent_offer_ticket" and "hours" not in offer
+    text = next(v["text"] for v in domain["responses"]["utter_no_agent_offer_ticket"]
+                if v["condition"][0]["value"] == "zh")
+    assert "服务时间" not in text and "{hours}" not in text
+
+    monkeypatch.setattr(handoff, "in_service_hours", lambda now, rules: False)
+    dispatcher = CollectingDispatcher()
+    run(ActionHandoff(), dispatcher, tracker({}, [], "request_human", "转人工", sender="cust-2"), domain)
+    [closed] = dispatcher.messages
+    assert closed["response"] == "utter_closed_offer_ticket" and closed["hours"].startswith("00:00-24:00")
