@@ -14,15 +14,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionReverted, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.clients import kb as kb_client
-from actions.clients.desk import customer_messages, last_question, shared_store, summary
+from actions.clients.desk import (
+    DeskUnavailableError,
+    customer_messages,
+    desk_down,
+    last_question,
+    shared_store,
+    summary,
+)
 from desk.errors import DeskError
 from desk.queue import eta_minutes, in_service_hours
 from desk.store import DeskStore
 from kefu.config import get_settings
-from knowledge_base.db import utcnow
+from kefu.db import utcnow
 from sentiment.frustration import customer_tier
 
 logger = logging.getLogger(__name__)
@@ -88,13 +94,13 @@ class ActionHandoff(Action):
     ) -> list[EventType]:
         """Write the escalation first, then apologise if the bot decided it, then give the queue position."""
         settings = get_settings()
-        store = shared_store()
         reason = tracker.get_slot("handoff_reason")
         asked = _intent(tracker) in ("request_human", "affirm") or not reason
         trigger = "request" if asked else (
             "failure" if any(word in str(reason) for word in FAILURE_WORDS) else "frustration")
         reason_text = str(reason or "asked for a person")
         try:
+            store = shared_store()
             online = await asyncio.to_thread(store.agents_online)
             open_now = in_service_hours(utcnow(), store.rules)
             escalation, _ = await asyncio.to_thread(
@@ -102,9 +108,8 @@ class ActionHandoff(Action):
                 trigger, reason_text, float(tracker.get_slot("frustration") or 0.0),
                 summary(tracker, await _kb_candidates(tracker)),
                 "waiting" if online and open_now else "offline")
-        except (DeskError, SQLAlchemyError) as exc:
-            logger.error("hand-over of %s not recorded: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_human_unavailable")
+        except DeskError as exc:
+            desk_down(dispatcher, tracker, exc, "utter_human_unavailable")
             return [SlotSet("handoff_reason", reason_text)]
         if not asked:
             dispatcher.utter_message(response="utter_handoff_apology")
@@ -117,7 +122,10 @@ class ActionHandoff(Action):
                                          hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
                                          handoff={"state": "offline"})
             return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "offer_ticket")]
-        await tell_position(dispatcher, store, escalation, "utter_queue_position")
+        try:
+            await tell_position(dispatcher, store, escalation, "utter_queue_position")
+        except DeskUnavailableError as exc:  # queued: only the wait could not be worked out
+            desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
         return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "waiting")]
 
 
@@ -132,8 +140,17 @@ class ActionQueueStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Asked: always answer. Pushed by the desk (EXTERNAL_queue_update): speak only if something changed."""
-        store = shared_store()
         pushed = _intent(tracker).startswith("EXTERNAL_")
+        try:
+            return await self._status(dispatcher, tracker, pushed)
+        except DeskUnavailableError as exc:
+            if not pushed:  # a push retries by itself; a question deserves an answer
+                desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
+            return []
+
+    @staticmethod
+    async def _status(dispatcher: CollectingDispatcher, tracker: Tracker, pushed: bool) -> list[EventType]:
+        store = shared_store()
         state = tracker.get_slot(STATE)
         escalation = await asyncio.to_thread(store.active_for, tracker.sender_id)
         if escalation is None:
@@ -168,7 +185,11 @@ class ActionCancelHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Cancel the escalation (if one is active), then say the bot is back."""
-        await asyncio.to_thread(shared_store().cancel, tracker.sender_id)
+        try:
+            await asyncio.to_thread(shared_store().cancel, tracker.sender_id)
+        except DeskUnavailableError as exc:  # still queued: the customer may try again
+            desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
+            return []
         dispatcher.utter_message(response="utter_handoff_cancelled", handoff={"state": "ended"})
         return [SlotSet(STATE, None), SlotSet("ticket_message", None), SlotSet("handoff_reason", None)]
 
@@ -185,6 +206,14 @@ class ActionRelayToAgent(Action):
     ) -> list[EventType]:
         """Store this message, and any earlier one of the hand-over that missed the desk (the action server was
         down), once each by Rasa's message id."""
+        try:
+            return await self._relay(dispatcher, tracker)
+        except DeskUnavailableError as exc:  # the message stays in the transcript; the next relay backfills it
+            desk_down(dispatcher, tracker, exc, "utter_relay_failed")
+            return []
+
+    @staticmethod
+    async def _relay(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         store = shared_store()
         frustration = tracker.get_slot("frustration")
         messages = customer_messages(tracker, since_action="action_handoff")
@@ -217,12 +246,22 @@ class ActionRelayAgentReply(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Mark the desk message delivered; only the first delivery speaks (the desk retries until one does)."""
-        store = shared_store()
         ids = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") ==
                "desk_message_id"]
+        try:
+            await self._deliver(dispatcher, tracker, ids)
+        except DeskUnavailableError as exc:  # undelivered: the desk sends it again until a delivery is marked
+            desk_down(dispatcher, tracker, exc, "utter_agent_reply_delayed")
+        return [] if tracker.get_slot(STATE) == "with_agent" else [SlotSet(STATE, "with_agent")]
+
+    @staticmethod
+    async def _deliver(dispatcher: CollectingDispatcher, tracker: Tracker, ids: list[Any]) -> None:
+        store = shared_store()
         for raw in ids:
             try:
                 message, conversation = await asyncio.to_thread(store.agent_message, int(raw))
+            except DeskUnavailableError:
+                raise
             except (DeskError, ValueError, TypeError) as exc:
                 logger.warning("agent reply %r not relayed: %s", raw, exc)
                 continue
@@ -233,7 +272,6 @@ class ActionRelayAgentReply(Action):
                 # The agent's name travels as message metadata, for widgets that show who is speaking.
                 dispatcher.utter_message(text=message["text"], agent_name=message["agent_name"],
                                          handoff={"state": "with_agent", "agent": message["agent_name"]})
-        return [] if tracker.get_slot(STATE) == "with_agent" else [SlotSet(STATE, "with_agent")]
 
 
 class ActionEndHandoff(Action):
@@ -247,8 +285,15 @@ class ActionEndHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Say the agent has finished, then ask for a 1–5 rating (once per resolved hand-over)."""
-        last = await asyncio.to_thread(shared_store().last_for, tracker.sender_id)
-        if last is None or last["status"] != "resolved" or tracker.get_slot(STATE) in ("rating", "rating_comment"):
+        if tracker.get_slot(STATE) in ("rating", "rating_comment"):
+            return []
+        try:
+            last = await asyncio.to_thread(shared_store().last_for, tracker.sender_id)
+        except DeskUnavailableError as exc:  # the desk ended it, so it is over; only the survey is skipped
+            logger.error("no rating asked in %s's conversation: %s", tracker.sender_id, exc)
+            dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
+            return [SlotSet(STATE, None), SlotSet("handoff_reason", None)]
+        if last is None or last["status"] != "resolved":
             return []
         dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
         dispatcher.utter_message(response="utter_ask_rating")

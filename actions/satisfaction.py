@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.desk import shared_store
+from actions.clients.desk import DeskUnavailableError, desk_down, shared_store
 
 STATE = "handoff_state"
 DIGIT = re.compile(r"[1-5]")
@@ -45,7 +45,11 @@ class ActionStoreRating(Action):
         if score is None:
             dispatcher.utter_message(response="utter_ask_rating")
             return []
-        await asyncio.to_thread(shared_store().record_rating, tracker.sender_id, score)
+        try:
+            await asyncio.to_thread(shared_store().record_rating, tracker.sender_id, score)
+        except DeskUnavailableError as exc:  # no comment asked for a rating that was not stored
+            desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
+            return [SlotSet(STATE, None)]
         dispatcher.utter_message(response="utter_ask_rating_comment")
         return [SlotSet(STATE, "rating_comment")]
 
@@ -64,6 +68,10 @@ class ActionStoreRatingComment(Action):
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text and not text.startswith("/") and intent != "deny":
-            await asyncio.to_thread(shared_store().add_rating_comment, tracker.sender_id, text)
+            try:
+                await asyncio.to_thread(shared_store().add_rating_comment, tracker.sender_id, text)
+            except DeskUnavailableError as exc:
+                desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
+                return [SlotSet(STATE, None)]
         dispatcher.utter_message(response="utter_thanks_feedback")
         return [SlotSet(STATE, None)]

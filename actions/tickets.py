@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.desk import shared_store
+from actions.clients.desk import DeskUnavailableError, desk_down, shared_store
 
 STATE = "handoff_state"
 # A mainland mobile number, any other phone number of 7+ digits (spaces and dashes allowed), or an email address.
@@ -38,10 +38,13 @@ class ActionLeaveTicket(Action):
         """One step of the exchange, chosen by `handoff_state`; the ticket is stored before it is confirmed."""
         state = tracker.get_slot(STATE)
         text = (tracker.latest_message.get("text") or "").strip()
-        store = shared_store()
         if state in ("offer_ticket", "waiting", None):
             if state == "waiting":  # leaving a message instead of waiting
-                await asyncio.to_thread(store.cancel, tracker.sender_id)
+                try:
+                    await asyncio.to_thread(shared_store().cancel, tracker.sender_id)
+                except DeskUnavailableError as exc:  # still queued; an agent may yet pick up
+                    desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
+                    return []
             dispatcher.utter_message(response="utter_ask_ticket_message")
             return [SlotSet(STATE, "ticket_message")]
         if state == "ticket_message":
@@ -52,8 +55,13 @@ class ActionLeaveTicket(Action):
         else:  # ticket_contact: whatever they give is the contact, even if it is not a number or an address
             message = str(tracker.get_slot("ticket_message") or "")
             contact = find_contact(text) or text
-        ticket = await asyncio.to_thread(
-            store.create_ticket, tracker.sender_id, str(tracker.get_latest_input_channel() or "unknown"),
-            str(tracker.get_slot("language") or "zh"), message, contact)
+        try:
+            ticket = await asyncio.to_thread(
+                shared_store().create_ticket, tracker.sender_id, str(tracker.get_latest_input_channel() or "unknown"),
+                str(tracker.get_slot("language") or "zh"), message, contact)
+        except DeskUnavailableError as exc:
+            # Keep the message: the customer's next message (their contact again) resubmits the ticket.
+            desk_down(dispatcher, tracker, exc, "utter_ticket_not_saved")
+            return [SlotSet("ticket_message", message), SlotSet(STATE, "ticket_contact")]
         dispatcher.utter_message(response="utter_ticket_saved", ticket=ticket["id"], contact=contact)
         return [SlotSet(STATE, None), SlotSet("ticket_message", None), SlotSet("handoff_reason", None)]

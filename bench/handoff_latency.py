@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from actions.clients.desk import desk_store
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 from console.core.security import hash_password
+from desk.service import desk_store
 from tests.handoff.clients import Agent, Customer
 
 PASSWORD = "bench-password-1"

@@ -46,8 +46,8 @@ def main() -> int:
     """Run the rounds; print and write bench/results/ops_publish.json."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.parse_args()
-    from actions.clients.desk import desk_store
     from console.core.security import hash_password
+    from desk.service import desk_store
 
     resolve_s: list[float] = []
     bot_s: list[float] = []

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
-from actions.clients.desk import desk_store
 from console.core.security import hash_password
 from desk.errors import DeskError
+from desk.service import desk_store
 from desk.store import ROLES
 from kefu.cli import emit
 from kefu.config import get_settings

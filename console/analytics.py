@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from desk.db import Escalation, Message, Rating
 from desk.db import session_factory as desk_sessions
-from knowledge_base.db import ReviewCluster, ReviewItem, make_engine
+from kefu.db import make_engine
+from knowledge_base.db import ReviewCluster, ReviewItem
 from knowledge_base.db import session_factory as kb_sessions
 
 SESSION_START = "action_session_start"

@@ -13,13 +13,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from actions.clients.desk import desk_store
 from console.api.routes import auth, dashboard, desk, escalations, events, kb, review, widget
 from console.core.knowledge import Curator
 from console.core.live import Broadcaster, announce_positions, redeliver
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
 from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
+from desk.service import desk_store
 from kefu.config import Settings, get_settings
 from knowledge_base.errors import (
     EmptyKnowledgeBaseError,
@@ -27,6 +27,7 @@ from knowledge_base.errors import (
     ImportFileError,
     IndexMissingError,
     KnowledgeBaseError,
+    KnowledgeBaseUnavailableError,
     ModelSetupError,
 )
 
@@ -34,7 +35,8 @@ STATIC = Path(__file__).with_name("static")
 STATUS = {NotFoundError: 404, ConflictError: 409, ForbiddenError: 403, InvalidInputError: 422}
 # A knowledge-base error that is none of these is a conflict with the stored state (cluster closed, id taken).
 KB_STATUS = {EntryNotFoundError: 404, ImportFileError: 422, EmptyKnowledgeBaseError: 503, IndexMissingError: 503,
-             ModelSetupError: 503}
+             ModelSetupError: 503,
+             KnowledgeBaseUnavailableError: 503}
 # Everything is served from this origin: no CDN, no inline script, no framing by other sites.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

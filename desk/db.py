@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
-from knowledge_base.db import make_engine, utcnow
+from kefu.db import make_engine, upgrade, utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "desk_alembic_version"
@@ -178,15 +178,8 @@ class Event(Base):
 
 def upgrade_schema(url: str) -> None:
     """Bring the desk tables to the newest migration (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
     engine = make_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    upgrade(engine, MIGRATIONS)
     engine.dispose()
 
 

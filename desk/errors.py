@@ -23,5 +23,9 @@ class InvalidInputError(DeskError):
     """Input the desk will not store (empty or oversized text, an unknown role)."""
 
 
+class DeskUnavailableError(DeskError):
+    """The desk's database could not be reached or is locked; nothing was written, the caller may retry."""
+
+
 class RasaUnavailableError(DeskError):
     """The Rasa server did not accept an external event; the message stays queued for a retry."""

@@ -26,9 +26,9 @@ from desk.db import (
     Ticket,
     session_factory,
 )
-from desk.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from desk.errors import ConflictError, DeskUnavailableError, ForbiddenError, InvalidInputError, NotFoundError
 from desk.queue import QueueRules, presence_cutoff, priority
-from knowledge_base.db import utcnow
+from kefu.db import unavailable_as, utcnow
 
 ROLES = ("agent", "ops", "admin")
 MAX_TEXT = 4000
@@ -109,12 +109,14 @@ class DeskStore:
         self.url = url
         self.rules = rules or QueueRules()
         self.presence_ttl_s = presence_ttl_s
-        self._sessions = session_factory(url)
+        with unavailable_as(DeskUnavailableError, "the desk's database"):
+            self._sessions = session_factory(url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
-        with self._sessions() as session, session.begin():
+        """A session committed on success and rolled back on error; database failures raise DeskUnavailableError."""
+        with unavailable_as(DeskUnavailableError, "the desk's database"), self._sessions() as session, \
+                session.begin():
             yield session
 
     @staticmethod

@@ -185,8 +185,8 @@ class Supervisor:
 
 def ensure_first_user(settings: Settings) -> str | None:
     """With no console user yet, create `admin` with a random password kept in data_dir; return that password."""
-    from actions.clients.desk import desk_store
     from console.core.security import hash_password
+    from desk.service import desk_store
 
     store = desk_store(settings)
     secret_file = settings.data_path / "console_admin_password"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,18 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+from kefu.db import make_engine, upgrade, utcnow
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "kb_alembic_version"
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, for timestamps."""
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -140,35 +135,9 @@ class ReviewItem(Base):
     cluster: Mapped[ReviewCluster] = relationship(back_populates="items")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    # WAL lets Rasa, the action server and the CLI read while one of them writes; wait instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for the URL, with SQLite tuned for several processes; the folder of a SQLite file is created."""
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
 def upgrade_schema(engine: Engine) -> None:
     """Bring the knowledge-base tables to the newest migration (idempotent)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    upgrade(engine, MIGRATIONS)
 
 
 @lru_cache(maxsize=8)

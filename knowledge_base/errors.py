@@ -36,3 +36,7 @@ class EntryNotFoundError(KnowledgeBaseError):
 
 class StaleEditError(KnowledgeBaseError):
     """An edit was based on an older revision than the stored one: someone else changed the entry meanwhile."""
+
+
+class KnowledgeBaseUnavailableError(KnowledgeBaseError):
+    """The knowledge base's database could not be reached or is locked; nothing was written."""

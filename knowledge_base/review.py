@@ -10,7 +10,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from knowledge_base.db import ReviewCluster, ReviewItem, utcnow
+from kefu.db import utcnow
+from knowledge_base.db import ReviewCluster, ReviewItem
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import EntryNotFoundError, KnowledgeBaseError
 from knowledge_base.io import EntryData

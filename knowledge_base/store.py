@@ -13,8 +13,9 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from kefu.db import unavailable_as
 from knowledge_base.db import Answer, Entry, Revision, State, Variant, session_factory
-from knowledge_base.errors import EntryNotFoundError, StaleEditError
+from knowledge_base.errors import EntryNotFoundError, KnowledgeBaseUnavailableError, StaleEditError
 from knowledge_base.io import STATUSES, EntryData
 
 VERSION_KEY = "index_version"
@@ -77,12 +78,15 @@ class KnowledgeStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._sessions = session_factory(url)
+        with unavailable_as(KnowledgeBaseUnavailableError, "the knowledge base's database"):
+            self._sessions = session_factory(url)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
-        with self._sessions() as session, session.begin():
+        """A session committed on success and rolled back on error; database failures raise
+        KnowledgeBaseUnavailableError."""
+        with unavailable_as(KnowledgeBaseUnavailableError, "the knowledge base's database"), \
+                self._sessions() as session, session.begin():
             yield session
 
     # -- reading -----------------------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""The handoff desk as the actions see it: the shared store, the queue rules, and the summary an agent reads."""
+"""The handoff desk as the actions see it: the shared store and the summary an agent reads."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from desk.queue import QueueRules
-from desk.store import DeskStore
-from kefu.config import Settings, get_settings
+from desk.errors import DeskUnavailableError
+from desk.service import shared_store
+
+__all__ = ["DeskUnavailableError", "customer_messages", "desk_down", "last_question", "sentiment_trend",
+           "shared_store", "summary"]
 
 logger = logging.getLogger(__name__)
 # Intents that say nothing about the customer's problem, so they are skipped for "detected intent".
@@ -20,24 +22,10 @@ CONTENTLESS_INTENTS = {"request_human", "affirm", "deny", "greet", "thank", "goo
 SUMMARY_MESSAGES = 10
 
 
-def queue_rules(settings: Settings) -> QueueRules:
-    """The queue's weights and service hours from settings."""
-    return QueueRules(vip_boost=settings.handoff_vip_boost, request_boost=settings.handoff_request_boost,
-                      wait_weight=settings.handoff_wait_weight, default_handle_s=settings.handoff_default_handle_s,
-                      service_hours=settings.handoff_service_hours, service_days=settings.handoff_service_days,
-                      timezone=settings.handoff_timezone)
-
-
-def desk_store(settings: Settings | None = None) -> DeskStore:
-    """A desk store on the settings' database."""
-    settings = settings or get_settings()
-    return DeskStore(settings.desk_url, queue_rules(settings), settings.handoff_presence_ttl_s)
-
-
-@lru_cache(maxsize=1)
-def shared_store() -> DeskStore:
-    """The action server's one desk store (one connection pool per process)."""
-    return desk_store()
+def desk_down(dispatcher: CollectingDispatcher, tracker: Tracker, exc: Exception, response: str) -> None:
+    """Log the desk's outage and give the customer the honest reply for the step that did not happen."""
+    logger.error("desk unavailable in %s's conversation: %s", tracker.sender_id, exc)
+    dispatcher.utter_message(response=response)
 
 
 def _sentiment(parse_data: dict[str, Any]) -> dict[str, Any] | None:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from actions.clients.desk import desk_store
 from console.core.security import hash_password
 from console.main import create_app
+from desk.service import desk_store
 from desk.store import DeskStore
 from kefu.config import Settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.clients.desk import desk_store
 from console.core.security import hash_password
+from desk.service import desk_store
 from kefu.config import Settings
 from tests.handoff.clients import Customer
 

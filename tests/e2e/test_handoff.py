@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from actions.clients.desk import desk_store
 from console.core.security import hash_password
+from desk.service import desk_store
 from desk.store import DeskStore
 from kefu.config import Settings
 from kefu.serve import Supervisor

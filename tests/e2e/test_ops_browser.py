@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from actions.clients.desk import desk_store
 from console.core.security import hash_password
+from desk.service import desk_store
 from kefu.config import Settings
 from knowledge_base import service
 from tests.e2e.conftest import say, texts

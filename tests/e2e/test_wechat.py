@@ -9,9 +9,9 @@ import uuid
 import httpx
 from defusedxml.ElementTree import fromstring
 
-from actions.clients.desk import desk_store
 from bot.channels.wechat_crypto import MessageCrypto, signature
 from console.core.security import hash_password
+from desk.service import desk_store
 from kefu.config import Settings
 from tests.e2e.conftest import WECHAT
 from tests.handoff.clients import Agent

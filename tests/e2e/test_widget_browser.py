@@ -280,8 +280,8 @@ def test_rejected_input_is_explained_inline(kefu: Settings, browser: Any, shop: 
 
 @requires_build
 def test_queue_and_agent_status_and_the_agents_name(kefu: Settings, browser: Any, shop: str) -> None:
-    from actions.clients.desk import desk_store
     from console.core.security import hash_password
+    from desk.service import desk_store
 
     store = desk_store(kefu)
     if store.credentials("widget-li") is None:
