@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import kb as kb_client
+from kefu.vocabulary import ACTION_ANSWER_FAQ
 from knowledge_base.answering import ANSWER, CLARIFY, Candidate, KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
 
@@ -103,7 +104,7 @@ class ActionAnswerFaq(Action):
 
     def name(self) -> str:
         """Rasa's name for this action."""
-        return "action_answer_faq"
+        return ACTION_ANSWER_FAQ
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Search, decide, record failures, then reply."""

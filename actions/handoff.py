@@ -29,10 +29,19 @@ from desk.queue import eta_minutes, in_service_hours
 from desk.store import DeskStore
 from kefu.config import get_settings
 from kefu.db import utcnow
+from kefu.vocabulary import (
+    ACTION_END_HANDOFF,
+    ACTION_HANDOFF,
+    HANDOFF_REASON,
+    HANDOFF_STATE,
+    IN_QUEUE,
+    OFFLINE_STATUS,
+    SURVEY_STATES,
+    HandoffState,
+)
 from sentiment.frustration import customer_tier
 
 logger = logging.getLogger(__name__)
-STATE = "handoff_state"
 FAILURE_WORDS = ("fallback", "unresolved", "unhelpful")
 
 
@@ -87,14 +96,14 @@ class ActionHandoff(Action):
 
     def name(self) -> str:
         """Action name in the domain."""
-        return "action_handoff"
+        return ACTION_HANDOFF
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Write the escalation first, then apologise if the bot decided it, then give the queue position."""
         settings = get_settings()
-        reason = tracker.get_slot("handoff_reason")
+        reason = tracker.get_slot(HANDOFF_REASON)
         asked = _intent(tracker) in ("request_human", "affirm") or not reason
         trigger = "request" if asked else (
             "failure" if any(word in str(reason) for word in FAILURE_WORDS) else "frustration")
@@ -107,13 +116,13 @@ class ActionHandoff(Action):
                 store.create_escalation, tracker.sender_id, _channel(tracker), _language(tracker), _tier(tracker),
                 trigger, reason_text, float(tracker.get_slot("frustration") or 0.0),
                 summary(tracker, await _kb_candidates(tracker)),
-                "waiting" if online and open_now else "offline")
+                HandoffState.WAITING.value if online and open_now else OFFLINE_STATUS)
         except DeskError as exc:
             desk_down(dispatcher, tracker, exc, "utter_human_unavailable")
-            return [SlotSet("handoff_reason", reason_text)]
+            return [SlotSet(HANDOFF_REASON, reason_text)]
         if not asked:
             dispatcher.utter_message(response="utter_handoff_apology")
-        if escalation["status"] == "offline":
+        if escalation["status"] == OFFLINE_STATUS:
             # Inside service hours nobody happens to be online: naming the hours then reads as a contradiction.
             if open_now:
                 dispatcher.utter_message(response="utter_no_agent_offer_ticket", handoff={"state": "offline"})
@@ -121,12 +130,12 @@ class ActionHandoff(Action):
                 dispatcher.utter_message(response="utter_closed_offer_ticket",
                                          hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
                                          handoff={"state": "offline"})
-            return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "offer_ticket")]
+            return [SlotSet(HANDOFF_REASON, reason_text), SlotSet(HANDOFF_STATE, HandoffState.OFFER_TICKET.value)]
         try:
             await tell_position(dispatcher, store, escalation, "utter_queue_position")
         except DeskUnavailableError as exc:  # queued: only the wait could not be worked out
             desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
-        return [SlotSet("handoff_reason", reason_text), SlotSet(STATE, "waiting")]
+        return [SlotSet(HANDOFF_REASON, reason_text), SlotSet(HANDOFF_STATE, HandoffState.WAITING.value)]
 
 
 class ActionQueueStatus(Action):
@@ -151,19 +160,19 @@ class ActionQueueStatus(Action):
     @staticmethod
     async def _status(dispatcher: CollectingDispatcher, tracker: Tracker, pushed: bool) -> list[EventType]:
         store = shared_store()
-        state = tracker.get_slot(STATE)
+        state = tracker.get_slot(HANDOFF_STATE)
         escalation = await asyncio.to_thread(store.active_for, tracker.sender_id)
         if escalation is None:
             if not pushed:
                 dispatcher.utter_message(response="utter_not_in_queue")
-            return [SlotSet(STATE, None)] if state in ("waiting", "with_agent") else []
+            return [SlotSet(HANDOFF_STATE, None)] if state in IN_QUEUE else []
         if escalation["status"] == "claimed":
-            if pushed and state == "with_agent":
+            if pushed and state == HandoffState.WITH_AGENT:
                 return []
             name = escalation["agent"]["display_name"]
             dispatcher.utter_message(response="utter_agent_joined", agent=name,
                                      handoff={"state": "with_agent", "agent": name})
-            return [SlotSet(STATE, "with_agent")]
+            return [SlotSet(HANDOFF_STATE, HandoffState.WITH_AGENT.value)]
         told = None
         if pushed:
             told = await asyncio.to_thread(store.told_position, escalation["id"])
@@ -171,7 +180,7 @@ class ActionQueueStatus(Action):
                 return []
         await tell_position(dispatcher, store, escalation,
                             "utter_queue_update" if pushed else "utter_queue_position")
-        return [SlotSet(STATE, "waiting")]
+        return [SlotSet(HANDOFF_STATE, HandoffState.WAITING.value)]
 
 
 class ActionCancelHandoff(Action):
@@ -191,7 +200,7 @@ class ActionCancelHandoff(Action):
             desk_down(dispatcher, tracker, exc, "utter_desk_unavailable")
             return []
         dispatcher.utter_message(response="utter_handoff_cancelled", handoff={"state": "ended"})
-        return [SlotSet(STATE, None), SlotSet("ticket_message", None), SlotSet("handoff_reason", None)]
+        return [SlotSet(HANDOFF_STATE, None), SlotSet("ticket_message", None), SlotSet(HANDOFF_REASON, None)]
 
 
 class ActionRelayToAgent(Action):
@@ -216,7 +225,7 @@ class ActionRelayToAgent(Action):
     async def _relay(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         store = shared_store()
         frustration = tracker.get_slot("frustration")
-        messages = customer_messages(tracker, since_action="action_handoff")
+        messages = customer_messages(tracker, since_action=ACTION_HANDOFF)
         known = await asyncio.to_thread(store.relayed_sources, tracker.sender_id)
         # The newest message always goes through the store (it reports whether a hand-over is still active).
         pending = [m for m in messages[:-1] if m["message_id"] not in known] + messages[-1:]
@@ -231,7 +240,7 @@ class ActionRelayToAgent(Action):
         if relayed is None:
             # The desk ended the hand-over before its "ended" event arrived: the bot has the conversation again.
             dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
-            return [SlotSet(STATE, None)]
+            return [SlotSet(HANDOFF_STATE, None)]
         return []
 
 
@@ -252,7 +261,8 @@ class ActionRelayAgentReply(Action):
             await self._deliver(dispatcher, tracker, ids)
         except DeskUnavailableError as exc:  # undelivered: the desk sends it again until a delivery is marked
             desk_down(dispatcher, tracker, exc, "utter_agent_reply_delayed")
-        return [] if tracker.get_slot(STATE) == "with_agent" else [SlotSet(STATE, "with_agent")]
+        with_agent = HandoffState.WITH_AGENT
+        return [] if tracker.get_slot(HANDOFF_STATE) == with_agent else [SlotSet(HANDOFF_STATE, with_agent.value)]
 
     @staticmethod
     async def _deliver(dispatcher: CollectingDispatcher, tracker: Tracker, ids: list[Any]) -> None:
@@ -279,25 +289,25 @@ class ActionEndHandoff(Action):
 
     def name(self) -> str:
         """Action name in the domain."""
-        return "action_end_handoff"
+        return ACTION_END_HANDOFF
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Say the agent has finished, then ask for a 1–5 rating (once per resolved hand-over)."""
-        if tracker.get_slot(STATE) in ("rating", "rating_comment"):
+        if tracker.get_slot(HANDOFF_STATE) in SURVEY_STATES:
             return []
         try:
             last = await asyncio.to_thread(shared_store().last_for, tracker.sender_id)
         except DeskUnavailableError as exc:  # the desk ended it, so it is over; only the survey is skipped
             logger.error("no rating asked in %s's conversation: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
-            return [SlotSet(STATE, None), SlotSet("handoff_reason", None)]
+            return [SlotSet(HANDOFF_STATE, None), SlotSet(HANDOFF_REASON, None)]
         if last is None or last["status"] != "resolved":
             return []
         dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
         dispatcher.utter_message(response="utter_ask_rating")
-        return [SlotSet(STATE, "rating"), SlotSet("handoff_reason", None)]
+        return [SlotSet(HANDOFF_STATE, HandoffState.RATING.value), SlotSet(HANDOFF_REASON, None)]
 
 
 class ActionAcknowledgeFeeling(Action):

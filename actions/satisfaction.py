@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients.desk import DeskUnavailableError, desk_down, shared_store
+from kefu.vocabulary import HANDOFF_STATE, HandoffState
 
-STATE = "handoff_state"
 DIGIT = re.compile(r"[1-5]")
 
 
@@ -49,9 +49,9 @@ class ActionStoreRating(Action):
             await asyncio.to_thread(shared_store().record_rating, tracker.sender_id, score)
         except DeskUnavailableError as exc:  # no comment asked for a rating that was not stored
             desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
-            return [SlotSet(STATE, None)]
+            return [SlotSet(HANDOFF_STATE, None)]
         dispatcher.utter_message(response="utter_ask_rating_comment")
-        return [SlotSet(STATE, "rating_comment")]
+        return [SlotSet(HANDOFF_STATE, HandoffState.RATING_COMMENT.value)]
 
 
 class ActionStoreRatingComment(Action):
@@ -72,6 +72,6 @@ class ActionStoreRatingComment(Action):
                 await asyncio.to_thread(shared_store().add_rating_comment, tracker.sender_id, text)
             except DeskUnavailableError as exc:
                 desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
-                return [SlotSet(STATE, None)]
+                return [SlotSet(HANDOFF_STATE, None)]
         dispatcher.utter_message(response="utter_thanks_feedback")
-        return [SlotSet(STATE, None)]
+        return [SlotSet(HANDOFF_STATE, None)]

@@ -35,18 +35,16 @@ from sqlalchemy.orm import Session
 from desk.db import Escalation, Message, Rating
 from desk.db import session_factory as desk_sessions
 from kefu.db import make_engine
+from kefu.vocabulary import ACTION_ANSWER_FAQ as FAQ_ACTION
+from kefu.vocabulary import ACTION_HANDOFF as HANDOFF_ACTION
+from kefu.vocabulary import ACTION_SESSION_START as SESSION_START
+from kefu.vocabulary import FAQ_DECISIONS as DECISIONS
+from kefu.vocabulary import OFFLINE_REASON, OFFLINE_STATUS
 from knowledge_base.db import ReviewCluster, ReviewItem
 from knowledge_base.db import session_factory as kb_sessions
 
-SESSION_START = "action_session_start"
-FAQ_ACTION = "action_answer_faq"
-HANDOFF_ACTION = "action_handoff"
-DECISIONS = {"utter_faq_answer": "answer", "utter_faq_clarify": "clarify", "utter_faq_unknown": "unresolved",
-             "utter_faq_unknown_related": "unresolved"}
 LABELS = ("negative", "neutral", "positive")
 DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
-OFFLINE_STATUS = "offline"  # desk/store.py: a hand-over no agent could take (none online or out of hours)
-OFFLINE_REASON = "no agent available"
 # Events this long before the range are read too, so a conversation already going at `start` is seen to have
 # started before it (Rasa splits sessions after 60 idle minutes; a day-long session is not expected).
 LOOKBACK = timedelta(days=1)

@@ -23,19 +23,24 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from kefu.vocabulary import (
+    ACTION_END_HANDOFF,
+    ACTION_HANDOFF,
+    HANDOFF_REASON,
+    HANDOFF_STATE,
+    PEOPLE_HAVE_IT,
+    UNRESOLVED_RESPONSES,
+)
 from sentiment.frustration import FrustrationConfig, FrustrationState, Turn, assess, customer_tier
 
 logger = logging.getLogger(__name__)
 
-ACTION_HANDOFF = "action_handoff"
 ACTION_ACKNOWLEDGE = "action_acknowledge_feeling"
 # Bot turns that mean "I did not understand you" or "I could not answer".
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_ask_rephrase", "utter_offer_human", "utter_default"}
-UNRESOLVED_RESPONSES = {"utter_faq_unknown", "utter_faq_unknown_related"}
 UNHELPFUL_INTENTS = {"feedback_not_helpful", "reject_choices"}
 # Their replies already apologise or acknowledge the customer's feeling; a second apology would ring hollow.
 SELF_ACKNOWLEDGING_INTENTS = {"complain", "request_human", "feedback_not_helpful", "reject_choices"}
-PEOPLE_HAVE_IT = {"waiting", "with_agent", "offer_ticket", "ticket_message", "ticket_contact"}
 
 
 @DefaultV1Recipe.register(
@@ -117,7 +122,7 @@ class EscalationPolicy(Policy):
                     turns[-1].failures.append("unhelpful")
                 turn_start = True
             elif isinstance(event, ActionExecuted):
-                if event.action_name in (ACTION_HANDOFF, "action_end_handoff"):
+                if event.action_name in (ACTION_HANDOFF, ACTION_END_HANDOFF):
                     # A person has taken (or just handled) it: what came before is theirs, not the bot's to count.
                     turns, acknowledged = [], True
                 elif event.action_name == ACTION_ACKNOWLEDGE:
@@ -169,7 +174,7 @@ class EscalationPolicy(Policy):
             SlotSet("frustration", round(state.score, 3)),
             SlotSet("sentiment", max(latest.probs, key=lambda k: latest.probs[k]) if latest.probs else None),
         ]
-        if tracker.get_slot("handoff_state") in PEOPLE_HAVE_IT:
+        if tracker.get_slot(HANDOFF_STATE) in PEOPLE_HAVE_IT:
             # Already with people (queued, with an agent, leaving a message): keep scoring, do not escalate again.
             return self._prediction(probabilities, events=events)
         if state.escalate and ACTION_HANDOFF in domain.action_names_or_texts:
@@ -178,7 +183,7 @@ class EscalationPolicy(Policy):
             logger.info(
                 "escalating %s: score %.2f ≥ %.2f (%s)", tracker.sender_id, state.score, state.threshold, reason
             )
-            return self._prediction(probabilities, events=events, optional_events=[SlotSet("handoff_reason", reason)])
+            return self._prediction(probabilities, events=events, optional_events=[SlotSet(HANDOFF_REASON, reason)])
         if (
             state.acknowledge
             and latest.intent not in SELF_ACKNOWLEDGING_INTENTS

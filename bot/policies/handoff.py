@@ -24,18 +24,17 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-STATE_SLOT = "handoff_state"
-IN_QUEUE = {"waiting", "with_agent"}
-TICKET_STATES = {"offer_ticket", "ticket_message", "ticket_contact"}
-SURVEY_STATES = {"rating", "rating_comment"}
+from kefu.vocabulary import ACTION_END_HANDOFF, ACTION_HANDOFF, HANDOFF_STATE, IN_QUEUE, SURVEY_STATES, HandoffState
+
+STATE_SLOT = HANDOFF_STATE
 EXTERNAL = {
     "EXTERNAL_agent_reply": "action_relay_agent_reply",
-    "EXTERNAL_handoff_ended": "action_end_handoff",
+    "EXTERNAL_handoff_ended": ACTION_END_HANDOFF,
     "EXTERNAL_queue_update": "action_queue_status",
 }
 # Every action this policy predicts ends the bot's turn.
 HANDOFF_ACTIONS = {
-    "action_handoff", "action_queue_status", "action_cancel_handoff", "action_relay_to_agent",
+    ACTION_HANDOFF, "action_queue_status", "action_cancel_handoff", "action_relay_to_agent",
     "action_leave_ticket", "action_store_rating", "action_store_rating_comment", *EXTERNAL.values(),
 }
 # While rating, a bare digit (typed, not a button) is a score.
@@ -57,20 +56,20 @@ def next_action(state: Optional[str], intent: str, text: str, confidence: float 
             return "action_queue_status"
         if intent == "cancel_handoff":
             return "action_cancel_handoff"
-        if intent == "leave_message" and state == "waiting":
+        if intent == "leave_message" and state == HandoffState.WAITING:
             return "action_leave_ticket"
         return "action_relay_to_agent"
-    if state == "offer_ticket":
+    if state == HandoffState.OFFER_TICKET:
         if intent == "leave_message" or intent == "affirm":
             return "action_leave_ticket"
         if intent in ("cancel_handoff", "deny"):
             return "action_cancel_handoff"
         return None
-    if state in ("ticket_message", "ticket_contact"):
+    if state in (HandoffState.TICKET_MESSAGE, HandoffState.TICKET_CONTACT):
         return "action_cancel_handoff" if intent == "cancel_handoff" else "action_leave_ticket"
-    if state == "rating":
+    if state == HandoffState.RATING:
         return "action_store_rating" if intent == "rate" or SCORE.match(text or "") else None
-    if state == "rating_comment":
+    if state == HandoffState.RATING_COMMENT:
         return None if intent in MOVED_ON else "action_store_rating_comment"
     return None
 
@@ -125,7 +124,7 @@ class HandoffPolicy(Policy):
             probabilities[domain.index_for_action(action)] = 1.0
             return self._prediction(probabilities)
         events: List[Any] = []
-        if state in SURVEY_STATES or state == "offer_ticket":
+        if state in SURVEY_STATES or state == HandoffState.OFFER_TICKET:
             # The customer moved on without answering: forget the question so a later "5" is not a rating.
             events.append(SlotSet(STATE_SLOT, None))
         return self._prediction(probabilities, events=events)
