@@ -90,8 +90,9 @@ run: install train kb sentiment widget  ## start Rasa (:5005), the action server
 
 test: install train kb sentiment widget lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
-lint: $(APP_STAMP)  ## ruff
+lint: $(APP_STAMP)  ## ruff, and the package boundaries (import-linter contracts in pyproject.toml)
 	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/lint-imports
 
 typecheck: $(APP_STAMP)  ## mypy
 	$(APP_VENV)/bin/mypy
@@ -113,9 +114,9 @@ test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET)  ## real serve
 	$(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md
-	$(APP_PY) bench/rest_latency.py
-	$(APP_PY) bench/nlu_accuracy.py
-	$(APP_PY) bench/kb_eval.py
+	$(APP_PY) -m bench.rest_latency
+	$(APP_PY) -m bench.nlu_accuracy
+	$(APP_PY) -m bench.kb_eval
 
 clean:  ## remove build outputs (models, results, caches); keeps data/ and the venvs
 	rm -rf models results .rasa .cache .pytest_cache .mypy_cache .ruff_cache widget/dist

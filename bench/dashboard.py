@@ -5,7 +5,7 @@ Seeds a throw-away SQLite database with Rasa-shaped tracker events for N convers
 session start, 1–4 customer messages with sentiment, FAQ answers/clarifications/unknowns, a hand-over in 1 of 5),
 desk escalations, ratings and review items, then times `Dashboard.report` for the last day, week and month.
 
-    .venv/bin/python bench/dashboard.py [--conversations 30000] [--days 30]
+    .venv/bin/python -m bench.dashboard [--conversations 30000] [--days 30]
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import percentile, table, write_result
 

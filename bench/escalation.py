@@ -1,18 +1,15 @@
-"""Escalation precision and recall over the scripted conversations (tests/escalation/conversations.yml), played
+"""Escalation precision and recall over the scripted conversations (tests/support/conversations.yml), played
 against the real servers; plus the share of calm conversations that were never escalated.
 
-    .venv/bin/python bench/escalation.py
+    .venv/bin/python -m bench.escalation
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import kefu_on_a_kb_copy, table, write_result
-from tests.escalation.scripts import load, play
+from tests.support.scripts import load, play
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Choose the frustration tracker's message-level weights on the held-out part of Kefu's own chat messages
 (sentiment/data/cs_messages.jsonl, with a `frustrated` flag, buckets training skips), never on the evaluation set.
 
-    .venv/bin/python bench/frustration_tune.py
+    .venv/bin/python -m bench.frustration_tune
 Prints frustrated-vs-rest F1 for a grid of the sentiment and frustration-output weights and the frustrated level.
 """
 
@@ -11,9 +11,6 @@ import itertools
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kefu.config import get_settings
 from sentiment.__main__ import frustration_config

@@ -8,7 +8,7 @@ Two loads: "paced", where each of the 20 conversations has an agent reply and a 
 seconds at random moments (--interval, default 4 s each: about 10 events/s in all), and "burst", where all 20
 agents reply at the same instant, then all 20 customers write at the same instant (the worst case).
 
-    .venv/bin/python bench/handoff_latency.py [--conversations 20] [--rounds 5] [--interval 4]
+    .venv/bin/python -m bench.handoff_latency [--conversations 20] [--rounds 5] [--interval 4]
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 from console.core.security import hash_password
 from desk.service import desk_store
-from tests.handoff.clients import Agent, Customer
+from tests.support.clients import Agent, Customer
 
 PASSWORD = "bench-password-1"
 

@@ -6,7 +6,7 @@ the decision is not `unresolved` and the best entry is its intent; out-of-scope 
 left unresolved. The unresolved threshold is chosen on the held-back train utterances plus oos_train, never on val.
 With --tune the embedder is first fine-tuned on this KB, as `make kb` does for the shop's KB.
 
-Usage: .venv/bin/python bench/kb_clinc.py [--tune] [--steps 400]
+Usage: .venv/bin/python -m bench.kb_clinc [--tune] [--steps 400]
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import table, write_result  # noqa: E402

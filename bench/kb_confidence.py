@@ -7,7 +7,7 @@ should be answered or honestly left unresolved; the cut-offs maximise right answ
 confident answers ≥ --min-precision right and ≥ --min-honest of unanswerable questions left unresolved. The figures
 on routing_dev_b.jsonl (held out) are the ones to quote. Prints the settings to put in kefu/config.py.
 
-Usage: .venv/bin/python bench/kb_confidence.py [--min-precision 0.985] [--min-honest 0.94] [--json]
+Usage: .venv/bin/python -m bench.kb_confidence [--min-precision 0.985] [--min-honest 0.94] [--json]
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import table, write_result  # noqa: E402

@@ -5,7 +5,7 @@ question once, then scores decisions at the configured thresholds. `--calibrate`
 half of the dev set (split by a hash of the query) and reports them on the other half, so the figures are not
 measured on the data that chose them.
 
-Usage: .venv/bin/python bench/kb_eval.py [--calibrate] [--dev bench/data/kb_dev_*.jsonl]
+Usage: .venv/bin/python -m bench.kb_eval [--calibrate] [--dev bench/data/kb_dev_*.jsonl]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import table, write_result  # noqa: E402

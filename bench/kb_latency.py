@@ -6,7 +6,7 @@ Large indexes are made of the demo KB's real question vectors plus noise (so the
 real questions), built with the same code as production: IndexFlatIP below KEFU_KB_HNSW_MIN_VECTORS, HNSW above.
 Each query is embedded and searched one at a time, as the action server does.
 
-Usage: .venv/bin/python bench/kb_latency.py [--sizes 1000 100000 1000000] [--queries 200]
+Usage: .venv/bin/python -m bench.kb_latency [--sizes 1000 100000 1000000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import summarise_ms, table, write_result  # noqa: E402

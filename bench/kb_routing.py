@@ -4,7 +4,7 @@ The KB figures (bench/kb_eval.py) assume a question reaches the KB; this measure
 dev-set question with the trained Rasa model (in the Rasa venv) and counts the predicted intents, for the
 answerable questions and for those the KB cannot answer (which may fairly go to out_of_scope too).
 
-Usage: .venv/bin/python bench/kb_routing.py [--model models/rasa/kefu.tar.gz]
+Usage: .venv/bin/python -m bench.kb_routing [--model models/rasa/kefu.tar.gz]
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.common import table, write_result
+from kefu.config import get_settings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import table, write_result  # noqa: E402
-from kefu.config import get_settings  # noqa: E402
 
 PARSE = """
 import asyncio, json, sys

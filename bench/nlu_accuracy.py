@@ -1,6 +1,6 @@
 """Intent accuracy per language on the held-out split bench/data/nlu_test.yml, through `rasa test nlu`.
 
-Usage: .venv/bin/python bench/nlu_accuracy.py [--model models/rasa/kefu.tar.gz]
+Usage: .venv/bin/python -m bench.nlu_accuracy [--model models/rasa/kefu.tar.gz]
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bench.common import table, write_result
+from bot.language import detect_language
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import table, write_result  # noqa: E402
-from bot.language import detect_language  # noqa: E402
 
 
 def main() -> int:

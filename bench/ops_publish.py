@@ -8,7 +8,7 @@ console's API, and a fresh customer asks the same question every 100 ms until th
 - to the bot: the start of that call → the first reply that carries the new answer (includes the action server
   noticing the new index version, every kb_reload_check_s).
 
-    .venv/bin/python bench/ops_publish.py
+    .venv/bin/python -m bench.ops_publish
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ import argparse
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import kefu_on_a_kb_copy, percentile, table, write_result
 

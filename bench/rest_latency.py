@@ -1,7 +1,7 @@
 """REST reply latency: 500 sequential messages, then 20 concurrent senders; replies per second.
 
 Starts its own Rasa and action servers on free loopback ports (or uses --url), with a throw-away data dir.
-Usage: .venv/bin/python bench/rest_latency.py [--messages 500] [--concurrency 20] [--url http://127.0.0.1:5005]
+Usage: .venv/bin/python -m bench.rest_latency [--messages 500] [--concurrency 20] [--url http://127.0.0.1:5005]
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import contextlib
 import itertools
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 
 # A mix of what customers send: chit-chat, questions, complaints, and order lookups that call the action server.

@@ -9,7 +9,7 @@ to rephrase, or a hand-over.
 Rows: {"query", "lang", "expected", "also", "kind"}; expected is an entry id, null (no entry answers it),
 "out_of_scope" (off-topic) or "order_form" (the customer wants their own order's status).
 
-Usage: .venv/bin/python bench/routing_e2e.py [--split a|b|c|all] [--show 20] [--json]
+Usage: .venv/bin/python -m bench.routing_e2e [--split a|b|c|all] [--show 20] [--json]
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 from kefu.config import ROOT
 from knowledge_base.index import FaqIndex

@@ -1,7 +1,7 @@
 """Sentiment figures: the fine-tuned model (ONNX, as served) against SnowNLP and a logistic head on the frozen
 encoder, on the held-out parts of waimai, chnsenticorp and sst2 and on the hand-written customer-service set.
 
-    .venv/bin/python bench/sentiment_eval.py [--no-baselines] [--limit N]
+    .venv/bin/python -m bench.sentiment_eval [--no-baselines] [--limit N]
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import table, write_result
 from kefu.config import get_settings

@@ -1,7 +1,7 @@
 """Per-message latency of the sentiment component inside Rasa's environment (Python 3.10, ONNX Runtime), one
 message at a time, over the customer-service evaluation set.
 
-    .venv-rasa/bin/python bench/sentiment_latency.py
+    .venv-rasa/bin/python -m bench.sentiment_latency
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Time from `make run` to the first answer (with a trained model), and `rasa train` time (with --train).
 
-Usage: .venv/bin/python bench/startup.py [--train]
+Usage: .venv/bin/python -m bench.startup [--train]
 `--train` retrains from scratch (`rasa train --force`) and times it first.
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import free_port, table, write_result
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from bench.common import free_port, table, write_result  # noqa: E402
 
 
 def time_training() -> float:

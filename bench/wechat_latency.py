@@ -1,7 +1,7 @@
 """WeChat passive-reply latency: 20 concurrent WeChat users post signed text messages to the real Rasa server's
 WeChat webhook (plaintext and safe mode) and time the passive reply.
 
-    .venv/bin/python bench/wechat_latency.py [--users 20] [--messages 10]
+    .venv/bin/python -m bench.wechat_latency [--users 20] [--messages 10]
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
 from bot.channels.wechat_crypto import MessageCrypto, signature
-from tests.wechat.fake import FakeWeChat
+from tests.support.wechat import FakeWeChat
 
 TOKEN, APPID, SECRET, KEY = "bench-token", "wx-bench", "bench-secret", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 # What WeChat customers ask: FAQ questions, order look-ups, small talk.

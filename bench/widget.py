@@ -9,8 +9,8 @@ the figures are the machine's share of a first exchange:
 - first reply: → the first bot message is received and shown;
 - send → reply: the message on the wire → the bot's first reply.
 
-    .venv/bin/python bench/widget.py [--rounds 20]
-    .venv/bin/python bench/widget.py --rasa-url http://127.0.0.1:5005 --console-url http://127.0.0.1:8000  # running
+    .venv/bin/python -m bench.widget [--rounds 20]
+    .venv/bin/python -m bench.widget --rasa-url http://127.0.0.1:5005 --console-url http://127.0.0.1:8000  # running
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench.common import free_port, kefu_on_a_kb_copy, summarise_ms, table, write_result
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 
 DIST = Path(__file__).resolve().parent.parent / "widget" / "dist"
 MARKS = ("kefu:mounted", "kefu:ready", "kefu:sent", "kefu:reply")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -15,13 +14,8 @@ from kefu.config import Settings
 from kefu.serve import Supervisor
 from knowledge_base import io, service
 from knowledge_base.__main__ import DEMO_FILES
-from tests.wechat.fake import FakeWeChat
-
-# Debian's chromium, launched as the project's browser tests must launch it (no sandbox as root, no GPU, no calls
-# home: this machine's network is closed).
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"]
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.support.wechat import FakeWeChat
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from console.core.security import hash_password
 from desk.service import desk_store
 from kefu.config import Settings
-from tests.handoff.clients import Customer
+from tests.support.clients import Customer
 
 PASSWORD = "browser-password-1"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"

@@ -9,7 +9,7 @@ import pytest
 
 from kefu.config import Settings
 from tests.e2e.conftest import say, texts
-from tests.escalation.scripts import load, play, tracker_json
+from tests.support.scripts import load, play, tracker_json
 
 
 def test_every_message_is_scored_and_the_score_is_stored(kefu: Settings) -> None:

@@ -15,7 +15,7 @@ from desk.store import DeskStore
 from kefu.config import Settings
 from kefu.serve import Supervisor
 from tests.e2e.conftest import start_server, stop_server
-from tests.handoff.clients import Agent, Customer
+from tests.support.clients import Agent, Customer
 
 PASSWORD = "e2e-password-1"
 

@@ -14,8 +14,8 @@ from console.core.security import hash_password
 from desk.service import desk_store
 from kefu.config import Settings
 from tests.e2e.conftest import WECHAT
-from tests.handoff.clients import Agent
-from tests.wechat.fake import FakeWeChat
+from tests.support.clients import Agent
+from tests.support.wechat import FakeWeChat
 
 TOKEN = WECHAT["wechat_token"]
 CRYPTO = MessageCrypto(TOKEN, WECHAT["wechat_encoding_aes_key"], WECHAT["wechat_appid"])

@@ -20,8 +20,8 @@ from console.api.routes import widget
 from console.main import create_app
 from kefu.config import Settings
 from tests.e2e.conftest import free_port
-from tests.escalation.scripts import tracker_json
-from tests.handoff.clients import Agent
+from tests.support.clients import Agent
+from tests.support.scripts import tracker_json
 
 PASSWORD = "widget-password-1"
 HOSTILE = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>"
