@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from desk.errors import InvalidInputError
+from kefu import hours
 
 
 @dataclass(frozen=True)
@@ -42,26 +43,12 @@ def eta_minutes(position: int, agents_online: int, avg_handle_s: float) -> int:
     return max(1, math.ceil(position * avg_handle_s / agents / 60))
 
 
-def _parse_clock(value: str) -> time | None:
-    hours, _, minutes = value.strip().partition(":")
-    h, m = int(hours), int(minutes or 0)
-    if h == 24 and m == 0:
-        return None  # end of day
-    return time(h, m)
-
-
 def parse_days(spec: str) -> set[int]:
     """ISO weekdays (1 = Monday) from "1-5", "1-5,7" or "1,3,5"."""
-    days: set[int] = set()
     try:
-        for part in spec.split(","):
-            first, _, last = part.strip().partition("-")
-            days.update(range(int(first), int(last or first) + 1))
-    except ValueError:
-        raise InvalidInputError(f"service days must look like '1-5' or '1,3,5', not {spec!r}") from None
-    if not days or not days <= set(range(1, 8)):
-        raise InvalidInputError(f"service days must be between 1 (Monday) and 7 (Sunday): {spec!r}")
-    return days
+        return hours.parse_days(spec)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def in_service_hours(now: datetime, rules: QueueRules) -> bool:
@@ -70,12 +57,10 @@ def in_service_hours(now: datetime, rules: QueueRules) -> bool:
     if local.isoweekday() not in parse_days(rules.service_days):
         return False
     try:
-        start_s, end_s = rules.service_hours.split("-")
-        start, end = _parse_clock(start_s), _parse_clock(end_s)
-    except ValueError:
-        raise InvalidInputError(f"service hours must look like '09:00-21:00', not {rules.service_hours!r}") from None
+        start, end = hours.parse_hours(rules.service_hours)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
     clock = local.time()
-    start = start or time(0, 0)
     if end is None:
         return clock >= start
     if start <= end:

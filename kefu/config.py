@@ -7,8 +7,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kefu import hours
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,6 +136,45 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias=AliasChoices("WECHAT_ENCODING_AES_KEY", "KEFU_WECHAT_ENCODING_AES_KEY"))
     wechat_api_base: str = Field("https://api.weixin.qq.com",
                                  validation_alias=AliasChoices("WECHAT_API_BASE", "KEFU_WECHAT_API_BASE"))
+
+    # Structured values are checked when the settings load, so a typo stops the start, not the first hand-over.
+    @field_validator("handoff_service_hours")
+    @classmethod
+    def _check_hours(cls, value: str) -> str:
+        hours.parse_hours(value)
+        return value
+
+    @field_validator("handoff_service_days")
+    @classmethod
+    def _check_days(cls, value: str) -> str:
+        hours.parse_days(value)
+        return value
+
+    @field_validator("handoff_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        return hours.check_timezone(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
+        return value
+
+    @field_validator("rasa_port", "action_port", "console_port")
+    @classmethod
+    def _check_port(cls, value: int) -> int:
+        if not 0 < value < 65536:
+            raise ValueError(f"a port is between 1 and 65535, not {value}")
+        return value
+
+    @field_validator("wechat_api_base", "public_rasa_url", "order_api_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, not {value!r}")
+        return value
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the repository root."""
