@@ -1,0 +1,18 @@
+"""Every read and write of the handoff desk, one module per kind of record; each write appends a desk event in the
+same transaction (events.py), which the consoles tail."""
+
+from __future__ import annotations
+
+from desk.store.agents import AgentRecords
+from desk.store.canned import CannedReplies
+from desk.store.events import EventFeed
+from desk.store.messages import MessageRecords
+from desk.store.ratings import RatingRecords
+from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
+from desk.store.tickets import TicketRecords
+
+__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "agent_dict", "hash_token", "message_dict", "note_dict", "ticket_dict"]
+
+
+class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies):
+    """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -1,0 +1,157 @@
+"""Escalations: opening a hand-over, the queue and positions, claiming, transferring, resolving, cancelling."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from desk.db import ACTIVE, Agent, Escalation, Message
+from desk.errors import ConflictError, NotFoundError
+from desk.store.base import StoreBase
+from desk.store.records import _aware
+from kefu.db import utcnow
+
+
+class EscalationRecords(StoreBase):
+    """Escalations: opening a hand-over, the queue and positions, claiming, transferring, resolving, cancelling."""
+
+    def create_escalation(self, conversation_id: str, channel: str, language: str, tier: str, trigger: str,
+                          reason: str, frustration: float, summary: dict[str, Any],
+                          status: str = "waiting") -> tuple[dict[str, Any], bool]:
+        """Open a hand-over; returns it and whether it is new (a retried trigger finds the active one).
+
+        `offline` records a trigger no agent could take (no one online, outside hours); it never enters the queue.
+        """
+        try:
+            with self.session() as s:
+                e = Escalation(conversation_id=conversation_id, channel=channel, language=language, tier=tier,
+                               trigger=trigger, reason=reason, frustration=frustration, summary=summary,
+                               status=status)
+                s.add(e)
+                s.flush()
+                self._event(s, "escalation", e.id)
+                created_id = e.id
+        except IntegrityError:
+            active = self.active_for(conversation_id)
+            if active is None:  # the other one ended in between: try once more
+                return self.create_escalation(conversation_id, channel, language, tier, trigger, reason,
+                                              frustration, summary, status)
+            return active, False
+        return self.get_escalation(created_id), True
+
+    def get_escalation(self, escalation_id: int) -> dict[str, Any]:
+        """One escalation with its queue position (when waiting)."""
+        positions = self.positions()
+        with self.session() as s:
+            return self.escalation_dict(self._load(s, escalation_id), position=positions.get(escalation_id))
+
+    def active_for(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's waiting or claimed escalation, if any."""
+        with self.session() as s:
+            e = s.scalar(select(Escalation.id).where(Escalation.conversation_id == conversation_id,
+                                                      Escalation.status.in_(ACTIVE)))
+        return None if e is None else self.get_escalation(e)
+
+    def last_for(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's most recent escalation, whatever its state."""
+        with self.session() as s:
+            e = s.scalar(select(Escalation.id).where(Escalation.conversation_id == conversation_id)
+                         .order_by(Escalation.id.desc()).limit(1))
+        return None if e is None else self.get_escalation(e)
+
+    def queue(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Active escalations: waiting ones by priority (highest first), then claimed ones by priority."""
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.scalars(select(Escalation).where(Escalation.status.in_(ACTIVE))
+                             .options(selectinload(Escalation.agent))).all()
+            items = [self.escalation_dict(e, now) for e in rows]
+        items.sort(key=lambda d: (d["status"] != "waiting", -d["priority"], d["id"]))
+        for number, item in enumerate(i for i in items if i["status"] == "waiting"):
+            item["position"] = number + 1
+        return items
+
+    def positions(self, now: datetime | None = None) -> dict[int, int]:
+        """Queue position (1 = next) of every waiting escalation."""
+        return {item["id"]: item["position"] for item in self.queue(now) if item["status"] == "waiting"}
+
+    def set_told_position(self, escalation_id: int, position: int | None) -> None:
+        """Remember the position the customer was last told."""
+        with self.session() as s:
+            s.execute(update(Escalation).where(Escalation.id == escalation_id).values(told_position=position))
+
+    def told_position(self, escalation_id: int) -> int | None:
+        """The position the customer was last told."""
+        with self.session() as s:
+            return s.scalar(select(Escalation.told_position).where(Escalation.id == escalation_id))
+
+    def position_changes(self) -> list[tuple[dict[str, Any], int]]:
+        """Waiting escalations whose position differs from what the customer was last told."""
+        with self.session() as s:
+            rows = s.execute(select(Escalation.id, Escalation.told_position).where(
+                Escalation.status == "waiting", Escalation.told_position.is_not(None))).tuples().all()
+        told = {escalation_id: int(position) for escalation_id, position in rows if position is not None}
+        return [(item, told[item["id"]]) for item in self.queue()
+                if item["status"] == "waiting" and item["id"] in told and told[item["id"]] != item["position"]]
+
+    def claim(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
+        """Give a waiting escalation to this agent; one UPDATE ... WHERE status='waiting', so only one agent wins."""
+        with self.session() as s:
+            result = s.execute(
+                update(Escalation)
+                .where(Escalation.id == escalation_id, Escalation.status == "waiting")
+                .values(status="claimed", agent_id=agent_id, claimed_at=utcnow(), told_position=None)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                e = self._load(s, escalation_id)
+                who = e.agent.display_name if e.agent else "nobody"
+                raise ConflictError(f"escalation {escalation_id} is {e.status} (agent: {who}); it cannot be claimed")
+            self._event(s, "escalation", escalation_id)
+        return self.get_escalation(escalation_id)
+
+    def transfer(self, escalation_id: int, agent_id: int, to_agent_id: int) -> dict[str, Any]:
+        """Hand a claimed escalation from its agent to another active agent."""
+        with self.session() as s:
+            self._owned(s, escalation_id, agent_id)
+            target = s.get(Agent, to_agent_id)
+            if target is None or not target.active:
+                raise NotFoundError(f"no active agent {to_agent_id}")
+            s.execute(update(Escalation).where(Escalation.id == escalation_id).values(agent_id=to_agent_id))
+            s.add(Message(escalation_id=escalation_id, role="system",
+                          text=f"transferred to {target.display_name}"))
+            self._event(s, "escalation", escalation_id)
+        return self.get_escalation(escalation_id)
+
+    def resolve(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
+        """End a claimed escalation; the bot takes the conversation back."""
+        with self.session() as s:
+            self._owned(s, escalation_id, agent_id)
+            s.execute(update(Escalation).where(Escalation.id == escalation_id)
+                      .values(status="resolved", resolved_at=utcnow()))
+            self._event(s, "escalation", escalation_id)
+        return self.get_escalation(escalation_id)
+
+    def cancel(self, conversation_id: str) -> dict[str, Any] | None:
+        """The customer gave up waiting (or went back to the bot): end the active escalation, if any."""
+        with self.session() as s:
+            e_id = s.scalar(select(Escalation.id).where(Escalation.conversation_id == conversation_id,
+                                                         Escalation.status.in_(ACTIVE)))
+            if e_id is None:
+                return None
+            s.execute(update(Escalation).where(Escalation.id == e_id)
+                      .values(status="cancelled", resolved_at=utcnow()))
+            self._event(s, "escalation", e_id)
+        return self.get_escalation(e_id)
+
+    def avg_handle_seconds(self, last: int = 50) -> float:
+        """Mean claim-to-resolve time of the last resolved escalations, or the configured default."""
+        with self.session() as s:
+            rows = s.execute(select(Escalation.claimed_at, Escalation.resolved_at)
+                             .where(Escalation.status == "resolved", Escalation.claimed_at.is_not(None))
+                             .order_by(Escalation.id.desc()).limit(last)).all()
+        spans = [(_aware(r) - _aware(c)).total_seconds() for c, r in rows if c and r]
+        return sum(spans) / len(spans) if spans else self.rules.default_handle_s
