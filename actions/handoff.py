@@ -113,10 +113,17 @@ class ActionHandoff(Action):
             online = await asyncio.to_thread(store.agents_online)
             open_now = in_service_hours(utcnow(), store.rules)
             escalation, _ = await asyncio.to_thread(
-                store.create_escalation, tracker.sender_id, _channel(tracker), _language(tracker), _tier(tracker),
-                trigger, reason_text, float(tracker.get_slot("frustration") or 0.0),
-                summary(tracker, await _kb_candidates(tracker)),
-                HandoffState.WAITING.value if online and open_now else OFFLINE_STATUS)
+                store.create_escalation,
+                tracker.sender_id,
+                channel=_channel(tracker),
+                language=_language(tracker),
+                tier=_tier(tracker),
+                trigger=trigger,
+                reason=reason_text,
+                frustration=float(tracker.get_slot("frustration") or 0.0),
+                summary=summary(tracker, await _kb_candidates(tracker)),
+                status=HandoffState.WAITING.value if online and open_now else OFFLINE_STATUS,
+            )
         except DeskError as exc:
             desk_down(dispatcher, tracker, exc, "utter_human_unavailable")
             return [SlotSet(HANDOFF_REASON, reason_text)]
@@ -127,9 +134,11 @@ class ActionHandoff(Action):
             if open_now:
                 dispatcher.utter_message(response="utter_no_agent_offer_ticket", handoff={"state": "offline"})
             else:
-                dispatcher.utter_message(response="utter_closed_offer_ticket",
-                                         hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
-                                         handoff={"state": "offline"})
+                dispatcher.utter_message(
+                    response="utter_closed_offer_ticket",
+                    hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
+                    handoff={"state": "offline"},
+                )
             return [SlotSet(HANDOFF_REASON, reason_text), SlotSet(HANDOFF_STATE, HandoffState.OFFER_TICKET.value)]
         try:
             await tell_position(dispatcher, store, escalation, "utter_queue_position")
@@ -145,9 +154,7 @@ class ActionQueueStatus(Action):
         """Action name in the domain."""
         return "action_queue_status"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Asked: always answer. Pushed by the desk (EXTERNAL_queue_update): speak only if something changed."""
         pushed = _intent(tracker).startswith("EXTERNAL_")
         try:
@@ -170,16 +177,16 @@ class ActionQueueStatus(Action):
             if pushed and state == HandoffState.WITH_AGENT:
                 return []
             name = escalation["agent"]["display_name"]
-            dispatcher.utter_message(response="utter_agent_joined", agent=name,
-                                     handoff={"state": "with_agent", "agent": name})
+            dispatcher.utter_message(
+                response="utter_agent_joined", agent=name, handoff={"state": "with_agent", "agent": name}
+            )
             return [SlotSet(HANDOFF_STATE, HandoffState.WITH_AGENT.value)]
         told = None
         if pushed:
             told = await asyncio.to_thread(store.told_position, escalation["id"])
             if told == escalation["position"]:
                 return []
-        await tell_position(dispatcher, store, escalation,
-                            "utter_queue_update" if pushed else "utter_queue_position")
+        await tell_position(dispatcher, store, escalation, "utter_queue_update" if pushed else "utter_queue_position")
         return [SlotSet(HANDOFF_STATE, HandoffState.WAITING.value)]
 
 
@@ -190,9 +197,7 @@ class ActionCancelHandoff(Action):
         """Action name in the domain."""
         return "action_cancel_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Cancel the escalation (if one is active), then say the bot is back."""
         try:
             await asyncio.to_thread(shared_store().cancel, tracker.sender_id)
@@ -210,9 +215,7 @@ class ActionRelayToAgent(Action):
         """Action name in the domain."""
         return "action_relay_to_agent"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Store this message, and any earlier one of the hand-over that missed the desk (the action server was
         down), once each by Rasa's message id."""
         try:
@@ -233,10 +236,19 @@ class ActionRelayToAgent(Action):
         for message in pending:
             sentiment = message["sentiment"]
             relayed = await asyncio.to_thread(
-                store.add_customer_message, tracker.sender_id, message["text"],
-                {"label": sentiment.get("label"), "score": sentiment.get("score"),
-                 "probabilities": sentiment.get("probabilities")} if sentiment.get("label") else None,
-                float(frustration) if frustration is not None else None, message["message_id"])
+                store.add_customer_message,
+                tracker.sender_id,
+                message["text"],
+                sentiment={
+                    "label": sentiment.get("label"),
+                    "score": sentiment.get("score"),
+                    "probabilities": sentiment.get("probabilities"),
+                }
+                if sentiment.get("label")
+                else None,
+                frustration=float(frustration) if frustration is not None else None,
+                source_id=message["message_id"],
+            )
         if relayed is None:
             # The desk ended the hand-over before its "ended" event arrived: the bot has the conversation again.
             dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
@@ -251,12 +263,11 @@ class ActionRelayAgentReply(Action):
         """Action name in the domain."""
         return "action_relay_agent_reply"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Mark the desk message delivered; only the first delivery speaks (the desk retries until one does)."""
-        ids = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") ==
-               "desk_message_id"]
+        ids = [
+            e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "desk_message_id"
+        ]
         try:
             await self._deliver(dispatcher, tracker, ids)
         except DeskUnavailableError as exc:  # undelivered: the desk sends it again until a delivery is marked
@@ -280,8 +291,11 @@ class ActionRelayAgentReply(Action):
                 continue
             if await asyncio.to_thread(store.mark_delivered, message["id"]):
                 # The agent's name travels as message metadata, for widgets that show who is speaking.
-                dispatcher.utter_message(text=message["text"], agent_name=message["agent_name"],
-                                         handoff={"state": "with_agent", "agent": message["agent_name"]})
+                dispatcher.utter_message(
+                    text=message["text"],
+                    agent_name=message["agent_name"],
+                    handoff={"state": "with_agent", "agent": message["agent_name"]},
+                )
 
 
 class ActionEndHandoff(Action):
@@ -291,9 +305,7 @@ class ActionEndHandoff(Action):
         """Action name in the domain."""
         return ACTION_END_HANDOFF
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say the agent has finished, then ask for a 1–5 rating (once per resolved hand-over)."""
         if tracker.get_slot(HANDOFF_STATE) in SURVEY_STATES:
             return []
@@ -317,9 +329,7 @@ class ActionAcknowledgeFeeling(Action):
         """Action name in the domain."""
         return "action_acknowledge_feeling"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say it, then undo this action in the dialogue state, so the rules answer the message as usual."""
         dispatcher.utter_message(response="utter_acknowledge_feeling")
         # ActionReverted ("undo") removes this action from the state the policies see; the message sent above and

@@ -57,8 +57,13 @@ class ActionLeaveTicket(Action):
             contact = find_contact(text) or text
         try:
             ticket = await asyncio.to_thread(
-                shared_store().create_ticket, tracker.sender_id, str(tracker.get_latest_input_channel() or "unknown"),
-                str(tracker.get_slot("language") or "zh"), message, contact)
+                shared_store().create_ticket,
+                tracker.sender_id,
+                channel=str(tracker.get_latest_input_channel() or "unknown"),
+                language=str(tracker.get_slot("language") or "zh"),
+                message=message,
+                contact=contact,
+            )
         except DeskUnavailableError as exc:
             # Keep the message: the customer's next message (their contact again) resubmits the ticket.
             desk_down(dispatcher, tracker, exc, "utter_ticket_not_saved")

@@ -37,7 +37,7 @@ def main() -> int:
     n = args.conversations
     with kefu_on_a_kb_copy("kefu-handoff-bench-") as settings:
         store = desk_store(settings)
-        store.create_agent("bench", "Bench Agent", "agent", hash_password(PASSWORD))
+        store.create_agent("bench", display_name="Bench Agent", role="agent", password_hash=hash_password(PASSWORD))
         agent = Agent(settings.console_url, "bench", PASSWORD)
         agent.call("POST", "/api/presence", json={"status": "online"})
         customers = [Customer(settings.rasa_url) for _ in range(n)]

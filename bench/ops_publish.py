@@ -50,7 +50,9 @@ def main() -> int:
     bot_s: list[float] = []
     skipped: list[str] = []
     with kefu_on_a_kb_copy("kefu-ops-bench-", own_index=True) as settings:
-        desk_store(settings).create_agent("bench-ops", "Bench", "ops", hash_password(PASSWORD))
+        desk_store(settings).create_agent(
+            "bench-ops", display_name="Bench", role="ops", password_hash=hash_password(PASSWORD)
+        )
         console = httpx.Client(base_url=settings.console_url, timeout=60)
         login = console.post("/api/auth/login", json={"username": "bench-ops", "password": PASSWORD})
         login.raise_for_status()
@@ -75,23 +77,42 @@ def main() -> int:
                     raise SystemExit(f"the bot did not answer {question!r} from the new entry within 60 s")
                 time.sleep(0.1)
             bot_s.append(time.perf_counter() - started)
-            print(f"  {question}: resolve call {resolve_s[-1]:.2f} s, bot answers after {bot_s[-1]:.2f} s",
-                  flush=True)
+            print(f"  {question}: resolve call {resolve_s[-1]:.2f} s, bot answers after {bot_s[-1]:.2f} s", flush=True)
 
     def stats(values: list[float]) -> dict[str, float]:
-        return {"n": len(values), "p50_s": round(percentile(values, 50), 2), "p95_s": round(percentile(values, 95), 2),
-                "max_s": round(max(values), 2)}
+        return {
+            "n": len(values),
+            "p50_s": round(percentile(values, 50), 2),
+            "p95_s": round(percentile(values, 95), 2),
+            "max_s": round(max(values), 2),
+        }
 
-    result = {"rounds": len(bot_s), "skipped": skipped, "reload_check_s": settings.kb_reload_check_s,
-              "resolve_call": stats(resolve_s), "to_the_bot": stats(bot_s), "target_s": 5.0}
+    result = {
+        "rounds": len(bot_s),
+        "skipped": skipped,
+        "reload_check_s": settings.kb_reload_check_s,
+        "resolve_call": stats(resolve_s),
+        "to_the_bot": stats(bot_s),
+        "target_s": 5.0,
+    }
     print(f"Resolve a review cluster → the bot answers it ({len(bot_s)} rounds, loopback, 2 cores)")
-    print(table([
-        ("resolve call p50 / p95 / max", f"{result['resolve_call']['p50_s']} / {result['resolve_call']['p95_s']} / "
-                                         f"{result['resolve_call']['max_s']} s"),
-        ("to the bot p50 / p95 / max", f"{result['to_the_bot']['p50_s']} / {result['to_the_bot']['p95_s']} / "
-                                       f"{result['to_the_bot']['max_s']} s (target ≤ 5 s)"),
-        ("skipped (not routed to the FAQ)", ", ".join(skipped) or "none"),
-    ]))
+    print(
+        table(
+            [
+                (
+                    "resolve call p50 / p95 / max",
+                    f"{result['resolve_call']['p50_s']} / {result['resolve_call']['p95_s']} / "
+                    f"{result['resolve_call']['max_s']} s",
+                ),
+                (
+                    "to the bot p50 / p95 / max",
+                    f"{result['to_the_bot']['p50_s']} / {result['to_the_bot']['p95_s']} / "
+                    f"{result['to_the_bot']['max_s']} s (target ≤ 5 s)",
+                ),
+                ("skipped (not routed to the FAQ)", ", ".join(skipped) or "none"),
+            ]
+        )
+    )
     print(f"wrote {write_result('ops_publish', result)}")
     return 0
 

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         password_hash = hash_password(_password(args.password_stdin))
         if args.command == "create-user":
-            user_out = desk_store(settings).create_agent(args.username, args.display_name, args.role, password_hash)
+            user_out = desk_store(settings).create_agent(
+                args.username, display_name=args.display_name, role=args.role, password_hash=password_hash
+            )
             emit(user_out, args.json, f"created {user_out['role']} {user_out['username']} ({user_out['display_name']})")
         else:
             desk_store(settings).set_password_hash(args.username, password_hash)

@@ -193,7 +193,7 @@ def ensure_first_user(settings: Settings) -> str | None:
     if store.agents():
         return secret_file.read_text().strip() if secret_file.exists() else None
     password = secrets.token_urlsafe(12)
-    store.create_agent("admin", "Admin", "admin", hash_password(password))
+    store.create_agent("admin", display_name="Admin", role="admin", password_hash=hash_password(password))
     secret_file.write_text(password + "\n")
     secret_file.chmod(0o600)
     return password

@@ -21,7 +21,7 @@ from kefu.db import utcnow
 class AgentRecords(StoreBase):
     """Console users, their presence, and their sign-in sessions."""
 
-    def create_agent(self, username: str, display_name: str, role: str, password_hash: str) -> dict[str, Any]:
+    def create_agent(self, username: str, *, display_name: str, role: str, password_hash: str) -> dict[str, Any]:
         """Add a console user."""
         if role not in ROLES:
             raise InvalidInputError(f"role must be one of {', '.join(ROLES)}, not {role!r}")

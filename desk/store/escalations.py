@@ -19,7 +19,7 @@ from kefu.db import utcnow
 class EscalationRecords(StoreBase):
     """Escalations: opening a hand-over, the queue and positions, claiming, transferring, resolving, cancelling."""
 
-    def create_escalation(self, conversation_id: str, channel: str, language: str, tier: str, trigger: str,
+    def create_escalation(self, conversation_id: str, *, channel: str, language: str, tier: str, trigger: str,
                           reason: str, frustration: float, summary: dict[str, Any],
                           status: str = "waiting") -> tuple[dict[str, Any], bool]:
         """Open a hand-over; returns it and whether it is new (a retried trigger finds the active one).
@@ -38,8 +38,9 @@ class EscalationRecords(StoreBase):
         except IntegrityError:
             active = self.active_for(conversation_id)
             if active is None:  # the other one ended in between: try once more
-                return self.create_escalation(conversation_id, channel, language, tier, trigger, reason,
-                                              frustration, summary, status)
+                return self.create_escalation(conversation_id, channel=channel, language=language, tier=tier,
+                                              trigger=trigger, reason=reason, frustration=frustration,
+                                              summary=summary, status=status)
             return active, False
         return self.get_escalation(created_id), True
 

@@ -30,7 +30,7 @@ class MessageRecords(EscalationRecords):
             return {"escalation": escalation, "messages": [message_dict(m) for m in messages],
                     "notes": [note_dict(n) for n in notes]}
 
-    def add_customer_message(self, conversation_id: str, text: str, sentiment: dict[str, Any] | None,
+    def add_customer_message(self, conversation_id: str, text: str, *, sentiment: dict[str, Any] | None,
                              frustration: float | None, source_id: str | None) -> dict[str, Any] | None:
         """Store a customer message of an active hand-over (once per source_id); None when none is active."""
         try:

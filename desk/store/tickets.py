@@ -16,7 +16,7 @@ from kefu.db import utcnow
 class TicketRecords(StoreBase):
     """Offline tickets: messages left for agents when nobody could take the conversation."""
 
-    def create_ticket(self, conversation_id: str, channel: str, language: str, message: str,
+    def create_ticket(self, conversation_id: str, *, channel: str, language: str, message: str,
                       contact: str) -> dict[str, Any]:
         """Store a message left for agents."""
         body = _clean(message, "message")

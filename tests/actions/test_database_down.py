@@ -70,7 +70,7 @@ def test_cancel_keeps_the_customer_queued_and_says_so(down: DeskStore, domain: d
 
 def test_a_message_for_the_agent_that_cannot_be_relayed_is_announced_then_backfilled(
         store: DeskStore, domain: dict, tmp_path: Path) -> None:  # noqa: F811
-    agent = store.create_agent("ann", "Ann", "agent", "x")
+    agent = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
     store.set_presence(agent["id"], "online")
     run(ActionHandoff(), CollectingDispatcher(), tracker({}, [], "request_human", "转人工"), domain)
     working = store._sessions

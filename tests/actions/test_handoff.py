@@ -65,7 +65,7 @@ def slot(events: list[dict[str, Any]], name: str) -> Any:
 
 
 def test_with_an_agent_online_the_customer_joins_the_queue(store: DeskStore, domain: dict) -> None:
-    agent = store.create_agent("ann", "Ann", "agent", "x")
+    agent = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
     store.set_presence(agent["id"], "online")
     history = [user("退款怎么还没到", "complain", "m1", negative=0.8), user("转人工", "request_human", "m2")]
     dispatcher = CollectingDispatcher()
@@ -115,7 +115,16 @@ def test_contacts_are_found_in_free_text() -> None:
 
 
 def test_messages_during_the_hand_over_reach_the_desk_once(store: DeskStore, domain: dict) -> None:
-    escalation, _ = store.create_escalation("cust-1", "socketio", "zh", "regular", "request", "asked", 0.2, {})
+    escalation, _ = store.create_escalation(
+        "cust-1",
+        channel="socketio",
+        language="zh",
+        tier="regular",
+        trigger="request",
+        reason="asked",
+        frustration=0.2,
+        summary={},
+    )
     before = [user("转人工", "request_human", "m0"), {"event": "action", "name": "action_handoff"}]
     # m1 arrived while the action server was down; m2 now: both are stored, m1 first.
     history = [*before, user("在吗", "greet", "m1"), user("我的订单 KF1 还没到", "check_order_status", "m2")]
@@ -129,12 +138,22 @@ def test_messages_during_the_hand_over_reach_the_desk_once(store: DeskStore, dom
 
 
 def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain: dict) -> None:
-    escalation, _ = store.create_escalation("cust-1", "socketio", "en", "regular", "request", "asked", 0.2, {})
-    ann = store.create_agent("ann", "Ann", "agent", "x")
+    escalation, _ = store.create_escalation(
+        "cust-1",
+        channel="socketio",
+        language="en",
+        tier="regular",
+        trigger="request",
+        reason="asked",
+        frustration=0.2,
+        summary={},
+    )
+    ann = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
     store.claim(escalation["id"], ann["id"])
     dispatcher = CollectingDispatcher()
-    events = run(ActionQueueStatus(), dispatcher, tracker({"handoff_state": "waiting"}, [], "EXTERNAL_queue_update"),
-                 domain)
+    events = run(
+        ActionQueueStatus(), dispatcher, tracker({"handoff_state": "waiting"}, [], "EXTERNAL_queue_update"), domain
+    )
     assert responses(dispatcher) == ["utter_agent_joined"] and dispatcher.messages[0]["agent"] == "Ann"
     assert slot(events, "handoff_state") == "with_agent"
 
@@ -155,30 +174,42 @@ def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain:
 
     store.resolve(escalation["id"], ann["id"])
     dispatcher = CollectingDispatcher()
-    events = run(ActionEndHandoff(), dispatcher, tracker({"handoff_state": "with_agent"}, [], "EXTERNAL_handoff_ended"),
-                 domain)
+    events = run(
+        ActionEndHandoff(), dispatcher, tracker({"handoff_state": "with_agent"}, [], "EXTERNAL_handoff_ended"), domain
+    )
     assert responses(dispatcher) == ["utter_handoff_ended", "utter_ask_rating"]
     assert slot(events, "handoff_state") == "rating"
 
     dispatcher = CollectingDispatcher()
-    rate = tracker({"handoff_state": "rating"}, [], "rate", '/rate{"csat_score": "4"}',
-                   entities=[{"entity": "csat_score", "value": "4"}])
+    rate = tracker(
+        {"handoff_state": "rating"},
+        [],
+        "rate",
+        '/rate{"csat_score": "4"}',
+        entities=[{"entity": "csat_score", "value": "4"}],
+    )
     events = run(ActionStoreRating(), dispatcher, rate, domain)
     assert responses(dispatcher) == ["utter_ask_rating_comment"] and slot(events, "handoff_state") == "rating_comment"
-    run(ActionStoreRatingComment(), CollectingDispatcher(),
-        tracker({"handoff_state": "rating_comment"}, [], "thank", "Ann was quick, thanks"), domain)
+    run(
+        ActionStoreRatingComment(),
+        CollectingDispatcher(),
+        tracker({"handoff_state": "rating_comment"}, [], "thank", "Ann was quick, thanks"),
+        domain,
+    )
     [rating] = store.ratings()
     assert rating["score"] == 4 and rating["agent_id"] == ann["id"] and rating["comment"] == "Ann was quick, thanks"
 
 
 def test_nobody_online_in_service_hours_is_not_told_the_hours_but_after_hours_is(
-        store: DeskStore, domain: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: DeskStore, domain: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dispatcher = CollectingDispatcher()
     run(ActionHandoff(), dispatcher, tracker({}, [], "request_human", "转人工"), domain)
     [offer] = dispatcher.messages
     assert offer["response"] == "utter_no_agent_offer_ticket" and "hours" not in offer
-    text = next(v["text"] for v in domain["responses"]["utter_no_agent_offer_ticket"]
-                if v["condition"][0]["value"] == "zh")
+    text = next(
+        v["text"] for v in domain["responses"]["utter_no_agent_offer_ticket"] if v["condition"][0]["value"] == "zh"
+    )
     assert "服务时间" not in text and "{hours}" not in text
 
     monkeypatch.setattr(handoff, "in_service_hours", lambda now, rules: False)

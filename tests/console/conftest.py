@@ -40,7 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 def store(settings: Settings) -> DeskStore:
     store = desk_store(settings)
     for name, role in (("ann", "agent"), ("bob", "agent"), ("olga", "ops")):
-        store.create_agent(name, name.title(), role, hash_password(PASSWORD))
+        store.create_agent(name, display_name=name.title(), role=role, password_hash=hash_password(PASSWORD))
     return store
 
 

@@ -11,8 +11,16 @@ from tests.console.conftest import PASSWORD, sign_in
 
 
 def escalate(store: DeskStore, conversation: str = "conv-1", frustration: float = 0.5) -> dict[str, Any]:
-    return store.create_escalation(conversation, "socketio", "en", "regular", "frustration", "negative sentiment",
-                                   frustration, {"last_messages": [{"role": "customer", "text": "where is it"}]})[0]
+    return store.create_escalation(
+        conversation,
+        channel="socketio",
+        language="en",
+        tier="regular",
+        trigger="frustration",
+        reason="negative sentiment",
+        frustration=frustration,
+        summary={"last_messages": [{"role": "customer", "text": "where is it"}]},
+    )[0]
 
 
 def test_sign_in_sets_an_http_only_session_and_hashes_passwords(app_and_rasa: Any, store: DeskStore) -> None:
@@ -93,7 +101,9 @@ def test_a_whole_hand_over_through_the_api(app_and_rasa: Any, store: DeskStore) 
 
 def test_tickets_and_canned_replies(app_and_rasa: Any, store: DeskStore) -> None:
     app, rasa = app_and_rasa
-    ticket = store.create_ticket("t-1", "wechat", "zh", "退款还没到账，请回电", "13800138000")
+    ticket = store.create_ticket(
+        "t-1", channel="wechat", language="zh", message="退款还没到账，请回电", contact="13800138000"
+    )
     client = sign_in(app, rasa, "ann")
     assert [t["id"] for t in client.get("/api/tickets").json()] == [ticket["id"]]
     assert client.post(f"/api/tickets/{ticket['id']}/close").json()["status"] == "closed"

@@ -140,14 +140,24 @@ def seed_desk(store: DeskStore) -> None:
 
     def escalate(conversation: str, channel: str, language: str, trigger: str, created: datetime,
                  status: str = "waiting") -> int:
-        escalation, _ = store.create_escalation(conversation, channel, language, "regular", trigger, "why", 0.5, {},
-                                                status)
+        escalation, _ = store.create_escalation(
+            conversation,
+            channel=channel,
+            language=language,
+            tier="regular",
+            trigger=trigger,
+            reason="why",
+            frustration=0.5,
+            summary={},
+            status=status,
+        )
         with store.session() as s:
             s.execute(update(Escalation).where(Escalation.id == escalation["id"]).values(created_at=created))
         return int(escalation["id"])
 
-    def handle(escalation_id: int, claimed: datetime, replies: list[datetime], ended: datetime,
-               resolve: bool = True) -> None:
+    def handle(
+        escalation_id: int, claimed: datetime, replies: list[datetime], ended: datetime, resolve: bool = True
+    ) -> None:
         store.claim(escalation_id, agent)
         for when in replies:
             message = store.add_agent_message(escalation_id, agent, "hello")
@@ -158,8 +168,9 @@ def seed_desk(store: DeskStore) -> None:
         else:
             store.cancel(store.get_escalation(escalation_id)["conversation_id"])
         with store.session() as s:
-            s.execute(update(Escalation).where(Escalation.id == escalation_id)
-                      .values(claimed_at=claimed, resolved_at=ended))
+            s.execute(
+                update(Escalation).where(Escalation.id == escalation_id).values(claimed_at=claimed, resolved_at=ended)
+            )
 
     def rate(conversation: str, score: int, when: datetime) -> None:
         rating = store.record_rating(conversation, score)
@@ -176,7 +187,9 @@ def seed_desk(store: DeskStore) -> None:
     handle(e3, at(2, 12, 1), [at(2, 12, 5)], at(2, 12, 30), resolve=False)
     escalate("x2", "wechat", "zh", "frustration", at(2, 15), status="offline")
     escalate("x3", "socketio", "zh", "request", at(3, 20))
-    store.add_customer_message("x3", "hello?", None, None, "x3-1")  # a customer message is no response
+    store.add_customer_message(
+        "x3", "hello?", sentiment=None, frustration=None, source_id="x3-1"
+    )  # a customer message is no response
     e6 = escalate("x4", "wechat", "zh", "request", at(30, 23, month=4))  # before the range; its rating is in it
     handle(e6, at(30, 23, 5, month=4), [at(30, 23, 6, month=4)], at(30, 23, 30, month=4))
     rate("x4", 4, at(1, 0, 10))
@@ -199,9 +212,15 @@ def seed_review(settings: Settings) -> None:
     ]
     clusters = []
     for vector, words, lang, channel, when in items:
-        item_id, cluster_id = queue.record(text=words, kind="unresolved", lang=lang, conversation_id="c",
-                                           channel=channel, candidates=[],
-                                           vector=np.array(vector, dtype=np.float32))
+        item_id, cluster_id = queue.record(
+            text=words,
+            kind="unresolved",
+            lang=lang,
+            conversation_id="c",
+            channel=channel,
+            candidates=[],
+            vector=np.array(vector, dtype=np.float32),
+        )
         clusters.append(cluster_id)
         with kb.session() as s:
             s.execute(update(ReviewItem).where(ReviewItem.id == item_id).values(created_at=when))
@@ -224,38 +243,74 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
 def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
     report = seeded.report(Filters(START, END))
     assert [f["key"] for f in report["figures"]] == [
-        "conversations", "containment_rate", "escalation_rate", "faq_questions", "answer_rate", "clarify_rate",
-        "unresolved_rate", "negative_share", "csat_average", "csat_responses", "first_response_s", "queue_wait_s",
-        "queue_wait_p90_s", "handle_time_s"]
+        "conversations",
+        "containment_rate",
+        "escalation_rate",
+        "faq_questions",
+        "answer_rate",
+        "clarify_rate",
+        "unresolved_rate",
+        "negative_share",
+        "csat_average",
+        "csat_responses",
+        "first_response_s",
+        "queue_wait_s",
+        "queue_wait_p90_s",
+        "handle_time_s",
+    ]
     assert all(f["definition"].endswith(".") and len(f["definition"]) > 40 for f in report["figures"])
     assert figures(report) == {
-        "conversations": 8, "containment_rate": 75.0, "escalation_rate": 25.0, "faq_questions": 6,
-        "answer_rate": 50.0, "clarify_rate": 33.3, "unresolved_rate": 16.7, "negative_share": 40.0,
-        "csat_average": 3.0, "csat_responses": 5, "first_response_s": 300.0, "queue_wait_s": 120.0,
-        "queue_wait_p90_s": 504.0, "handle_time_s": 1200.0,
+        "conversations": 8,
+        "containment_rate": 75.0,
+        "escalation_rate": 25.0,
+        "faq_questions": 6,
+        "answer_rate": 50.0,
+        "clarify_rate": 33.3,
+        "unresolved_rate": 16.7,
+        "negative_share": 40.0,
+        "csat_average": 3.0,
+        "csat_responses": 5,
+        "first_response_s": 300.0,
+        "queue_wait_s": 120.0,
+        "queue_wait_p90_s": 504.0,
+        "handle_time_s": 1200.0,
     }
-    assert report["filters"] == {"start": START.isoformat(), "end": END.isoformat(), "channel": None,
-                                 "language": None, "bucket": "day"}
+    assert report["filters"] == {
+        "start": START.isoformat(),
+        "end": END.isoformat(),
+        "channel": None,
+        "language": None,
+        "bucket": "day",
+    }
     assert [{"reason": r["reason"], "count": r["count"]} for r in report["escalation_reasons"]] == [
-        {"reason": "frustration", "count": 2}, {"reason": "request", "count": 2},
-        {"reason": "failure", "count": 1}, {"reason": "no agent available", "count": 1}]
+        {"reason": "frustration", "count": 2},
+        {"reason": "request", "count": 2},
+        {"reason": "failure", "count": 1},
+        {"reason": "no agent available", "count": 1},
+    ]
     assert report["escalation_reasons"][1]["label"] == "the customer asked for a person"
     assert report["decisions"] == {"answer": 3, "clarify": 2, "unresolved": 1}
     assert report["sentiment"]["distribution"] == {"negative": 4, "neutral": 3, "positive": 3}
     assert report["sentiment"]["trend"] == [
         {"bucket": "2024-05-01T00:00:00+00:00", "negative": 2, "neutral": 1, "positive": 0},
         {"bucket": "2024-05-02T00:00:00+00:00", "negative": 0, "neutral": 0, "positive": 2},
-        {"bucket": "2024-05-03T00:00:00+00:00", "negative": 2, "neutral": 2, "positive": 1}]
-    assert report["csat"] == {"average": 3.0, "responses": 5,
-                              "distribution": {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}}
+        {"bucket": "2024-05-03T00:00:00+00:00", "negative": 2, "neutral": 2, "positive": 1},
+    ]
+    assert report["csat"] == {"average": 3.0, "responses": 5, "distribution": {"1": 1, "2": 1, "3": 1, "4": 1, "5": 1}}
     assert report["conversations_trend"] == [
         {"bucket": "2024-05-01T00:00:00+00:00", "conversations": 2, "escalated": 1},
         {"bucket": "2024-05-02T00:00:00+00:00", "conversations": 2, "escalated": 0},
-        {"bucket": "2024-05-03T00:00:00+00:00", "conversations": 4, "escalated": 1}]
+        {"bucket": "2024-05-03T00:00:00+00:00", "conversations": 4, "escalated": 1},
+    ]
     returns, invoices = report["top_clusters"]
     assert {k: returns[k] for k in ("count", "total", "example", "langs", "channels", "last_seen")} == {
-        "count": 3, "total": 3, "example": "退货流程", "langs": {"zh": 2, "en": 1},
-        "channels": {"wechat": 2, "socketio": 1}, "last_seen": at(3, 10).isoformat()}
+        "count": 3,
+        "total": 3,
+        "example": "退货流程",
+        "langs": {"zh": 2, "en": 1},
+        "channels": {"wechat": 2, "socketio": 1},
+        "last_seen": at(3, 10).isoformat(),
+    }
     assert (invoices["count"], invoices["total"], invoices["example"]) == (2, 3, "invoice")
     assert report["channels"] == ["socketio", "wechat"] and report["languages"] == ["en", "zh"]
     json.dumps(report)  # JSON-ready
@@ -264,13 +319,25 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
 def test_channel_and_language_filters(seeded: Dashboard) -> None:
     wechat = seeded.report(Filters(START, END, channel="wechat"))
     assert figures(wechat) == {
-        "conversations": 4, "containment_rate": 75.0, "escalation_rate": 25.0, "faq_questions": 4,
-        "answer_rate": 50.0, "clarify_rate": 50.0, "unresolved_rate": 0.0, "negative_share": 20.0,
-        "csat_average": 3.0, "csat_responses": 2, "first_response_s": 630.0, "queue_wait_s": 600.0,
-        "queue_wait_p90_s": 600.0, "handle_time_s": 1800.0,
+        "conversations": 4,
+        "containment_rate": 75.0,
+        "escalation_rate": 25.0,
+        "faq_questions": 4,
+        "answer_rate": 50.0,
+        "clarify_rate": 50.0,
+        "unresolved_rate": 0.0,
+        "negative_share": 20.0,
+        "csat_average": 3.0,
+        "csat_responses": 2,
+        "first_response_s": 630.0,
+        "queue_wait_s": 600.0,
+        "queue_wait_p90_s": 600.0,
+        "handle_time_s": 1800.0,
     }
-    assert [(r["reason"], r["count"]) for r in wechat["escalation_reasons"]] == [("frustration", 2),
-                                                                                ("no agent available", 1)]
+    assert [(r["reason"], r["count"]) for r in wechat["escalation_reasons"]] == [
+        ("frustration", 2),
+        ("no agent available", 1),
+    ]
     assert [c["count"] for c in wechat["top_clusters"]] == [2]
     assert wechat["channels"] == ["socketio", "wechat"]  # the drop-down keeps every value
 
@@ -281,8 +348,7 @@ def test_channel_and_language_filters(seeded: Dashboard) -> None:
     # Ratings of c2 and c4's hand-overs, and c8's (no hand-over: its conversation is English).
     assert (values["csat_average"], values["csat_responses"]) == (3.33, 3)
     assert (values["first_response_s"], values["queue_wait_s"], values["queue_wait_p90_s"]) == (405.0, 360.0, 552.0)
-    assert [(c["example"], c["count"]) for c in english["top_clusters"]] == [("invoice", 1),
-                                                                           ("how do I return it", 1)]
+    assert [(c["example"], c["count"]) for c in english["top_clusters"]] == [("invoice", 1), ("how do I return it", 1)]
 
     chinese = seeded.report(Filters(START, END, channel="socketio", language="zh"))
     values = figures(chinese)
@@ -326,10 +392,19 @@ def test_csv_has_every_figure_and_section(seeded: Dashboard) -> None:
     report = seeded.report(filters)
     figure_rows = [r for r in rows if r["section"] == "figure"]
     assert [(r["key"], r["value"], r["definition"]) for r in figure_rows] == [
-        (f["key"], str(f["value"]), f["definition"]) for f in report["figures"]]
+        (f["key"], str(f["value"]), f["definition"]) for f in report["figures"]
+    ]
     sections = {r["section"] for r in rows}
-    assert {"escalation_reason", "decision", "sentiment", "csat", "trend", "sentiment_trend",
-            "top_cluster", "filter"} <= sections
+    assert {
+        "escalation_reason",
+        "decision",
+        "sentiment",
+        "csat",
+        "trend",
+        "sentiment_trend",
+        "top_cluster",
+        "filter",
+    } <= sections
     trend = {(r["key"], r["label"]): r["value"] for r in rows if r["section"] == "trend"}
     assert trend[("2024-05-03T00:00:00+00:00", "conversations")] == "4"
     assert any(r["label"] == "退货流程" for r in rows)
@@ -377,13 +452,16 @@ def test_the_api_is_for_ops_staff(app: Any, app_and_rasa: Any) -> None:
     assert sign_in(app, rasa, "ann").get("/api/dashboard.csv").status_code == 403
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"start": "yesterday"}, "ISO date"),
-    ({"start": "2024-05-01", "end": "2024-13-01"}, "ISO date"),
-    ({"start": "2024-05-03", "end": "2024-05-01"}, "before"),
-    ({"start": "2024-05-01T10:00Z", "end": "2024-05-01T10:00Z"}, "before"),
-    ({"start": "2023-01-01", "end": "2024-05-01"}, "limit is 366"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"start": "yesterday"}, "ISO date"),
+        ({"start": "2024-05-01", "end": "2024-13-01"}, "ISO date"),
+        ({"start": "2024-05-03", "end": "2024-05-01"}, "before"),
+        ({"start": "2024-05-01T10:00Z", "end": "2024-05-01T10:00Z"}, "before"),
+        ({"start": "2023-01-01", "end": "2024-05-01"}, "limit is 366"),
+    ],
+)
 def test_bad_ranges_are_refused(app: Any, app_and_rasa: Any, params: dict[str, str], message: str) -> None:
     olga = sign_in(app, app_and_rasa[1], "olga")
     for path in ("/api/dashboard", "/api/dashboard.csv"):

@@ -26,7 +26,7 @@ def kb(settings: Settings, store: Any) -> Settings:
     """The conftest's desk users plus an admin, and a published four-entry KB in the console's database."""
     if not MODEL.exists():
         pytest.fail("the embedding model is missing: run `make kb`")
-    store.create_agent("ada", "Ada", "admin", hash_password(PASSWORD))
+    store.create_agent("ada", display_name="Ada", role="admin", password_hash=hash_password(PASSWORD))
     service.store(settings).import_entries([EntryData.from_snapshot(e.snapshot()) for e in ENTRIES], author="test")
     service.publish(settings)
     return settings

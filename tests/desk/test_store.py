@@ -8,12 +8,21 @@ from tests.desk.conftest import escalate
 
 
 def agent(store: DeskStore, name: str) -> int:
-    return int(store.create_agent(name, name.title(), "agent", "not-a-real-hash")["id"])
+    return int(store.create_agent(name, display_name=name.title(), role="agent", password_hash="not-a-real-hash")["id"])
 
 
 def test_one_active_escalation_per_conversation(store: DeskStore) -> None:
     first = escalate(store, "c1")
-    again, new = store.create_escalation("c1", "socketio", "zh", "regular", "request", "again", 0.9, {})
+    again, new = store.create_escalation(
+        "c1",
+        channel="socketio",
+        language="zh",
+        tier="regular",
+        trigger="request",
+        reason="again",
+        frustration=0.9,
+        summary={},
+    )
     assert not new and again["id"] == first["id"]
     assert store.cancel("c1")["status"] == "cancelled"
     assert escalate(store, "c1")["id"] != first["id"]
@@ -55,9 +64,11 @@ def test_only_the_claiming_agent_replies_transfers_or_resolves(store: DeskStore)
     with pytest.raises(ConflictError, match="claim it first"):
         store.add_agent_message(escalation["id"], ann, "hello")
     store.claim(escalation["id"], ann)
-    for act in (lambda: store.add_agent_message(escalation["id"], bob, "hi"),
-                lambda: store.resolve(escalation["id"], bob),
-                lambda: store.transfer(escalation["id"], bob, bob)):
+    for act in (
+        lambda: store.add_agent_message(escalation["id"], bob, "hi"),
+        lambda: store.resolve(escalation["id"], bob),
+        lambda: store.transfer(escalation["id"], bob, bob),
+    ):
         with pytest.raises(ForbiddenError, match="claimed by Ann"):
             act()
     moved = store.transfer(escalation["id"], ann, bob)
@@ -88,11 +99,13 @@ def test_agent_replies_are_delivered_once_and_retried_until_then(store: DeskStor
 
 def test_customer_messages_are_stored_once_per_rasa_message(store: DeskStore) -> None:
     escalation = escalate(store, "relay")
-    first = store.add_customer_message("relay", "where is it?", {"label": "negative", "score": 0.8}, 0.4, "m1")
-    again = store.add_customer_message("relay", "where is it?", None, None, "m1")
+    first = store.add_customer_message(
+        "relay", "where is it?", sentiment={"label": "negative", "score": 0.8}, frustration=0.4, source_id="m1"
+    )
+    again = store.add_customer_message("relay", "where is it?", sentiment=None, frustration=None, source_id="m1")
     assert first is not None and again is not None and again["id"] == first["id"]
     assert [m["text"] for m in store.detail(escalation["id"])["messages"]] == ["where is it?"]
-    assert store.add_customer_message("nobody", "hello", None, None, "m2") is None
+    assert store.add_customer_message("nobody", "hello", sentiment=None, frustration=None, source_id="m2") is None
 
 
 def test_ratings_belong_to_the_resolved_escalation_and_its_agent(store: DeskStore) -> None:
@@ -105,22 +118,34 @@ def test_ratings_belong_to_the_resolved_escalation_and_its_agent(store: DeskStor
     assert store.record_rating("rate", 5)["id"] == rating["id"]  # changed their mind: one rating, the new score
     assert store.add_rating_comment("rate", "quick and kind")
     assert store.ratings()[0] | {"created_at": None} == {
-        "id": rating["id"], "conversation_id": "rate", "escalation_id": escalation["id"], "agent_id": ann,
-        "score": 5, "comment": "quick and kind", "created_at": None}
+        "id": rating["id"],
+        "conversation_id": "rate",
+        "escalation_id": escalation["id"],
+        "agent_id": ann,
+        "score": 5,
+        "comment": "quick and kind",
+        "created_at": None,
+    }
     with pytest.raises(InvalidInputError):
         store.record_rating("rate", 6)
 
 
 def test_tickets_notes_and_the_event_feed(store: DeskStore) -> None:
     start = store.last_event_id()
-    ticket = store.create_ticket("t1", "wechat", "en", "call me about my refund", "+86 138 0000 0000")
+    ticket = store.create_ticket(
+        "t1", channel="wechat", language="en", message="call me about my refund", contact="+86 138 0000 0000"
+    )
     escalation = escalate(store, "noted")
     ann = agent(store, "ann")
     note = store.add_note(escalation["id"], ann, "VIP, be quick")
     closed = store.close_ticket(ticket["id"], ann)
     kinds = [(kind, payload.get("id")) for _, kind, payload in store.events_after(start)]
-    assert kinds == [("ticket", ticket["id"]), ("escalation", escalation["id"]), ("note", note["id"]),
-                     ("ticket", ticket["id"])]
+    assert kinds == [
+        ("ticket", ticket["id"]),
+        ("escalation", escalation["id"]),
+        ("note", note["id"]),
+        ("ticket", ticket["id"]),
+    ]
     assert closed["status"] == "closed" and store.tickets("open") == []
 
 
@@ -138,6 +163,6 @@ def test_sessions_and_presence(store: DeskStore) -> None:
     store.set_password_hash("ann", "new-hash")  # signs out everywhere
     assert store.login_for(token) is None
     with pytest.raises(ConflictError):
-        store.create_agent("ann", "Ann", "agent", "x")
+        store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
     with pytest.raises(InvalidInputError):
-        store.create_agent("zed", "Zed", "boss", "x")
+        store.create_agent("zed", display_name="Zed", role="boss", password_hash="x")

@@ -19,7 +19,7 @@ pytest.importorskip("playwright.sync_api")
 def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, browser: object) -> None:
     store = desk_store(kefu)
     if store.credentials("desk-wang") is None:
-        store.create_agent("desk-wang", "王小蓝", "agent", hash_password(PASSWORD))
+        store.create_agent("desk-wang", display_name="王小蓝", role="agent", password_hash=hash_password(PASSWORD))
     context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
     page = context.new_page()
     dialogs: list[str] = []

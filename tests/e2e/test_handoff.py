@@ -28,7 +28,7 @@ def store(kefu: Settings) -> DeskStore:
 @pytest.fixture(scope="module")
 def agent(kefu: Settings, store: DeskStore) -> Iterator[Agent]:
     if store.credentials("e2e-ann") is None:
-        store.create_agent("e2e-ann", "Ann", "agent", hash_password(PASSWORD))
+        store.create_agent("e2e-ann", display_name="Ann", role="agent", password_hash=hash_password(PASSWORD))
     agent = Agent(kefu.console_url, "e2e-ann", PASSWORD)
     agent.call("POST", "/api/presence", json={"status": "online"})
     yield agent

@@ -25,7 +25,7 @@ pytest.importorskip("playwright.sync_api")
 def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Settings, browser: object) -> None:
     store = desk_store(kefu)
     if store.credentials("ops-li") is None:
-        store.create_agent("ops-li", "李运营", "ops", hash_password(PASSWORD))
+        store.create_agent("ops-li", display_name="李运营", role="ops", password_hash=hash_password(PASSWORD))
     before = texts(say(kefu, f"ops-before-{uuid.uuid4().hex}", QUESTION))
     assert "还不知道答案" in before
     cluster_id = next(c.id for c in service.review_queue(kefu).clusters() if QUESTION in c.examples)

@@ -114,7 +114,9 @@ def test_agent_replies_reach_wechat_through_the_customer_service_api(kefu: Setti
                                                                     fake_wechat: FakeWeChat) -> None:
     store = desk_store(kefu)
     if store.credentials("wx-agent") is None:
-        store.create_agent("wx-agent", "小蓝", "agent", hash_password("wx-agent-password"))
+        store.create_agent(
+            "wx-agent", display_name="小蓝", role="agent", password_hash=hash_password("wx-agent-password")
+        )
     agent = Agent(kefu.console_url, "wx-agent", "wx-agent-password")
     openid = f"o-handoff-{uuid.uuid4().hex[:8]}"
     try:

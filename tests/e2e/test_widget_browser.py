@@ -285,7 +285,7 @@ def test_queue_and_agent_status_and_the_agents_name(kefu: Settings, browser: Any
 
     store = desk_store(kefu)
     if store.credentials("widget-li") is None:
-        store.create_agent("widget-li", "李雷", "agent", hash_password(PASSWORD))
+        store.create_agent("widget-li", display_name="李雷", role="agent", password_hash=hash_password(PASSWORD))
     agent = Agent(kefu.console_url, "widget-li", PASSWORD)
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
