@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
+from console.api.models import LoginOut, errors
 from console.core.security import SESSION_COOKIE, LoginThrottle, verify_password
 from console.deps import LoginDep, SettingsDep, StoreDep
 
@@ -21,7 +22,7 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-@router.post("/login")
+@router.post("/login", response_model=LoginOut, responses=errors(401, 429))
 def create_login(body: LoginIn, request: Request, response: Response, store: StoreDep,
                  settings: SettingsDep) -> dict[str, Any]:
     """Check the password and set the session cookie (HttpOnly, SameSite=Strict); 429 after repeated failures."""
@@ -49,14 +50,14 @@ def create_login(body: LoginIn, request: Request, response: Response, store: Sto
     return {"user": login[0], "csrf_token": csrf}
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403))
 def delete_login(request: Request, response: Response, login: LoginDep, store: StoreDep) -> None:
     """End the session and clear the cookie."""
     store.end_login(request.cookies.get(SESSION_COOKIE, ""))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
-@router.get("/me")
+@router.get("/me", response_model=LoginOut, responses=errors(401))
 def read_me(login: LoginDep) -> dict[str, Any]:
     """The signed-in user and the CSRF token their page must send."""
     return {"user": login[0], "csrf_token": login[1]}

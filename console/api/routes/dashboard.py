@@ -8,10 +8,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from console.analytics import Dashboard, Filters
+from console.api.models import DashboardOut, errors
 from console.deps import OpsDep, SettingsDep
 from kefu.config import Settings
 
-router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/api/dashboard", tags=["dashboard"], responses=errors(401, 403))
 DEFAULT_SPAN = timedelta(days=7)
 MAX_SPAN = timedelta(days=366)
 
@@ -61,7 +62,7 @@ def _stamp(moment: datetime, end: bool) -> str:
 
 
 # Plain `def`: the report is synchronous SQL, so FastAPI runs it in its thread pool.
-@router.get("")
+@router.get("", response_model=DashboardOut)
 def read_dashboard(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
                    end: str | None = None, channel: str | None = None,
                    language: str | None = None, lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
@@ -71,7 +72,8 @@ def read_dashboard(request: Request, user: OpsDep, settings: SettingsDep, start:
     return get_dashboard(request, settings).report(filters, lang)
 
 
-@router.get(".csv")
+@router.get(".csv", response_class=Response,
+            responses={200: {"description": "The report as CSV.", "content": {"text/csv": {}}}})
 def read_dashboard_csv(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
                        end: str | None = None, channel: str | None = None,
                        language: str | None = None, lang: Literal["zh", "en"] = "en") -> Response:

@@ -7,9 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from console.api.models import AgentOut, CannedReplyOut, PresenceOut, TicketOut, errors
 from console.deps import AgentDep, StoreDep
 
-router = APIRouter(prefix="/api", tags=["desk"])
+router = APIRouter(prefix="/api", tags=["desk"], responses=errors(401, 403))
 
 
 class PresenceIn(BaseModel):
@@ -18,32 +19,32 @@ class PresenceIn(BaseModel):
     status: Literal["online", "away"]
 
 
-@router.get("/agents")
+@router.get("/agents", response_model=list[AgentOut])
 def read_agents(agent: AgentDep, store: StoreDep) -> list[dict[str, Any]]:
     """Every active user and whether they are online (for transfers)."""
     return store.agents()
 
 
-@router.post("/presence")
+@router.post("/presence", response_model=PresenceOut)
 def update_presence(body: PresenceIn, agent: AgentDep, store: StoreDep) -> dict[str, str]:
     """The desk's heartbeat: online agents take hand-overs; with none online, customers may leave a message."""
     store.set_presence(agent["id"], body.status)
     return {"status": body.status}
 
 
-@router.get("/canned")
+@router.get("/canned", response_model=list[CannedReplyOut])
 def read_canned(agent: AgentDep, store: StoreDep, language: str | None = None) -> list[dict[str, Any]]:
     """Canned replies, in one language or all."""
     return store.canned(language)
 
 
-@router.get("/tickets")
+@router.get("/tickets", response_model=list[TicketOut])
 def read_tickets(agent: AgentDep, store: StoreDep, status: str | None = None) -> list[dict[str, Any]]:
     """Messages left while no agent was available, open ones first."""
     return store.tickets(status)
 
 
-@router.post("/tickets/{ticket_id}/close")
+@router.post("/tickets/{ticket_id}/close", response_model=TicketOut, responses=errors(404))
 def close_ticket(ticket_id: int, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """Mark a ticket handled."""
     return store.close_ticket(ticket_id, agent["id"])

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field
 
+from console.api.models import EscalationDetailOut, EscalationOut, MessageOut, NoteOut, QueueOut, RatingOut, errors
 from console.core.rasa import RasaClient
 from console.deps import AgentDep, RasaDep, StoreDep
 from desk.errors import DeskError
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/api", tags=["escalations"])
+router = APIRouter(prefix="/api", tags=["escalations"], responses=errors(401, 403))
 
 
 class TextIn(BaseModel):
@@ -36,19 +37,19 @@ async def tell_bot(rasa: RasaClient, conversation_id: str, intent: str, entities
         logger.warning("%s", exc)
 
 
-@router.get("/queue")
+@router.get("/queue", response_model=QueueOut)
 def read_queue(agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """Waiting and claimed hand-overs, most urgent first, and how many agents are online."""
     return {"escalations": store.queue(), "agents_online": store.agents_online()}
 
 
-@router.get("/escalations/{escalation_id}")
+@router.get("/escalations/{escalation_id}", response_model=EscalationDetailOut, responses=errors(404))
 def read_escalation(escalation_id: int, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """One hand-over with its summary, transcript and notes."""
     return store.detail(escalation_id)
 
 
-@router.post("/escalations/{escalation_id}/claim")
+@router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut, responses=errors(404, 409))
 def claim_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, rasa: RasaDep,
                      tasks: BackgroundTasks) -> dict[str, Any]:
     """Take a waiting hand-over; exactly one agent wins (409 for the others). The customer hears who joined."""
@@ -57,7 +58,7 @@ def claim_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, rasa:
     return escalation
 
 
-@router.post("/escalations/{escalation_id}/reply")
+@router.post("/escalations/{escalation_id}/reply", response_model=MessageOut, responses=errors(404, 409))
 def create_reply(escalation_id: int, body: TextIn, agent: AgentDep, store: StoreDep, rasa: RasaDep,
                  tasks: BackgroundTasks) -> dict[str, Any]:
     """Store the reply (persisted before anything else), then have the bot send it on the customer's channel."""
@@ -67,19 +68,19 @@ def create_reply(escalation_id: int, body: TextIn, agent: AgentDep, store: Store
     return message
 
 
-@router.post("/escalations/{escalation_id}/notes")
+@router.post("/escalations/{escalation_id}/notes", response_model=NoteOut, responses=errors(404))
 def create_note(escalation_id: int, body: TextIn, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """An internal note (customers never see it)."""
     return store.add_note(escalation_id, agent["id"], body.text)
 
 
-@router.post("/escalations/{escalation_id}/transfer")
+@router.post("/escalations/{escalation_id}/transfer", response_model=EscalationOut, responses=errors(404, 409))
 def transfer_escalation(escalation_id: int, body: TransferIn, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """Hand a hand-over you hold to another agent."""
     return store.transfer(escalation_id, agent["id"], body.agent_id)
 
 
-@router.post("/escalations/{escalation_id}/resolve")
+@router.post("/escalations/{escalation_id}/resolve", response_model=EscalationOut, responses=errors(404, 409))
 def resolve_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, rasa: RasaDep,
                        tasks: BackgroundTasks) -> dict[str, Any]:
     """End the hand-over; the bot takes the conversation back and asks the customer for a rating."""
@@ -88,7 +89,7 @@ def resolve_escalation(escalation_id: int, agent: AgentDep, store: StoreDep, ras
     return escalation
 
 
-@router.get("/ratings")
+@router.get("/ratings", response_model=list[RatingOut])
 def read_ratings(agent: AgentDep, store: StoreDep) -> list[dict[str, Any]]:
     """Satisfaction ratings, newest first."""
     return store.ratings()

@@ -9,14 +9,17 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from console.api.models import errors
 from console.core.live import Broadcaster
 from console.deps import AgentDep
 
-router = APIRouter(prefix="/api", tags=["events"])
+router = APIRouter(prefix="/api", tags=["events"], responses=errors(401, 403))
 KEEPALIVE_S = 15.0
 
 
-@router.get("/events")
+@router.get("/events", response_class=StreamingResponse,
+            responses={200: {"description": "Server-Sent Events: escalation, message, note and ticket.",
+                             "content": {"text/event-stream": {}}}})
 async def read_events(request: Request, agent: AgentDep) -> StreamingResponse:
     """One SSE stream per open desk; a comment every 15 s keeps proxies from closing it."""
     broadcaster: Broadcaster = request.app.state.broadcaster

@@ -9,19 +9,32 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field, field_validator
 
+from console.api.models import (
+    EntriesOut,
+    EntryRevisionOut,
+    ImportDoneOut,
+    ImportPreviewOut,
+    ImportProblemsOut,
+    MetaOut,
+    RevisionOut,
+    SavedEntryOut,
+    TryOut,
+    errors,
+)
 from console.deps import CuratorDep, OpsDep
 from knowledge_base import io
 from knowledge_base.errors import EntryNotFoundError
 from knowledge_base.history import changes
 from knowledge_base.io import EntryData
 
-router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
+router = APIRouter(prefix="/api/kb", tags=["knowledge base"], responses=errors(401, 403))
 Lang = Literal["zh", "en"]
 Status = Literal["draft", "published", "archived"]
 MAX_UPLOAD = 20 * 1024 * 1024
 MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8",
          "yaml": "application/yaml; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+IMPORT_422 = "A file with bad rows (each in `problems`), an empty file, or a bad query parameter."
 Question = Annotated[str, Field(min_length=1, max_length=io.MAX_QUESTION)]
 
 
@@ -94,14 +107,14 @@ def _summary(entry: EntryData, latest: tuple[int, str, Any] | None) -> dict[str,
     }
 
 
-@router.get("/meta")
+@router.get("/meta", response_model=MetaOut)
 def read_meta(user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Counts, categories, the published index version, and the review queue's size."""
     return {**curator.store.stats(), "categories": curator.store.categories(),
             "review": curator.queue.counts(), "formats": list(io.FORMATS)}
 
 
-@router.get("/entries")
+@router.get("/entries", response_model=EntriesOut)
 def read_entries(user: OpsDep, curator: CuratorDep, q: str | None = None, category: str | None = None,
                  lang: Lang | None = None, status: Status | None = None,
                  limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> dict[str, Any]:
@@ -111,7 +124,7 @@ def read_entries(user: OpsDep, curator: CuratorDep, q: str | None = None, catego
     return {"total": len(entries), "entries": [_summary(e, latest.get(e.id)) for e in entries[:limit]]}
 
 
-@router.get("/entries/{entry_id}")
+@router.get("/entries/{entry_id}", response_model=EntryRevisionOut, responses=errors(404))
 def read_entry(entry_id: str, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """One entry whole, with the number of its newest revision (send it back as base_revision when saving)."""
     entry = curator.store.get(entry_id)
@@ -127,7 +140,9 @@ def _saved(curator: CuratorDep, entry: EntryData, was_published: bool) -> dict[s
     return result
 
 
-@router.post("/entries", status_code=status.HTTP_201_CREATED)
+# The publish fields are there only when a publish ran: keys the dict lacks stay out of the JSON.
+@router.post("/entries", status_code=status.HTTP_201_CREATED, response_model=SavedEntryOut,
+             response_model_exclude_unset=True, responses=errors(409))
 def create_entry(body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """A new entry; 409 if the id is taken."""
     try:
@@ -141,7 +156,8 @@ def create_entry(body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, 
     return _saved(curator, entry, False)
 
 
-@router.put("/entries/{entry_id}")
+@router.put("/entries/{entry_id}", response_model=SavedEntryOut, response_model_exclude_unset=True,
+            responses=errors(404, 409))
 def update_entry(entry_id: str, body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Replace an entry's category, status, answers and questions (both languages at once)."""
     if body.id != entry_id:
@@ -152,7 +168,8 @@ def update_entry(entry_id: str, body: EntryIn, user: OpsDep, curator: CuratorDep
     return _saved(curator, entry, old.status == "published")
 
 
-@router.post("/entries/{entry_id}/status")
+@router.post("/entries/{entry_id}/status", response_model=SavedEntryOut, response_model_exclude_unset=True,
+             responses=errors(404))
 def update_status(entry_id: str, body: StatusIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Publish, unpublish or archive an entry."""
     old = curator.store.get(entry_id)
@@ -160,7 +177,7 @@ def update_status(entry_id: str, body: StatusIn, user: OpsDep, curator: CuratorD
     return _saved(curator, entry, old.status == "published")
 
 
-@router.get("/entries/{entry_id}/revisions")
+@router.get("/entries/{entry_id}/revisions", response_model=list[RevisionOut], responses=errors(404))
 def read_revisions(entry_id: str, user: OpsDep, curator: CuratorDep) -> list[dict[str, Any]]:
     """The entry's history, newest first, each revision with what it changed."""
     revisions = curator.store.revisions(entry_id)
@@ -174,7 +191,8 @@ def read_revisions(entry_id: str, user: OpsDep, curator: CuratorDep) -> list[dic
     return out[::-1]
 
 
-@router.post("/entries/{entry_id}/rollback")
+@router.post("/entries/{entry_id}/rollback", response_model=SavedEntryOut, response_model_exclude_unset=True,
+             responses=errors(404, 409))
 def rollback_entry(entry_id: str, body: RollbackIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Restore the entry as it was at a revision (recorded as a new revision)."""
     old = curator.store.get(entry_id)
@@ -182,7 +200,8 @@ def rollback_entry(entry_id: str, body: RollbackIn, user: OpsDep, curator: Curat
     return _saved(curator, entry, old.status == "published")
 
 
-@router.post("/import")
+@router.post("/import", response_model=ImportPreviewOut | ImportDoneOut, response_model_exclude_unset=True,
+             responses={**errors(413), 422: {"model": ImportProblemsOut, "description": IMPORT_422}})
 async def import_entries(request: Request, user: OpsDep, curator: CuratorDep,
                          format: Annotated[str, Query(pattern=r"^(csv|jsonl|ndjson|yaml|yml|xlsx)$")],
                          filename: str = "upload", replace: bool = False, dry_run: bool = False) -> dict[str, Any]:
@@ -204,7 +223,8 @@ async def import_entries(request: Request, user: OpsDep, curator: CuratorDep,
     return {**summary, **report.as_dict(), **curator.publish()}
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response,
+            responses={200: {"description": "The file.", "content": {media: {} for media in MEDIA.values()}}})
 def export_entries(user: OpsDep, curator: CuratorDep,
                    format: Annotated[str, Query(pattern=r"^(csv|jsonl|yaml|xlsx)$")] = "csv",
                    status_: Annotated[Status | None, Query(alias="status")] = None) -> Response:
@@ -215,7 +235,7 @@ def export_entries(user: OpsDep, curator: CuratorDep,
     return Response(data, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/try")
+@router.post("/try", response_model=TryOut, responses=errors(503))
 def try_question(body: TryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """What the bot would answer now: decision, candidates with scores, and the reply."""
     return curator.try_question(body.text.strip(), body.lang)

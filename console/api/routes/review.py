@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from console.api.models import ClusterDetailOut, ClustersOut, DismissedOut, PublishedEntryOut, errors
 from console.api.routes.kb import EntryIn
 from console.deps import CuratorDep, OpsDep
 from knowledge_base.io import LANGS
 
-router = APIRouter(prefix="/api/kb/review", tags=["review queue"])
+router = APIRouter(prefix="/api/kb/review", tags=["review queue"], responses=errors(401, 403))
 
 
 class VariantsIn(BaseModel):
@@ -38,7 +39,7 @@ def _suggested_id(curator: CuratorDep, category: str, cluster_id: int) -> str:
     return f"review-{cluster_id}"
 
 
-@router.get("/clusters")
+@router.get("/clusters", response_model=ClustersOut)
 def read_clusters(user: OpsDep, curator: CuratorDep,
                   status: Literal["open", "resolved", "dismissed", "all"] = "open",
                   order: Literal["count", "recent"] = "count",
@@ -51,7 +52,7 @@ def read_clusters(user: OpsDep, curator: CuratorDep,
     return {"counts": curator.queue.counts(), "clusters": [c.as_dict() for c in clusters]}
 
 
-@router.get("/clusters/{cluster_id}")
+@router.get("/clusters/{cluster_id}", response_model=ClusterDetailOut, responses=errors(404))
 def read_cluster(cluster_id: int, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """A cluster, every question in it, the entries nearest to it now, and a prefilled draft of a new entry."""
     info, items = curator.queue.cluster(cluster_id)
@@ -67,21 +68,24 @@ def read_cluster(cluster_id: int, user: OpsDep, curator: CuratorDep) -> dict[str
     return {"cluster": info.as_dict(), "items": items, "nearest": nearest, "draft": draft}
 
 
-@router.post("/clusters/{cluster_id}/new-entry")
+# Published or not, the publish fields differ (vectors or publish_error): the absent one stays out of the JSON.
+@router.post("/clusters/{cluster_id}/new-entry", response_model=PublishedEntryOut, response_model_exclude_unset=True,
+             responses=errors(404, 409))
 def resolve_new_entry(cluster_id: int, body: EntryIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Create a published entry from the cluster (its questions become variants) and publish it at once."""
     entry = curator.queue.resolve_new_entry(cluster_id, body.data(), user["username"])
     return {"entry": entry.snapshot(), **curator.publish()}
 
 
-@router.post("/clusters/{cluster_id}/variants")
+@router.post("/clusters/{cluster_id}/variants", response_model=PublishedEntryOut, response_model_exclude_unset=True,
+             responses=errors(404, 409))
 def resolve_as_variants(cluster_id: int, body: VariantsIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Add the cluster's questions to an existing entry and publish at once."""
     entry = curator.queue.resolve_as_variants(cluster_id, body.faq_id, user["username"])
     return {"entry": entry.snapshot(), **curator.publish()}
 
 
-@router.post("/clusters/{cluster_id}/dismiss")
+@router.post("/clusters/{cluster_id}/dismiss", response_model=DismissedOut, responses=errors(404, 409))
 def dismiss_cluster(cluster_id: int, body: DismissIn, user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
     """Close the cluster without changing the knowledge base."""
     curator.queue.dismiss(cluster_id, user["username"], body.note)

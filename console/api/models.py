@@ -1,0 +1,567 @@
+"""Response models of the console's API: the JSON each route returns, as `/api/docs` shows it.
+
+They describe the dicts that `desk.store`, `knowledge_base` and `console.analytics` build; times stay the ISO strings
+those give. A key that only some responses have is an optional field, and its routes set
+`response_model_exclude_unset`, so a key absent from the dict stays absent from the JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+# -- errors ----------------------------------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """An error: what went wrong, in one line."""
+
+    detail: str
+
+
+class ImportProblemsOut(ErrorOut):
+    """An import refused whole: the validation report names every bad row."""
+
+    problems: list[str] = Field(default_factory=list, description="Each bad row with its line and reason.")
+
+
+ERRORS = {
+    401: "Not signed in.",
+    403: "The wrong role for this route, or a missing or wrong X-CSRF-Token header.",
+    404: "Nothing has this id.",
+    409: "A conflict with the stored state (claimed by someone else, already closed, the id taken, a newer edit).",
+    413: "The file is too large.",
+    429: "Too many failed sign-ins: try again after Retry-After seconds.",
+    503: "The knowledge base is not ready (no published entries, no index, or no embedding model).",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting these error statuses with `ErrorOut`."""
+    return {code: {"model": ErrorOut, "description": ERRORS[code]} for code in codes}
+
+
+# -- sign-in and the desk --------------------------------------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    """A console user (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+class AgentOut(UserOut):
+    """A console user and whether they are online now."""
+
+    online: bool
+
+
+class LoginOut(BaseModel):
+    """The signed-in user and the CSRF token their page must send with unsafe requests."""
+
+    user: UserOut
+    csrf_token: str
+
+
+class PresenceOut(BaseModel):
+    """The availability just recorded."""
+
+    status: Literal["online", "away"]
+
+
+class CannedReplyOut(BaseModel):
+    """A canned reply."""
+
+    id: int
+    language: str
+    title: str
+    text: str
+
+
+class TicketOut(BaseModel):
+    """A message left while no agent was available."""
+
+    id: int
+    conversation_id: str
+    channel: str
+    language: str
+    message: str
+    contact: str
+    status: str
+    created_at: str
+
+
+class EscalationAgentOut(BaseModel):
+    """The agent holding a hand-over."""
+
+    id: int
+    display_name: str
+
+
+class EscalationOut(BaseModel):
+    """A hand-over, with its priority as of now and (when waiting) its queue position."""
+
+    id: int
+    conversation_id: str
+    channel: str
+    language: str
+    status: str
+    tier: str
+    trigger: str
+    reason: str
+    frustration: float
+    priority: float
+    created_at: str
+    claimed_at: str | None
+    resolved_at: str | None
+    agent: EscalationAgentOut | None
+    position: int | None
+    summary: dict[str, Any] = Field(description="What the bot gathered for the agent (free-form).")
+
+
+class QueueOut(BaseModel):
+    """Waiting and claimed hand-overs, most urgent first, and how many agents are online."""
+
+    escalations: list[EscalationOut]
+    agents_online: int
+
+
+class MessageOut(BaseModel):
+    """A message of a hand-over: the customer's, an agent's or the system's."""
+
+    id: int
+    escalation_id: int
+    role: str
+    text: str
+    sentiment: dict[str, Any] | None
+    frustration: float | None
+    agent_name: str | None
+    created_at: str
+    delivered: bool
+
+
+class NoteOut(BaseModel):
+    """An internal note (customers never see it)."""
+
+    id: int
+    escalation_id: int
+    author: str
+    text: str
+    created_at: str
+
+
+class EscalationDetailOut(BaseModel):
+    """A hand-over with its transcript and notes."""
+
+    escalation: EscalationOut
+    messages: list[MessageOut]
+    notes: list[NoteOut]
+
+
+class RatingOut(BaseModel):
+    """A customer's satisfaction rating."""
+
+    id: int
+    conversation_id: str
+    escalation_id: int | None
+    agent_id: int | None
+    score: int
+    comment: str | None
+    created_at: str
+
+
+# -- the knowledge base ----------------------------------------------------------------------------------------------
+
+
+class EntryOut(BaseModel):
+    """An entry whole: answers and question variants per language."""
+
+    id: str
+    category: str
+    status: str
+    answers: dict[str, str]
+    variants: dict[str, list[str]]
+
+
+class EntryRevisionOut(EntryOut):
+    """An entry with the number of its newest revision (send it back as base_revision when saving)."""
+
+    revision: int | None
+
+
+class PublishOut(BaseModel):
+    """Whether the index was rebuilt from the published entries."""
+
+    published: bool
+    index_version: int
+    vectors: int | None = Field(default=None, description="Only when published: the index's size.")
+    publish_error: str | None = Field(default=None, description="Only when not published: why.")
+
+
+class SavedEntryOut(BaseModel):
+    """A saved entry; the publish fields are there when the change touched a published entry."""
+
+    entry: EntryRevisionOut
+    published: bool | None = None
+    index_version: int | None = None
+    vectors: int | None = None
+    publish_error: str | None = None
+
+
+class PublishedEntryOut(PublishOut):
+    """An entry made from a review cluster, and the publish that followed."""
+
+    entry: EntryOut
+
+
+class MetaOut(BaseModel):
+    """Counts, categories, the published index version, the review queue's size and the file formats."""
+
+    entries: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    variants_by_lang: dict[str, int]
+    answers_by_lang: dict[str, int]
+    index_version: int
+    categories: list[str]
+    review: dict[str, int] = Field(description="Review clusters per status.")
+    formats: list[str]
+
+
+class EntrySummaryOut(BaseModel):
+    """An entry as the list shows it: counts, first questions, answers cut to 140 characters, newest revision."""
+
+    id: str
+    category: str
+    status: str
+    questions: dict[str, int]
+    title: dict[str, str]
+    answers: dict[str, str]
+    revision: int | None
+    author: str | None
+    updated_at: str | None
+
+
+class EntriesOut(BaseModel):
+    """How many entries match, and the first `limit` of them."""
+
+    total: int
+    entries: list[EntrySummaryOut]
+
+
+class DiffSegmentOut(BaseModel):
+    """A run of text kept, inserted or deleted."""
+
+    op: Literal["equal", "insert", "delete"]
+    text: str
+
+
+class CreatedChangeOut(BaseModel):
+    """The first revision."""
+
+    field: Literal["created"]
+    text: str
+
+
+class FieldChangeOut(BaseModel):
+    """A new category or status."""
+
+    field: Literal["category", "status"]
+    before: str | None
+    after: str | None
+
+
+class AnswerChangeOut(BaseModel):
+    """An answer edited in one language."""
+
+    field: Literal["answer"]
+    lang: str
+    segments: list[DiffSegmentOut]
+
+
+class QuestionsChangeOut(BaseModel):
+    """Question variants added or removed in one language."""
+
+    field: Literal["questions"]
+    lang: str
+    added: list[str]
+    removed: list[str]
+
+
+Change = Annotated[CreatedChangeOut | FieldChangeOut | AnswerChangeOut | QuestionsChangeOut,
+                   Field(discriminator="field")]
+
+
+class RevisionOut(BaseModel):
+    """One revision of an entry: who, when, the entry as it was, and what it changed."""
+
+    number: int
+    author: str
+    action: str
+    at: str
+    snapshot: EntryOut
+    changes: list[Change]
+
+
+class ImportSummaryOut(BaseModel):
+    """What an import file holds."""
+
+    file: str
+    entries: int
+    variants: int
+
+
+class ImportPreviewOut(ImportSummaryOut):
+    """A dry run: the file is valid; how many of its entries are new."""
+
+    dry_run: Literal[True]
+    new: int
+    existing: int
+
+
+class ImportDoneOut(PublishOut, ImportSummaryOut):
+    """An import: what it changed, and the publish that followed."""
+
+    dry_run: Literal[False]
+    created: int
+    updated: int
+    unchanged: int
+    archived: int
+
+
+class TryCandidateOut(BaseModel):
+    """An entry that matches the question, with the variant it matched best."""
+
+    faq_id: str
+    question: str
+    answer: str
+    score: float
+    lang: str
+    category: str
+    matched: str
+    matched_lang: str
+
+
+class ChoiceOut(BaseModel):
+    """An entry offered as a button (clarify) or as a related question."""
+
+    faq_id: str
+    question: str
+
+
+class AnswerReplyOut(BaseModel):
+    """The bot answers with one entry."""
+
+    kind: Literal["answer"]
+    faq_id: str
+    text: str
+    lang: str
+
+
+class ClarifyReplyOut(BaseModel):
+    """The bot asks which of a few entries was meant."""
+
+    kind: Literal["clarify"]
+    choices: list[ChoiceOut]
+
+
+class UnresolvedReplyOut(BaseModel):
+    """The bot does not know yet, and may offer related questions."""
+
+    kind: Literal["unresolved"]
+    related: list[ChoiceOut]
+
+
+class ThresholdsOut(BaseModel):
+    """The cut-offs the decision used (the confidence ones are null without a confidence model)."""
+
+    answer: float
+    margin: float
+    clarify: float
+    window: float
+    certain: float
+    related: float
+    answer_confidence: float | None
+    clarify_confidence: float | None
+
+
+class TryOut(BaseModel):
+    """What the bot would answer now: the decision, the scored candidates and the reply."""
+
+    query: str
+    lang: str
+    decision: str
+    index_version: int
+    confidence: float | None
+    candidates: list[TryCandidateOut]
+    reply: Annotated[AnswerReplyOut | ClarifyReplyOut | UnresolvedReplyOut, Field(discriminator="kind")]
+    thresholds: ThresholdsOut
+
+
+# -- the review queue ------------------------------------------------------------------------------------------------
+
+
+class ClusterCandidateOut(BaseModel):
+    """An entry the bot considered for the cluster's questions, with its best score."""
+
+    faq_id: str
+    question: str
+    score: float
+
+
+class ClusterOut(BaseModel):
+    """A cluster of questions the bot could not answer."""
+
+    id: int
+    status: str
+    topic: str
+    count: int
+    first_seen: str
+    last_seen: str
+    examples: list[str]
+    langs: dict[str, int]
+    channels: dict[str, int]
+    kinds: dict[str, int]
+    top_candidates: list[ClusterCandidateOut]
+    resolution: str | None
+    resolved_faq_id: str | None
+
+
+class ClustersOut(BaseModel):
+    """Clusters per status, and the clusters asked for."""
+
+    counts: dict[str, int]
+    clusters: list[ClusterOut]
+
+
+class ReviewItemOut(BaseModel):
+    """One failed question of a cluster."""
+
+    id: int
+    at: str
+    kind: str
+    text: str
+    lang: str
+    conversation_id: str
+    channel: str
+    candidates: list[dict[str, Any]] = Field(description="The candidates stored with the failure (free-form).")
+    failed_faq_id: str | None
+
+
+class NearestOut(BaseModel):
+    """A published entry near the cluster's questions now."""
+
+    faq_id: str
+    question: str
+    category: str
+    score: float
+
+
+class ClusterDetailOut(BaseModel):
+    """A cluster, every question in it, the entries nearest to it, and a prefilled draft of a new entry."""
+
+    cluster: ClusterOut
+    items: list[ReviewItemOut]
+    nearest: list[NearestOut]
+    draft: EntryOut
+
+
+class DismissedOut(BaseModel):
+    """The cluster closed without changing the knowledge base."""
+
+    dismissed: int
+
+
+# -- the dashboard ---------------------------------------------------------------------------------------------------
+
+
+class DashboardFiltersOut(BaseModel):
+    """The range and filters the report was made with, and the trends' bucket."""
+
+    start: str
+    end: str
+    channel: str | None
+    language: str | None
+    bucket: Literal["hour", "day"]
+
+
+class FigureOut(BaseModel):
+    """One figure with its definition (null when there is nothing to compute it from)."""
+
+    key: str
+    label: str
+    value: int | float | None
+    unit: str
+    definition: str
+
+
+class ReasonOut(BaseModel):
+    """Hand-overs for one reason."""
+
+    reason: str
+    count: int
+    label: str
+
+
+class SentimentPointOut(BaseModel):
+    """Customer messages per sentiment in one bucket."""
+
+    bucket: str
+    negative: int
+    neutral: int
+    positive: int
+
+
+class SentimentOut(BaseModel):
+    """Customer messages per sentiment, overall and per bucket."""
+
+    distribution: dict[str, int]
+    trend: list[SentimentPointOut]
+
+
+class CsatOut(BaseModel):
+    """Satisfaction ratings: the mean, the count, and the count per score ("1" to "5")."""
+
+    average: float | None
+    responses: int
+    distribution: dict[str, int]
+
+
+class ConversationsPointOut(BaseModel):
+    """Conversations and hand-overs in one bucket."""
+
+    bucket: str
+    conversations: int
+    escalated: int
+
+
+class TopClusterOut(BaseModel):
+    """An open review cluster with questions in the range."""
+
+    id: int
+    count: int
+    total: int
+    example: str
+    langs: dict[str, int]
+    channels: dict[str, int]
+    last_seen: str
+
+
+class DashboardOut(BaseModel):
+    """Every dashboard figure with its definition, the breakdowns and the trends."""
+
+    filters: DashboardFiltersOut
+    figures: list[FigureOut]
+    escalation_reasons: list[ReasonOut]
+    escalation_reasons_definition: str
+    decisions: dict[str, int]
+    sentiment: SentimentOut
+    csat: CsatOut
+    conversations_trend: list[ConversationsPointOut]
+    top_clusters: list[TopClusterOut]
+    channels: list[str]
+    languages: list[str]
