@@ -18,7 +18,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
-from bot.channels.wechat_crypto import MessageCrypto, signature
+from bot.channels.wechat.crypto import MessageCrypto, signature
 from tests.wechat.fake import FakeWeChat
 
 TOKEN, APPID, SECRET, KEY = "bench-token", "wx-bench", "bench-secret", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -11,8 +11,9 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.wechat import Choices, WeChatInput, render
-from bot.channels.wechat_crypto import MessageCrypto, WeChatCryptoError, signature
+from bot.channels.wechat import WeChatInput
+from bot.channels.wechat.buttons import Choices, render
+from bot.channels.wechat.crypto import MessageCrypto, WeChatCryptoError, signature
 
 # Tencent's WXBizMsgCrypt sample (Sample.cs / Sample.py) and its Java SDK test (WXBizMsgCryptTest).
 SAMPLE = dict(token="QDG6eK", key="jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", appid="wx5823bf96d3bd56c7",

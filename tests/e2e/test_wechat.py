@@ -10,7 +10,7 @@ import httpx
 from defusedxml.ElementTree import fromstring
 
 from actions.clients.desk import desk_store
-from bot.channels.wechat_crypto import MessageCrypto, signature
+from bot.channels.wechat.crypto import MessageCrypto, signature
 from console.core.security import hash_password
 from kefu.config import Settings
 from tests.e2e.conftest import WECHAT
