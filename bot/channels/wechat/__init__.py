@@ -5,6 +5,7 @@
 - crypto.py: signatures and safe-mode AES
 - xml.py: parsing messages with defusedxml, what the bot reads, passive replies
 - buttons.py: buttons as numbered lines, and the number a customer replies with
+- wording.py: what the channel says itself, from the domain's responses in the customer's language
 """
 
 from __future__ import annotations

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from bot.channels.wechat.wording import Wording
+from bot.language import EN, ZH
 
 CHOICE_TTL_S = 600.0
 HAN = re.compile("[\u4e00-\u9fff]")
+# How to choose, in the message's language (utter_choose_by_number in the domain; these when it lacks it).
+HINT_RESPONSE = "utter_choose_by_number"
+HINT_FALLBACK = {ZH: "（回复序号即可选择）", EN: "(Reply with a number to choose)"}
 
 
-def render(message: Dict[str, Any]) -> Tuple[str, List[str]]:
+def render(message: Dict[str, Any], wording: Optional[Wording] = None) -> Tuple[str, List[str]]:
     """A bot message as WeChat text: buttons become numbered lines. Returns (text, the buttons' payloads)."""
     text = str(message.get("text") or "")
     agent = (message.get("agent_name") or "").strip()
@@ -20,10 +26,10 @@ def render(message: Dict[str, Any]) -> Tuple[str, List[str]]:
     if not buttons:
         return text, []
     lines = [f"{number}. {button.get('title', '')}" for number, button in enumerate(buttons, 1)]
-    hint = "回复序号即可选择" if HAN.search(text) else "Reply with a number to choose"
-    return "\n".join([text, "", *lines, f"（{hint}）" if HAN.search(text) else f"({hint})"]), [
-        str(b.get("payload") or b.get("title") or "") for b in buttons
-    ]
+    # The hint follows the message it ends, which is in the conversation's language already.
+    language = ZH if HAN.search(text) else EN
+    hint = (wording or Wording("wechat")).text(HINT_RESPONSE, language, HINT_FALLBACK[language])
+    return "\n".join([text, "", *lines, hint]), [str(b.get("payload") or b.get("title") or "") for b in buttons]
 
 
 class Choices:

@@ -9,7 +9,8 @@
   other external events use that API too.
 - WeChat retries an unanswered message three times: each MsgId is processed once.
 - Refused: a wrong signature or a stale timestamp (403, nothing processed), oversized bodies (413), malformed XML,
-  XML bombs and external entities (400, see xml.py).
+  XML bombs and external entities (400, see xml.py). A customer's empty or too long message gets a passive reply
+  in their language, worded by the domain (wording.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.channels.guard import DEFAULT_MAX_MESSAGE_CHARS, MessageRejected, clean
 from bot.channels.wechat.buttons import Choices, render
 from bot.channels.wechat.client import WeChatApiError, WeChatClient
 from bot.channels.wechat.crypto import MessageCrypto, WeChatCryptoError, check_signature
+from bot.channels.wechat.wording import Wording
 from bot.channels.wechat.xml import field, parse, reply_xml, sealed_xml, to_text
 
 logger = logging.getLogger(__name__)
@@ -59,13 +61,14 @@ class WeChatOutput(OutputChannel):
         """Same name as the input channel."""
         return "wechat"
 
-    def __init__(self, client: WeChatClient, choices: Choices) -> None:
+    def __init__(self, client: WeChatClient, choices: Choices, wording: Optional[Wording] = None) -> None:
         self.client = client
         self.choices = choices
+        self.wording = wording or Wording(self.name())
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """One API message per bot message; buttons as numbered lines."""
-        text, payloads = render(message)
+        text, payloads = render(message, self.wording)
         if not text:
             return
         self.choices.offer(recipient_id, payloads)
@@ -123,6 +126,7 @@ class WeChatInput(InputChannel):
         self.crypto = MessageCrypto(token, encoding_aes_key, appid) if encoding_aes_key else None
         self.client = WeChatClient(api_base, appid, secret)
         self.choices = Choices()
+        self.wording = Wording(self.name())
         self.reply_timeout_s = reply_timeout_s
         self.max_body_bytes = max_body_bytes
         self.max_age_s = max_age_s
@@ -132,7 +136,7 @@ class WeChatInput(InputChannel):
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """For external events (agent replies): the customer-service API."""
-        return WeChatOutput(self.client, self.choices)
+        return WeChatOutput(self.client, self.choices, self.wording)
 
     # -- checks ----------------------------------------------------------------------------------------
     def _fresh(self, timestamp: str) -> bool:
@@ -171,6 +175,11 @@ class WeChatInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Health, URL verification and the message webhook."""
         webhook = Blueprint("wechat_webhook", __name__)
+
+        @webhook.listener("before_server_start")
+        async def bind_wording(app: Any, _loop: Any) -> None:
+            # What the channel says itself comes from the domain of the agent this app serves.
+            self.wording.bind(app)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -223,7 +232,8 @@ class WeChatInput(InputChannel):
             text = clean_text(text, self.max_message_chars)
         except MessageRejected as exc:
             logger.info("WeChat message from %s refused: %s", openid, exc.message)
-            return self._reply(openid, account, exc.message, encrypted)
+            refusal = await self.wording.refusal(exc, openid, text, limit=self.max_message_chars)
+            return self._reply(openid, account, refusal, encrypted)
 
         output = CollectingOutputChannel()
         message = UserMessage(text, output, openid, input_channel=self.name(),
@@ -240,7 +250,7 @@ class WeChatInput(InputChannel):
             return 200, "success", "text/plain"
         texts = []
         for bot_message in output.messages:
-            rendered, payloads = render(bot_message)
+            rendered, payloads = render(bot_message, self.wording)
             self.choices.offer(openid, payloads)
             if rendered:
                 texts.append(rendered)
@@ -259,7 +269,7 @@ class WeChatInput(InputChannel):
         if task.cancelled() or task.exception() is not None:
             logger.error("slow WeChat message from %s failed", openid)
             return
-        sender = WeChatOutput(self.client, self.choices)
+        sender = WeChatOutput(self.client, self.choices, self.wording)
         followup = asyncio.ensure_future(self._send_all(sender, openid, list(output.messages)))
         self._pending.add(followup)
         followup.add_done_callback(self._pending.discard)
