@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench.common import kefu_on_a_kb_copy, summarise_ms, table, write_result
-from bot.channels.wechat_crypto import MessageCrypto, signature
+from bot.channels.wechat.crypto import MessageCrypto, signature
 from tests.support.wechat import FakeWeChat
 
 TOKEN, APPID, SECRET, KEY = "bench-token", "wx-bench", "bench-secret", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

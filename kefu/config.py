@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     # An agent reply Rasa has not delivered after this many seconds is sent again (the bot delivers each once).
     handoff_redeliver_s: float = 3.0
 
-    # WeChat Official Account (bot/channels/wechat.py). Empty token: the webhook answers 503 "not configured".
+    # WeChat Official Account (bot/channels/wechat/). Empty token: the webhook answers 503 "not configured".
     wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))
     wechat_appid: str = Field("", validation_alias=AliasChoices("WECHAT_APPID", "KEFU_WECHAT_APPID"))
     wechat_secret: SecretStr = Field(SecretStr(""),

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from defusedxml.ElementTree import fromstring
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.channels.wechat import Choices, WeChatInput, render
-from bot.channels.wechat_crypto import MessageCrypto, WeChatCryptoError, signature
+from bot.channels.wechat import WeChatInput
+from bot.channels.wechat.buttons import Choices, render
+from bot.channels.wechat.crypto import MessageCrypto, WeChatCryptoError, signature
 
 # Tencent's WXBizMsgCrypt sample (Sample.cs / Sample.py) and its Java SDK test (WXBizMsgCryptTest).
 SAMPLE = dict(token="QDG6eK", key="jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", appid="wx5823bf96d3bd56c7",
@@ -185,3 +192,64 @@ def test_without_a_token_the_webhook_says_it_is_not_configured() -> None:
     assert asyncio.run(wechat.handle(text_xml("hi"), signed(), Bot()))[0] == 503
     with pytest.raises(ValueError, match="needs token"):
         WeChatInput.from_credentials({"appid": "x"})
+
+
+# -- what the channel says itself: the domain's wording in the customer's language -----------------------------
+DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(DOMAIN))
+
+
+def worded(domain: Domain, response: str, language: str) -> str:
+    """The domain's text of a response in a language, read straight from the domain."""
+    return next(str(v["text"]) for v in domain.responses[response] if v["condition"][0]["value"] == language)
+
+
+def served(wechat: WeChatInput, domain: Domain, languages: dict[str, str] | None = None) -> WeChatInput:
+    """Bind the channel to an agent with this domain and conversations in these languages (sender → language)."""
+    store = InMemoryTrackerStore(domain)
+    for sender, language in (languages or {}).items():
+        tracker = DialogueStateTracker.from_events(sender, [SlotSet("language", language)], slots=domain.slots)
+        asyncio.run(store.save(tracker))
+    wechat.wording.bind(SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(domain=domain, tracker_store=store))))
+    return wechat
+
+
+def passive_text(wechat: WeChatInput, body: bytes, bot: Bot) -> str:
+    status, reply, _ = asyncio.run(wechat.handle(body, signed(), bot))
+    assert status == 200
+    return fromstring(reply).findtext("Content") or ""
+
+
+def test_an_empty_message_is_answered_in_the_conversations_language(domain: Domain) -> None:
+    wechat, bot = served(channel(), domain, {"o-en": "en"}), Bot()
+    chinese = passive_text(wechat, text_xml("  ", "6001", sender="o-new"), bot)  # nothing yet: WeChat's Chinese
+    english = passive_text(wechat, text_xml(" \t ", "6002", sender="o-en"), bot)
+    assert chinese == worded(domain, "utter_message_empty", "zh") and "The message is empty" not in chinese
+    assert english == worded(domain, "utter_message_empty", "en")
+    assert bot.seen == []
+
+
+def test_a_too_long_message_is_answered_in_its_own_language(domain: Domain) -> None:
+    wechat, bot = served(channel(max_message_chars=10), domain, {"o-en": "en"}), Bot()
+    chinese = passive_text(wechat, text_xml("我的订单到哪了，麻烦帮我查一下", "6101", sender="o-en"), bot)
+    english = passive_text(wechat, text_xml("where is my order please", "6102"), bot)
+    assert chinese == worded(domain, "utter_message_too_long", "zh").replace("{limit}", "10")
+    assert english == worded(domain, "utter_message_too_long", "en").replace("{limit}", "10")
+    assert bot.seen == []
+
+
+def test_without_a_domain_the_guards_own_text_is_the_fallback() -> None:
+    assert passive_text(channel(), text_xml("  ", "6201"), Bot()) == "The message is empty."
+
+
+def test_the_choosing_hint_is_the_domains_in_the_messages_language(domain: Domain) -> None:
+    wording = served(channel(), domain).wording
+    buttons = [{"title": "是", "payload": "/affirm"}, {"title": "否", "payload": "/deny"}]
+    assert render({"text": "请问是这个吗？", "buttons": buttons}, wording)[0].endswith(
+        "\n" + worded(domain, "utter_choose_by_number", "zh"))
+    assert render({"text": "Is it this one?", "buttons": buttons}, wording)[0].endswith(
+        "\n" + worded(domain, "utter_choose_by_number", "en"))

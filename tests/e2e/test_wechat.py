@@ -9,7 +9,7 @@ import uuid
 import httpx
 from defusedxml.ElementTree import fromstring
 
-from bot.channels.wechat_crypto import MessageCrypto, signature
+from bot.channels.wechat.crypto import MessageCrypto, signature
 from console.core.security import hash_password
 from desk.service import desk_store
 from kefu.config import Settings
@@ -108,6 +108,20 @@ def test_media_and_subscribe_are_answered_politely(kefu: Settings) -> None:
              f"<CreateTime>{int(time.time())}</CreateTime><MsgType>image</MsgType>"
              f"<PicUrl>http://example.invalid/a.jpg</PicUrl><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>")
     assert "只能看懂文字" in reply_text(httpx.post(webhook(kefu), params=signed(), content=image.encode(), timeout=30))
+
+
+def test_empty_and_media_messages_are_answered_in_the_customers_language(kefu: Settings) -> None:
+    chinese, english = f"o-zh-{uuid.uuid4().hex[:8]}", f"o-en-{uuid.uuid4().hex[:8]}"
+    assert "空消息" in reply_text(post_plain(kefu, chinese, " "))  # a new customer: WeChat's Chinese
+    assert user_texts(kefu, chinese) == []  # the channel answered; nothing reached the bot
+    assert "Lanshan" in reply_text(post_plain(kefu, english, "hello"))
+    empty = reply_text(post_plain(kefu, english, " "))
+    assert "empty" in empty and "The message is empty." not in empty  # the domain's wording, not the guard's
+    picture = (f"<xml><ToUserName>gh_lanshan</ToUserName><FromUserName>{english}</FromUserName>"
+               f"<CreateTime>{int(time.time())}</CreateTime><MsgType>image</MsgType>"
+               f"<PicUrl>http://example.invalid/b.jpg</PicUrl><MsgId>{uuid.uuid4().int % 10**18}</MsgId></xml>")
+    answer = reply_text(httpx.post(webhook(kefu), params=signed(), content=picture.encode(), timeout=30))
+    assert "only read text" in answer
 
 
 def test_agent_replies_reach_wechat_through_the_customer_service_api(kefu: Settings,
