@@ -36,6 +36,10 @@ DIALOGUE_ACTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "feedback_helpful", "feedback_not_helpful",
     "reject_choices", "ask_queue_position", "cancel_handoff", "leave_message", "rate", "send_media",
 }
+# Acts a long question is misheard as (greetings, thanks and goodbyes have their own test: unlike_its_act; yes/no
+# answer the bot's own questions; "are you a bot?" is a question by nature).
+ACTS_A_QUESTION_MAY_HIDE = {"feedback_helpful", "feedback_not_helpful", "reject_choices", "ask_queue_position",
+                            "cancel_handoff", "leave_message", "rate"}
 # Never taken over: the customer asked for a person.
 PROTECTED = {"request_human"}
 
@@ -204,6 +208,11 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
 
+def text_width(text: str) -> int:
+    """Length with a Chinese character counted twice (a Chinese sentence says as much in about half the characters)."""
+    return sum(2 if "\u3400" <= ch <= "\u9fff" else 1 for ch in text)
+
+
 def unlike_its_act(text: str, intent: str) -> bool:
     """True for a greeting, thanks or goodbye without a word of one ("你们招聘客服吗" read as a greeting)."""
     words = _ACT_WORDS.get(intent)
@@ -241,6 +250,10 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
             return Route(ASK, "not a greeting, thanks or goodbye: a question", intent)
         # A long message is rarely just "thanks" or "yes": there a plausible match is enough.
         long_text = len(text) > config.act_long_chars
+        if intent in ACTS_A_QUESTION_MAY_HIDE and is_question(text) and text_width(text) > config.act_long_chars:
+            # "the desk lamp from my last order, what wattage bulb does it take?" heard as cancel_handoff: a long
+            # question is a question. During a hand-over the policy still acts on Rasa's act (routed_from).
+            return Route(ASK, "a long question, not a dialogue act", intent)
         if not status and (sure or (long_text and matched)):
             return Route(ASK, "kb matches; not just a dialogue act", intent)
         return Route(intent, "dialogue act")

@@ -24,6 +24,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.routing import DIALOGUE_ACTS
 from kefu.vocabulary import ACTION_END_HANDOFF, ACTION_HANDOFF, HANDOFF_STATE, IN_QUEUE, SURVEY_STATES, HandoffState
 
 STATE_SLOT = HANDOFF_STATE
@@ -41,6 +42,15 @@ HANDOFF_ACTIONS = {
 SCORE = re.compile(r"^\s*([1-5])\s*(分|星|stars?)?\s*$", re.IGNORECASE)
 # Intents that mean the customer has moved on from the survey to a new request.
 MOVED_ON = {"request_human", "check_order_status", "ask_question", "complain", "greet"}
+
+
+def handoff_intent(state: Optional[str], intent: str, kb_route: Any) -> str:
+    """During a hand-over, Rasa's dialogue act before KB-aware routing turned a long question into ask_question
+    ("how much longer until an agent joins, I've waited ages?" is a queue question here, not one for the KB)."""
+    routed_from = kb_route.get("routed_from") if isinstance(kb_route, dict) else None
+    if state and routed_from in DIALOGUE_ACTS:
+        return str(routed_from)
+    return intent
 
 
 def next_action(state: Optional[str], intent: str, text: str, confidence: float = 1.0,
@@ -117,7 +127,9 @@ class HandoffPolicy(Policy):
             return self._prediction(probabilities)
         state = tracker.get_slot(STATE_SLOT)
         intent_data = tracker.latest_message.intent or {}
-        action = next_action(state, intent_data.get("name") or "", tracker.latest_message.text or "",
+        action = next_action(state, handoff_intent(state, intent_data.get("name") or "",
+                                                   tracker.latest_message.parse_data.get("kb_route")),
+                             tracker.latest_message.text or "",
                              float(intent_data.get("confidence") or 0.0),
                              float(self.config.get("min_cancel_confidence", 0.9)))
         if action is not None and action in domain.action_names_or_texts:

@@ -86,3 +86,14 @@ def test_an_unsure_cancel_does_not_cost_the_customer_their_place(policy: Handoff
               UserUttered("我等着呢", {"name": "cancel_handoff", "confidence": 0.62})]
     tracker = DialogueStateTracker.from_events("s", events, DOMAIN.slots)
     assert _predicted(policy, tracker) == "action_relay_to_agent"
+
+
+def test_in_a_hand_over_rasas_act_counts_even_when_routing_made_it_a_question() -> None:
+    from bot.policies.handoff import handoff_intent
+
+    rerouted = {"intent": "ask_question", "routed_from": "ask_queue_position", "reason": "a long question"}
+    assert handoff_intent("waiting", "ask_question", rerouted) == "ask_queue_position"
+    assert next_action("waiting", handoff_intent("waiting", "ask_question", rerouted),
+                       "how much longer until an agent joins, I have waited ages?") == "action_queue_status"
+    assert handoff_intent(None, "ask_question", rerouted) == "ask_question"  # outside a hand-over: the KB's
+    assert handoff_intent("waiting", "ask_question", {"routed_from": "complain"}) == "ask_question"

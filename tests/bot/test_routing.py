@@ -177,3 +177,20 @@ def test_a_greeting_without_a_greeting_word_is_not_a_clear_dialogue_act() -> Non
     assert decided.ask_kb and decided.intent == "ask_question"
     assert routed("你好", "greet", None, confidence=0.99) == "greet"
     assert routed("thanks so much for your help today!", "thank", UNKNOWN_SHOP, confidence=0.99) == "thank"
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("the desk lamp from my last order, what wattage bulb does it take?", "cancel_handoff"),
+    ("这款空气炸锅有几升，三口之家用够不够啊？", "feedback_helpful"),
+    ("that didn't help at all, how do I actually get my deposit back?", "feedback_not_helpful"),
+])
+def test_a_long_question_heard_as_a_dialogue_act_goes_to_the_kb_even_when_it_knows_no_answer(
+        text: str, intent: str) -> None:
+    decided = route(text, intent, 0.7, False, NOT_SHOP, CONFIG)
+    assert (decided.intent, decided.routed_from) == ("ask_question", intent)
+
+
+def test_long_yes_or_no_answers_greetings_and_bot_questions_stay_what_they_are() -> None:
+    assert routed("yes please, that's the one I meant, the blue one?", "affirm", NOT_SHOP) == "affirm"
+    assert routed("hi there, how are you doing today?", "greet", NOT_SHOP) == "greet"
+    assert routed("am I talking to a real person or a bot?", "bot_challenge", NOT_SHOP) == "bot_challenge"
