@@ -1,5 +1,4 @@
-// Live updates from /api/events (server-sent events): escalations, messages, notes, tickets; on a reconnect the
-// desk loads everything again, and when the browser gives up it checks the session and reconnects itself.
+// Live updates from /api/events (server-sent events), with a full reload after a reconnect and our own reconnects.
 import { $ } from '../shared/dom.js';
 import { str } from '../shared/values.js';
 import { upsertNote } from './notes.js';

@@ -1,5 +1,4 @@
-// The queue: waiting and claimed escalations (mine first after the waiting), their waits ticking, unread marks,
-// the agents online and the count in the page's title.
+// The queue: waiting and claimed escalations in order, their waits ticking, unread marks, agents online, the title.
 import { $, el } from '../shared/dom.js';
 import { clip, num, str, ts } from '../shared/values.js';
 import { vipBadge } from './badges.js';

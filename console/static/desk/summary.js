@@ -1,5 +1,4 @@
-// The open conversation's summary: reason, intent, tier…, the sentiment / frustration sparkline, KB candidates, and
-// the messages before the handoff.
+// The open conversation's summary: reason, tier…, the sentiment / frustration sparkline, KB candidates, last messages.
 import { $, el } from '../shared/dom.js';
 import { num, str, ts } from '../shared/values.js';
 import { sentimentBadge, vipBadge } from './badges.js';

@@ -1,5 +1,4 @@
-// Entries tab, the editor: open, create and save an entry (with the conflict when someone saved first), restore a
-// revision.
+// Entries tab, the editor: open, create and save an entry (a conflict when someone saved first), restore a revision.
 import { $, el, setBusy } from '../shared/dom.js';
 import { num, str } from '../shared/values.js';
 import { markSelectedEntry } from './entries.js';

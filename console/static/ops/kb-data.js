@@ -1,5 +1,4 @@
-// What several tabs use of the knowledge base: its categories (datalist, entry filter), the entry ids (datalist),
-// and the refresh after a change.
+// What several tabs use of the knowledge base: categories, entry ids (datalists), and the refresh after a change.
 import { $, el } from '../shared/dom.js';
 import { zh } from '../shared/i18n.js';
 import { str } from '../shared/values.js';

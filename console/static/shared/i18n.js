@@ -1,5 +1,4 @@
-// The console's language (Chinese when the browser asks for it, else English), the strings every page shares,
-// and the page's static texts (data-i18n, data-i18n-ph, data-i18n-label) put in that language.
+// The console's language (zh when the browser asks, else en), the strings all pages share, the static texts put in it.
 export const zh = /^zh/i.test(navigator.language || '');
 export const LOCALE = zh ? 'zh-CN' : 'en';
 

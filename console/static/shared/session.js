@@ -1,5 +1,4 @@
-// A console page's session: the signed-in user and the CSRF token (kept for the tab where the page asks), the API
-// client that sends it, signing in again on 401, and signing out.
+// A page's session: the signed-in user, the CSRF token and the API client that sends it, sign-in again, sign-out.
 import { createApi } from './api.js';
 import { $ } from './dom.js';
 import { str } from './values.js';
