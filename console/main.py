@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +33,9 @@ from knowledge_base.errors import (
 )
 
 STATIC = Path(__file__).with_name("static")
+# The pages' scripts are ES modules, which browsers run only when served as JavaScript: do not leave .js to the
+# host's MIME table (some map it to text/plain).
+mimetypes.add_type("text/javascript", ".js")
 STATUS = {NotFoundError: 404, ConflictError: 409, ForbiddenError: 403, InvalidInputError: 422}
 # A knowledge-base error that is none of these is a conflict with the stored state (cluster closed, id taken).
 KB_STATUS = {EntryNotFoundError: 404, ImportFileError: 422, EmptyKnowledgeBaseError: 503, IndexMissingError: 503,

@@ -119,7 +119,7 @@ def test_pages_are_local_and_locked_down(app_and_rasa: Any, store: DeskStore) ->
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     assert "http://" not in page.text and "https://" not in page.text
-    assert client.get("/static/desk.js").status_code == 200
+    assert client.get("/static/desk/main.js").status_code == 200
     assert client.post("/api/auth/logout").status_code == 204
     assert client.get("/api/queue").status_code == 401
 

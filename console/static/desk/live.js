@@ -1,0 +1,68 @@
+// Live updates from /api/events (server-sent events), with a full reload after a reconnect and our own reconnects.
+import { $ } from '../shared/dom.js';
+import { str } from '../shared/values.js';
+import { upsertNote } from './notes.js';
+import { reloadOpen } from './open.js';
+import { applyEscalation, loadQueue, renderQueue } from './queue.js';
+import { session, showError } from './session.js';
+import { S } from './state.js';
+import { L } from './strings.js';
+import { renderSummary } from './summary.js';
+import { loadTickets, upsertTicket } from './tickets.js';
+import { upsertMessage } from './transcript.js';
+import { loadAgents } from './transfer.js';
+
+let es = null, hadError = false, retry = 1000;
+session.onLeave(() => { if (es) es.close(); });
+
+const setConn = (ok) => {
+  const c = $('conn');
+  c.textContent = ok ? L.live : L.reconnecting;
+  c.classList.toggle('ok', ok);
+};
+
+function onMessageEvent(m) {
+  if (!m || m.escalation_id === undefined || m.escalation_id === null) return;
+  const id = String(m.escalation_id);
+  if (m.role === 'customer') S.preview.set(id, str(m.text));
+  if (id === S.openId) {
+    upsertMessage(m);
+    if (m.role === 'customer') renderSummary();
+  } else if (m.role !== 'agent' && S.esc.has(id)) S.unread.add(id);
+  renderQueue();
+}
+function resync() {
+  loadQueue().catch(showError);
+  reloadOpen().catch(showError);
+  loadTickets().catch(showError);
+  loadAgents().catch(() => {});
+}
+export function connect() {
+  if (session.leaving) return;
+  es = new EventSource('/api/events');
+  const on = (type, fn) => es.addEventListener(type, (ev) => {
+    let d;
+    try { d = JSON.parse(ev.data); } catch (_) { return; }
+    try { fn(d); } catch (err) { console.error(type, err); }
+  });
+  on('escalation', applyEscalation);
+  on('message', onMessageEvent);
+  on('note', upsertNote);
+  on('ticket', upsertTicket);
+  es.onopen = () => {
+    setConn(true);
+    retry = 1000;
+    if (hadError) { hadError = false; resync(); }
+  };
+  es.onerror = () => {
+    if (session.leaving) return;
+    hadError = true;
+    setConn(false);
+    if (es.readyState === EventSource.CLOSED) {
+      // The browser gave up (e.g. a non-stream response): check the session, then reconnect ourselves.
+      es.close();
+      setTimeout(() => { session.loadMe().catch(() => {}).finally(connect); }, retry);
+      retry = Math.min(retry * 2, 30000);
+    }
+  };
+}

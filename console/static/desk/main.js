@@ -1,0 +1,48 @@
+// The agent desk's entry: the page in its language, every panel wired, then the session, the live feed, the data.
+import { $ } from '../shared/dom.js';
+import { translatePage, zh } from '../shared/i18n.js';
+import { loadCanned, wireCanned } from './canned.js';
+import { wireClaim } from './claim.js';
+import { wireComposer } from './composer.js';
+import { updateControls } from './controls.js';
+import { connect } from './live.js';
+import { wireNotes } from './notes.js';
+import { openEscalation, wireOpen } from './open.js';
+import { sendPresence, startHeartbeat, wirePresence } from './presence.js';
+import { loadQueue, startWaitClock } from './queue.js';
+import { session, showError } from './session.js';
+import { L } from './strings.js';
+import { loadTickets, wireTickets } from './tickets.js';
+import { loadAgents, wireTransfer } from './transfer.js';
+
+function wire() {
+  wireOpen();
+  wireTickets();
+  wireClaim();
+  wireTransfer();
+  wireNotes();
+  wireComposer();
+  wireCanned();
+  wirePresence();
+  $('logout-button').addEventListener('click', session.logout);
+  $('desk-error-close').addEventListener('click', () => { $('desk-error').hidden = true; });
+  startWaitClock();
+  startHeartbeat();
+}
+
+async function boot() {
+  translatePage(L);
+  wire();
+  updateControls();
+  try { await session.loadMe(); } catch (err) { showError(err); return; }
+  $('presence-select').value = 'online';
+  sendPresence();
+  connect();
+  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(zh ? 'zh' : 'en')];
+  const results = await Promise.allSettled(tasks);
+  for (const r of results) if (r.status === 'rejected') showError(r.reason);
+  const h = decodeURIComponent(location.hash.slice(1));
+  if (h) openEscalation(h);
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot); else boot();
