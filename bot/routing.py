@@ -121,6 +121,8 @@ _NUMBER_GIVEN = re.compile(r"(订单号|单号|order (number|no\.?|#))\s*(是|�
                            re.IGNORECASE)
 _QUESTION = re.compile(
     r"[?？]|吗|么|呢|怎么|咋|如何|能不能|可不可以|可以|能否|是否|为什么|为啥|多久|多少|哪|什么|啥|几"
+    # A-not-A ("管不管", "有没有") and a closing 不/没 ("能退不", "好了没") ask without a question mark.
+    r"|([\u4e00-\u9fff])[不没]\1|[\u4e00-\u9fff][不没][\s。.!！~～]*$"
     r"|\b(how|what|why|when|where|which|who|can|could|do|does|did|is|are|will|would|should|may)\b",
     re.IGNORECASE,
 )

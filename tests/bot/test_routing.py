@@ -104,6 +104,12 @@ def test_without_the_kb_rasa_decides() -> None:
 
 def test_question_shape() -> None:
     assert is_question("能退吗") and is_question("how long does it take") and not is_question("太差了")
+    assert is_question("用了两天就充不进电了 这算质量问题吧 能退不") and is_question("这种保修管不管")
+    assert not is_question("真的很无语，服了")
+
+
+def test_a_complaint_asking_without_a_question_mark_gets_the_kb() -> None:
+    assert routed("上周买的电动牙刷 用了两天就充不进电了 能退不", "complain", UNKNOWN_SHOP) == "ask_question"
 
 
 class SignalServer(BaseHTTPRequestHandler):
