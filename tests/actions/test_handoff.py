@@ -116,15 +116,8 @@ def test_contacts_are_found_in_free_text() -> None:
 
 def test_messages_during_the_hand_over_reach_the_desk_once(store: DeskStore, domain: dict) -> None:
     escalation, _ = store.create_escalation(
-        "cust-1",
-        channel="socketio",
-        language="zh",
-        tier="regular",
-        trigger="request",
-        reason="asked",
-        frustration=0.2,
-        summary={},
-    )
+        "cust-1", channel="socketio", language="zh", tier="regular", trigger="request", reason="asked",
+        frustration=0.2, summary={})
     before = [user("转人工", "request_human", "m0"), {"event": "action", "name": "action_handoff"}]
     # m1 arrived while the action server was down; m2 now: both are stored, m1 first.
     history = [*before, user("在吗", "greet", "m1"), user("我的订单 KF1 还没到", "check_order_status", "m2")]
@@ -139,15 +132,8 @@ def test_messages_during_the_hand_over_reach_the_desk_once(store: DeskStore, dom
 
 def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain: dict) -> None:
     escalation, _ = store.create_escalation(
-        "cust-1",
-        channel="socketio",
-        language="en",
-        tier="regular",
-        trigger="request",
-        reason="asked",
-        frustration=0.2,
-        summary={},
-    )
+        "cust-1", channel="socketio", language="en", tier="regular", trigger="request", reason="asked",
+        frustration=0.2, summary={})
     ann = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
     store.claim(escalation["id"], ann["id"])
     dispatcher = CollectingDispatcher()

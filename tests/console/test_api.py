@@ -12,15 +12,9 @@ from tests.console.conftest import PASSWORD, sign_in
 
 def escalate(store: DeskStore, conversation: str = "conv-1", frustration: float = 0.5) -> dict[str, Any]:
     return store.create_escalation(
-        conversation,
-        channel="socketio",
-        language="en",
-        tier="regular",
-        trigger="frustration",
-        reason="negative sentiment",
-        frustration=frustration,
-        summary={"last_messages": [{"role": "customer", "text": "where is it"}]},
-    )[0]
+        conversation, channel="socketio", language="en", tier="regular", trigger="frustration",
+        reason="negative sentiment", frustration=frustration,
+        summary={"last_messages": [{"role": "customer", "text": "where is it"}]})[0]
 
 
 def test_sign_in_sets_an_http_only_session_and_hashes_passwords(app_and_rasa: Any, store: DeskStore) -> None:

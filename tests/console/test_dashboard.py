@@ -141,16 +141,8 @@ def seed_desk(store: DeskStore) -> None:
     def escalate(conversation: str, channel: str, language: str, trigger: str, created: datetime,
                  status: str = "waiting") -> int:
         escalation, _ = store.create_escalation(
-            conversation,
-            channel=channel,
-            language=language,
-            tier="regular",
-            trigger=trigger,
-            reason="why",
-            frustration=0.5,
-            summary={},
-            status=status,
-        )
+            conversation, channel=channel, language=language, tier="regular", trigger=trigger, reason="why",
+            frustration=0.5, summary={}, status=status)
         with store.session() as s:
             s.execute(update(Escalation).where(Escalation.id == escalation["id"]).values(created_at=created))
         return int(escalation["id"])

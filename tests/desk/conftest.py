@@ -18,14 +18,7 @@ def store(tmp_path: Path) -> DeskStore:
 def escalate(store: DeskStore, conversation: str, frustration: float = 0.2, tier: str = "regular",
              trigger: str = "request") -> dict:
     escalation, new = store.create_escalation(
-        conversation,
-        channel="socketio",
-        language="zh",
-        tier=tier,
-        trigger=trigger,
-        reason="asked",
-        frustration=frustration,
-        summary={"last_messages": []},
-    )
+        conversation, channel="socketio", language="zh", tier=tier, trigger=trigger, reason="asked",
+        frustration=frustration, summary={"last_messages": []})
     assert new
     return escalation

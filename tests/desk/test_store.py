@@ -14,15 +14,8 @@ def agent(store: DeskStore, name: str) -> int:
 def test_one_active_escalation_per_conversation(store: DeskStore) -> None:
     first = escalate(store, "c1")
     again, new = store.create_escalation(
-        "c1",
-        channel="socketio",
-        language="zh",
-        tier="regular",
-        trigger="request",
-        reason="again",
-        frustration=0.9,
-        summary={},
-    )
+        "c1", channel="socketio", language="zh", tier="regular", trigger="request", reason="again", frustration=0.9,
+        summary={})
     assert not new and again["id"] == first["id"]
     assert store.cancel("c1")["status"] == "cancelled"
     assert escalate(store, "c1")["id"] != first["id"]
