@@ -2,7 +2,9 @@
 // The console fills <html data-server> with Rasa's URL and lets this page (by its CSP) connect there, and nowhere
 // else, which is also why the server cannot come from the page's address: a link must not be able to point a
 // customer's chat at someone else's server.
-import { ChatView, KefuClient, labels, mark, uiLanguage } from "./kefu-chat.js";
+import { KefuClient, mark } from "./client.js";
+import { labels, uiLanguage } from "./i18n.js";
+import { ChatView } from "./view.js";
 
 function mount() {
   const root = document.getElementById("kefu-chat");

@@ -6,7 +6,9 @@
 // (default: the browser's language). Everything lives in a Shadow DOM, so the page's CSS cannot reach it, and its
 // styles go in through a constructed style sheet, which a page's `style-src` policy does not block.
 // window.kefuChat = {open(), close(), toggle(), send(text)} lets the page open it from its own links.
-import { ChatView, KefuClient, labels, mark, uiLanguage, visible } from "./kefu-chat.js";
+import { KefuClient, mark } from "./client.js";
+import { labels, uiLanguage } from "./i18n.js";
+import { ChatView, visible } from "./view.js";
 import css from "./widget.css";
 
 const script =
