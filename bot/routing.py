@@ -120,12 +120,28 @@ _ACT_WORDS = {
 _NUMBER_GIVEN = re.compile(r"(订单号|单号|order (number|no\.?|#))\s*(是|为|:|：|is)?\s*[A-Za-z]{0,2}\d{4,}",
                            re.IGNORECASE)
 _QUESTION = re.compile(
-    r"[?？]|吗|么|呢|怎么|咋|如何|能不能|可不可以|可以|能否|是否|为什么|为啥|多久|多少|哪|什么|啥|几"
+    r"[?？]|吗|么|呢|怎么|咋|如何|能不能|可不可以|可以|能否|是否|为什么|为啥|多久|多少|多[长大重高宽远厚贵]|哪|什么|啥"
+    r"|几"
     # A-not-A ("管不管", "有没有") and a closing 不/没 ("能退不", "好了没") ask without a question mark.
-    r"|([\u4e00-\u9fff])[不没]\1|[\u4e00-\u9fff][不没][\s。.!！~～]*$"
+    r"|(?P<a>[\u4e00-\u9fff])[不没](?P=a)|[\u4e00-\u9fff][不没][\s。.!！~～]*$"
     r"|\b(how|what|why|when|where|which|who|can|could|do|does|did|is|are|will|would|should|may)\b",
     re.IGNORECASE,
 )
+
+
+# A question put to the shop itself ("你们有卖猫粮吗", "do you sell dog beds?"): whatever Rasa guessed, it is the
+# shop's to answer or to queue.
+_ASKS_THE_SHOP = re.compile(
+    r"你们(店|家|这|那)?(有没有|有|卖|能|可以|支持|提供|接受|收|送|发|开|招)|贵(店|司)|蓝山"
+    r"|\b(do|does|can|will|would) (you|u)( guys)? (sell|carry|have|offer|stock|ship|deliver|accept|take|make|hire)\b"
+    r"|\b(your|ur) (shop|store|site|website|app|company)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_the_shop(text: str) -> bool:
+    """True for a question addressed to the shop ("do you sell…", "你们有…吗")."""
+    return bool(_ASKS_THE_SHOP.search(text)) and is_question(text)
 
 
 @dataclass(frozen=True)
@@ -265,7 +281,7 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
         # Rasa hears "order" in a policy question too; with no sign of a status request, the KB decides.
         return Route(ASK, "mentions an order, asks no status", intent)
     if intent == OUT_OF_SCOPE:
-        if sure or (confidence < config.off_topic_confidence and (matched or kb.shop)):
+        if sure or (confidence < config.off_topic_confidence and (matched or kb.shop)) or asks_the_shop(text):
             return Route(ASK, "a shop question", intent)
         return Route(OUT_OF_SCOPE, "off-topic")
     if intent == COMPLAIN:
@@ -277,7 +293,8 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
         return Route(COMPLAIN, "complaint")
     if intent == ASK:
         return Route(ASK, "a question")
-    # nlu_fallback, or choose_faq typed as words: the KB decides whether it is a shop question at all.
-    if matched or kb.shop:
+    # nlu_fallback, or choose_faq typed as words: the KB decides whether it is a shop question at all; a question
+    # gets its answer or its honest "not yet" (and a review row) rather than a request to rephrase.
+    if matched or kb.shop or is_question(text):
         return Route(ASK, "kb: a shop question", intent)
     return Route(FALLBACK, "not understood")

@@ -200,3 +200,16 @@ def test_long_yes_or_no_answers_greetings_and_bot_questions_stay_what_they_are()
     assert routed("yes please, that's the one I meant, the blue one?", "affirm", NOT_SHOP) == "affirm"
     assert routed("hi there, how are you doing today?", "greet", NOT_SHOP) == "greet"
     assert routed("am I talking to a real person or a bot?", "bot_challenge", NOT_SHOP) == "bot_challenge"
+
+
+def test_a_question_to_the_shop_is_the_shops_even_when_rasa_calls_it_off_topic() -> None:
+    assert routed("Do you sell orthopedic dog beds for big dogs?", "out_of_scope", NOT_SHOP, confidence=0.99) == \
+        "ask_question"
+    assert routed("你们有卖猫粮吗，想找无谷的", "out_of_scope", NOT_SHOP, confidence=0.99) == "ask_question"
+    assert routed("can you write me a poem about autumn?", "out_of_scope", NOT_SHOP, confidence=0.99) == \
+        "out_of_scope"
+
+
+def test_a_question_rasa_did_not_understand_goes_to_the_kb_for_its_answer_or_honest_not_yet() -> None:
+    assert routed("蓝山那款按摩椅完全放平有多长", "nlu_fallback", NOT_SHOP, confidence=0.4) == "ask_question"
+    assert routed("asdf qwer", "nlu_fallback", NOT_SHOP, confidence=0.45) == "nlu_fallback"
