@@ -24,7 +24,7 @@ from actions.clients.desk import (
     shared_store,
     summary,
 )
-from desk.errors import DeskError
+from desk.errors import DeskError, NotFoundError
 from desk.queue import eta_minutes, in_service_hours
 from desk.store import DeskStore
 from kefu.config import get_settings
@@ -281,9 +281,7 @@ class ActionRelayAgentReply(Action):
         for raw in ids:
             try:
                 message, conversation = await asyncio.to_thread(store.agent_message, int(raw))
-            except DeskUnavailableError:
-                raise
-            except (DeskError, ValueError, TypeError) as exc:
+            except (NotFoundError, ValueError, TypeError) as exc:  # an outage propagates to run()
                 logger.warning("agent reply %r not relayed: %s", raw, exc)
                 continue
             if conversation != tracker.sender_id:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kefu import hours
 
 ROOT = Path(__file__).resolve().parent.parent
+# Each service-time setting and the parser that raises ValueError on a malformed value (kefu/hours.py).
+SERVICE_TIME_CHECKS: dict[str, Callable[[str], object]] = {
+    "handoff_service_hours": hours.parse_hours, "handoff_service_days": hours.parse_days,
+    "handoff_timezone": hours.check_timezone}
 
 
 class Settings(BaseSettings):
@@ -138,22 +143,11 @@ class Settings(BaseSettings):
                                  validation_alias=AliasChoices("WECHAT_API_BASE", "KEFU_WECHAT_API_BASE"))
 
     # Structured values are checked when the settings load, so a typo stops the start, not the first hand-over.
-    @field_validator("handoff_service_hours")
+    @field_validator("handoff_service_hours", "handoff_service_days", "handoff_timezone")
     @classmethod
-    def _check_hours(cls, value: str) -> str:
-        hours.parse_hours(value)
+    def _check_service_times(cls, value: str, info: ValidationInfo) -> str:
+        SERVICE_TIME_CHECKS[str(info.field_name)](value)
         return value
-
-    @field_validator("handoff_service_days")
-    @classmethod
-    def _check_days(cls, value: str) -> str:
-        hours.parse_days(value)
-        return value
-
-    @field_validator("handoff_timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        return hours.check_timezone(value)
 
     @field_validator("log_level")
     @classmethod
