@@ -59,4 +59,5 @@ def unavailable_as(error: type[Exception], what: str) -> Iterator[None]:
         yield
     except UNAVAILABLE as exc:
         cause = getattr(exc, "orig", None) or exc
-        raise error(f"{what} is unavailable: {str(cause).splitlines()[0]}") from exc
+        first_line = next(iter(str(cause).splitlines()), type(cause).__name__)
+        raise error(f"{what} is unavailable: {first_line}") from exc
