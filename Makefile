@@ -11,6 +11,11 @@ APP_VENV := .venv
 APP_PY := $(APP_VENV)/bin/python
 RASA_PY := $(RASA_VENV)/bin/python
 KEFU := $(APP_PY) -m kefu
+# Every build step runs through scripts/step: one line when it starts, progress while it runs, one with its time
+# when it ends; the full output goes to data/logs/make/. KEFU_VERBOSE=1 shows it as well.
+STEP := $(PY311) scripts/step
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
 RASA_STAMP := $(RASA_VENV)/.installed
 APP_STAMP := $(APP_VENV)/.installed
 MODEL := models/rasa/kefu.tar.gz
@@ -26,42 +31,47 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train kb sentiment train-sentiment widget run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help build install train kb sentiment train-sentiment widget run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
 
-$(RASA_STAMP): requirements/rasa.lock
-	@test -x $(RASA_PY) || $(PY310) -m venv $(RASA_VENV)
-	$(RASA_PY) -m pip install -q -r requirements/rasa.lock
+# Both venvs fill through scripts/install-venv: uv (pinned in requirements/tools.lock, kept in .venv-tools) when it
+# installs, pip when it does not. torch first and pinned exactly: any looser requirement pulls GBs of CUDA wheels.
+$(TOOLS_STAMP): requirements/tools.lock
+	@$(STEP) uv -- '$(PY311) -m venv $(TOOLS_VENV) && $(TOOLS_VENV)/bin/pip install -q -r requirements/tools.lock \
+		&& $(TOOLS_VENV)/bin/uv --version' || echo "  uv is not installable here: the venvs are filled with pip"
 	@touch $@
 
-# torch first and pinned exactly: any looser requirement pulls several GB of CUDA wheels.
-$(APP_STAMP): requirements/app.lock
-	@test -x $(APP_PY) || $(PY311) -m venv $(APP_VENV)
-	$(APP_PY) -m pip install -q torch==2.13.0
-	$(APP_PY) -m pip install -q -r requirements/app.lock
+$(RASA_STAMP): requirements/rasa.lock | $(TOOLS_STAMP)
+	@$(STEP) install-rasa -- scripts/install-venv $(RASA_VENV) $(PY310) requirements/rasa.lock
+	@touch $@
+
+$(APP_STAMP): requirements/app.lock | $(TOOLS_STAMP)
+	@$(STEP) install-app -- scripts/install-venv $(APP_VENV) $(PY311) requirements/app.lock torch==2.13.0
 	@touch $@
 
 install: $(RASA_STAMP) $(APP_STAMP)  ## create both virtual environments (idempotent)
 
+# Rasa's own cache (.rasa/cache) means a small data change retrains only the components it touches.
 $(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP) $(SENTIMENT)
-	$(KEFU) rasa train --config config.yml --domain bot/domain --data training_data \
+	@$(STEP) train -- $(KEFU) rasa train --config config.yml --domain bot/domain --data training_data \
 		--out models/rasa --fixed-model-name kefu
 	@touch $@
 
 train: $(MODEL)  ## train the Rasa model if training data, domain or config changed
 
 $(EMBEDDER): | $(APP_STAMP)
-	$(APP_PY) -m knowledge_base setup-model
+	@$(STEP) embedder -- $(APP_PY) -m knowledge_base setup-model
 
-kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty KB; build the index if missing
-	$(APP_PY) -m knowledge_base bootstrap
+# The KB-tuned embedder is rebuilt from the base plus knowledge_base/delta (seconds), not re-tuned (13 minutes).
+kb: $(EMBEDDER)  ## convert the embedding model; load the demo FAQ into an empty KB; rebuild the tuned model and index if stale
+	@$(STEP) kb -- $(APP_PY) -m knowledge_base bootstrap
 
 # The repo keeps only the sentiment delta (LoRA adapter + head, ~2 MB); the full model is rebuilt from the base.
 # Rasa loads the sentiment component while it trains, so `make train` builds it first.
 $(SENTIMENT): $(SENTIMENT_DELTA) | $(APP_STAMP) $(EMBEDDER)
-	$(APP_PY) -m sentiment build
+	@$(STEP) sentiment -- $(APP_PY) -m sentiment build
 
 sentiment: $(SENTIMENT)  ## rebuild the ONNX sentiment model from the base encoder plus sentiment/delta
 
@@ -72,23 +82,28 @@ train-sentiment: | $(APP_STAMP) $(EMBEDDER)  ## fine-tune the sentiment model (~
 # widget/dist (widget.js for one <script> tag, and the /chat page), which the console serves.
 $(WIDGET_NPM): widget/package.json widget/package-lock.json
 	@command -v npm >/dev/null || { echo "the web chat needs Node.js 18+ and npm to build" >&2; exit 1; }
-	cd widget && npm ci --ignore-scripts --no-audit --no-fund
+	@$(STEP) widget-npm -- 'cd widget && npm ci --ignore-scripts --no-audit --no-fund'
 	@touch $@
 
 $(WIDGET): $(WIDGET_SRC) $(WIDGET_NPM)
-	cd widget && node build.mjs
+	@$(STEP) widget -- 'cd widget && node build.mjs'
 
 widget: $(WIDGET)  ## build the customer web chat (widget/dist: /widget.js and /chat on the console)
 
 # Browser tests drive Debian's chromium through Playwright (no browser download); apt installs it once.
 $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Debian's chromium for the browser tests" >&2; exit 1; }
-	$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+	@$(STEP) chromium -- '$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }'
 
-run: install train kb sentiment widget  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
-	$(KEFU) serve
+# Two steps at a time: the venvs fill side by side, then Rasa trains while the KB and the widget build.
+build:  ## install, train and build what is missing or stale (what run and test do first)
+	@$(MAKE) --no-print-directory -j2 install
+	@$(MAKE) --no-print-directory -j2 train kb sentiment widget
 
-test: install train kb sentiment widget lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
+run: build  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
+	@$(KEFU) serve
+
+test: build lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
 lint: $(APP_STAMP)  ## ruff, and the package boundaries (import-linter contracts in pyproject.toml)
 	$(APP_VENV)/bin/ruff check .

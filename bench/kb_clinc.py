@@ -94,8 +94,9 @@ def main() -> int:
     if args.tune:
         model_dir = workdir / "tuned"
         # From the converted base model, not the shop-tuned one: this KB gets its own tuning, as a new shop would.
-        base = str(settings.path(settings.kb_base_model))
-        report["tuning"] = tune(service.store(settings), base, model_dir, steps=args.steps)
+        base = settings.path(settings.kb_base_model)
+        report["tuning"] = tune(service.store(settings), base, model_dir, workdir / "delta", steps=args.steps)
+        report["tuning"].pop("questions", None)
         settings = settings.model_copy(update={"kb_embedding_model": str(model_dir)})
     report["model"] = settings.kb_model_path
     service.publish(settings, progress=True)

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     kb_base_model: Path = Path("models/multilingual-e5-small")
     kb_tuned_model: Path = Path("models/kb-tuned")
     kb_tune_steps: int = 400
+    # What tuning adds to the base model, as a LoRA-format delta: `make kb` rebuilds kb_tuned_model from it in
+    # seconds. `python -m knowledge_base tune` writes a shop's own to kb_tune_delta (empty: data_dir/kb-delta, kept
+    # across `make clean`), which then wins over the demo KB's, shipped in kb_shipped_delta.
+    kb_tune_delta: Path | None = None
+    kb_shipped_delta: Path = Path("knowledge_base/delta")
+    # Re-tune once this share of the published questions is new since tuning: the ops console and `make kb` say so.
+    kb_retune_share: float = 0.3
     # Embed questions with ONNX Runtime (models/*/onnx, exported by `make kb`): same vectors, 3x faster than PyTorch.
     kb_onnx_queries: bool = True
     # Decision thresholds on the entry score (variant and answer similarity, language gap, word overlap; below)
@@ -195,6 +202,11 @@ class Settings(BaseSettings):
     def kb_index_path(self) -> Path:
         """Folder of the FAISS index files."""
         return self.path(self.kb_index_dir) if self.kb_index_dir else self.data_path / "index"
+
+    @property
+    def kb_tune_delta_path(self) -> Path:
+        """Where `tune` writes the shop's own embedder delta."""
+        return self.path(self.kb_tune_delta) if self.kb_tune_delta else self.data_path / "kb-delta"
 
     @property
     def kb_model_path(self) -> str:

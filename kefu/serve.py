@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import os
 import secrets
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 from types import FrameType
 
 from kefu.config import ROOT, Settings
+
+PROGRESS_EVERY_S = 10.0
 
 
 class ServeError(Exception):
@@ -139,14 +142,17 @@ def build_children(settings: Settings) -> list[Child]:
 class Supervisor:
     """Runs the children as one unit: all up, or none."""
 
-    def __init__(self, settings: Settings, echo: bool = True) -> None:
+    def __init__(self, settings: Settings, echo: bool = False) -> None:
         self.settings = settings
         self.echo = echo
         self.children = build_children(settings)
 
-    def start(self, cancel: threading.Event | None = None) -> float:
-        """Start every child and wait until all answer (or cancel is set); return the seconds it took."""
+    def start(self, cancel: threading.Event | None = None, progress: bool = False) -> float:
+        """Start every child and wait until all answer (or cancel is set); return the seconds it took.
+
+        With progress, say every PROGRESS_EVERY_S which ones are still loading (Rasa's model, the embedder)."""
         started = time.monotonic()
+        said = started
         try:
             for child in self.children:
                 child.start(self.echo)
@@ -157,6 +163,10 @@ class Supervisor:
                     raise ServeError("start-up cancelled")
                 self.check_alive()
                 waiting = [c for c in waiting if not c.is_ready()]
+                if progress and waiting and time.monotonic() - said >= PROGRESS_EVERY_S:
+                    said = time.monotonic()
+                    print(f"  start  {said - started:.0f} s  waiting for {', '.join(c.name for c in waiting)}",
+                          flush=True)
                 if time.monotonic() > deadline:
                     names = ", ".join(c.name for c in waiting)
                     raise ServeError(f"{names} did not answer within {self.settings.startup_timeout_s:.0f} s")
@@ -203,29 +213,29 @@ def first_user_line(settings: Settings) -> str:
     """The banner's hint on how to sign in to the desk."""
     secret_file = settings.data_path / "console_admin_password"
     if secret_file.exists():
-        return (f"  (sign in as admin, password in {secret_file}; add users: "
-                "python -m console create-user NAME --role agent|ops)")
-    return "  (add users: .venv/bin/python -m console create-user NAME --role agent|ops)"
+        return (f"  sign in  as admin, with the password in {secret_file}; add agents and ops users with\n"
+                "           .venv/bin/python -m console create-user NAME --role agent|ops")
+    return "  sign in  with your console user (add one: .venv/bin/python -m console create-user NAME --role agent|ops)"
 
 
 def banner(settings: Settings, seconds: float) -> str:
-    """What a person needs to start talking to Kefu."""
+    """What a person needs to start talking to Kefu: where to chat, where agents and ops work, how to sign in."""
     url = settings.rasa_url
+    console = settings.console_url
     wechat = "on" if settings.wechat_token.get_secret_value() else "off: set WECHAT_* in .env"
     return f"""
 Kefu is up ({seconds:.0f} s).
+  chat       {console}/chat   (the customer web chat; on any page: <script src="{console}/widget.js" async>)
+  agent desk {console}/desk   escalated customers arrive here
+  ops        {console}/ops    review queue, FAQ entries, import/export, try it, dashboard
+{first_user_line(settings)}
   REST       POST {url}/webhooks/rest/webhook   {{"sender": "me", "message": "你好"}}
   socket.io  {url}/socket.io  (events: session_request, user_uttered, bot_uttered)
   HTTP API   {url}/status  (token in {settings.data_path / "rasa_token"} unless KEFU_RASA_TOKEN is set)
-  actions    http://{settings.host}:{settings.action_port}/health
-  agent desk {settings.console_url}/desk{first_user_line(settings)}
-  ops        {settings.console_url}/ops  (review queue, FAQ entries, import/export, try it, dashboard)
-  web chat   {settings.console_url}/chat  (phones);  any page: <script src="{settings.console_url}/widget.js" async>
   WeChat     {url}/webhooks/wechat/webhook  ({wechat})
   logs       {settings.data_path / "logs"}
 Try:  curl -s {url}/webhooks/rest/webhook -d '{{"sender":"demo","message":"我要查订单"}}'
-Press Ctrl-C to stop.
-"""
+Press Ctrl-C to stop."""
 
 
 def serve(settings: Settings) -> int:
@@ -239,12 +249,16 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         ensure_first_user(settings)
-        supervisor = Supervisor(settings)
+        # Each server's output goes to data/logs only: after the banner the console stays quiet until Ctrl-C.
+        supervisor = Supervisor(settings, echo=os.environ.get("KEFU_VERBOSE") == "1")
     except ServeError as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 1
     try:
-        seconds = supervisor.start(stopping)
+        print(f"▸ start  {', '.join(c.name for c in supervisor.children)} (logs in {settings.data_path / 'logs'})",
+              flush=True)
+        seconds = supervisor.start(stopping, progress=True)
+        print(f"✓ start  {seconds:.0f} s", flush=True)
         print(banner(settings, seconds), flush=True)
         while not stopping.wait(0.5):
             supervisor.check_alive()

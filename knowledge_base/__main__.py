@@ -45,9 +45,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    """Load the demo KB into an empty store, tune the embedder if needed, build the index if none is current."""
+    """Load the demo KB into an empty store, rebuild the tuned embedder if stale, build the index if not current."""
     from knowledge_base.index import current_version
-    from knowledge_base.tuning import tuned_report
+    from knowledge_base.tuning import active_delta, tuned_report
 
     settings = get_settings()
     store = service.store()
@@ -55,39 +55,69 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         entries = [e for path in DEMO_FILES for e in io.read_file(path)]
         report = store.import_entries(entries, author=args.author)
         print(f"demo knowledge base loaded: {report.created} entries")
-    if settings.kb_embedding_model == "auto" and tuned_report(settings.path(settings.kb_tuned_model)) is None:
-        args.steps = settings.kb_tune_steps
-        return cmd_tune(args)
+    if settings.kb_embedding_model == "auto":
+        delta = active_delta(settings)
+        tuned = settings.path(settings.kb_tuned_model)
+        if delta is not None:
+            rebuild_from_delta(delta)
+            drifted = service.tuning_drift(settings)
+            if drifted and drifted["retune"]:
+                print(f"note: {drifted['new_share']:.0%} of the published questions are new since the embedder was "
+                      f"tuned; `python -m knowledge_base tune` re-tunes it (about 15 min on 2 cores)")
+        elif tuned_report(tuned) is None:
+            args.steps = settings.kb_tune_steps
+            return cmd_tune(args)
     index_model = None
     if current_version(settings.kb_index_path) is not None:
         from knowledge_base.index import FaqIndex
 
         index_model = FaqIndex.load(settings.kb_index_path).meta.model
-    graph = service.query_embedder(settings).export_onnx()
-    if graph is not None:
-        print(f"ONNX query graph ready: {graph}")
-    if current_version(settings.kb_index_path) != store.version() or index_model != service.query_embedder(
-            settings).fingerprint:
+    embedder = service.query_embedder(settings)
+    if not embedder.onnx_graph_is_fresh():
+        graph = embedder.export_onnx()
+        if graph is not None:
+            print(f"ONNX query graph ready: {graph}")
+    if current_version(settings.kb_index_path) != store.version() or index_model != embedder.fingerprint:
         return cmd_build_index(args)
-    print(f"knowledge base ready: index v{store.version()} in {settings.kb_index_path}")
+    print(f"knowledge base ready: index v{store.version()} of {settings.kb_index_path}, model {embedder.model_name}")
     return 0
 
 
+def rebuild_from_delta(delta: Path) -> None:
+    """Rebuild the tuned model from the base plus delta unless it was built from exactly that delta."""
+    import time
+
+    from knowledge_base import delta as deltas
+
+    settings = get_settings()
+    tuned = settings.path(settings.kb_tuned_model)
+    if deltas.is_built_from(tuned, delta):
+        return
+    started = time.monotonic()
+    deltas.apply(settings.path(settings.kb_base_model), delta, tuned)
+    service.embedder.cache_clear()
+    print(f"tuned embedder rebuilt from {delta.relative_to(ROOT) if delta.is_relative_to(ROOT) else delta} "
+          f"in {time.monotonic() - started:.1f} s")
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
-    """Fine-tune the embedder on the published entries, then re-publish the index with it."""
+    """Fine-tune the embedder on the published entries, keep it as a delta, rebuild from it, re-publish the index."""
     from knowledge_base.tuning import tune
 
     settings = get_settings()
-    out = settings.path(settings.kb_tuned_model)
-    report = tune(service.store(), str(settings.path(settings.kb_base_model)), out, steps=args.steps,
-                  progress=not args.json)
+    delta = Path(args.delta_out).resolve() if getattr(args, "delta_out", None) else settings.kb_tune_delta_path
+    report = tune(service.store(), settings.path(settings.kb_base_model), settings.path(settings.kb_tuned_model),
+                  delta, steps=args.steps, progress=not args.json)
     service.embedder.cache_clear()
     get_settings.cache_clear()
     service.query_embedder().export_onnx()  # the new weights need a new query graph
     index = service.publish(progress=not args.json)
     report["index_version"] = index.version
+    report.pop("questions", None)
     emit(report, args.json, f"embedder tuned on {report['entries']} entries in {report['seconds']} s "
-           f"(loss {report['loss_first_20']} → {report['loss_last_20']}), saved to {out}; index v{index.version}")
+           f"(loss {report['loss_first_20']} → {report['loss_last_20']}); "
+           f"delta of {report['delta_bytes'] / 1e6:.1f} MB in {delta} reproduces it at cosine "
+           f"≥ {report['fidelity']['min_cosine']}; index v{index.version}")
     return 0
 
 
@@ -241,8 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_bootstrap)
 
-    p = sub.add_parser("tune", help="fine-tune the embedding model on the published entries (minutes)")
+    p = sub.add_parser("tune", help="fine-tune the embedding model on the published entries (~15 min on 2 cores)")
     p.add_argument("--steps", type=int, default=get_settings().kb_tune_steps)
+    p.add_argument("--delta-out", help="where to write the delta (default: KEFU_KB_TUNE_DELTA, data/kb-delta; "
+                   "knowledge_base/delta to ship it for the demo KB)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_tune)
 

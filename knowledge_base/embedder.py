@@ -119,6 +119,10 @@ class Embedder:
                                                   MAX_QUERY_TOKENS)
         return self._onnx
 
+    def onnx_graph_is_fresh(self) -> bool:
+        """Whether the local model folder already holds an ONNX query graph of its current weights."""
+        return Path(self.model_name).is_dir() and self._graph_is_fresh()
+
     def export_onnx(self) -> Path | None:
         """Export (or refresh) the ONNX query graph for a local model folder; None if it does not qualify."""
         folder = Path(self.model_name)
@@ -147,8 +151,17 @@ class Embedder:
         prefix = self.prefix(kind)
         onnx = self._query_encoder() if kind == "query" else None
         if onnx is not None:
-            return np.vstack([onnx.encode([prefix + t for t in texts[i:i + batch_size]])
-                              for i in range(0, len(texts), batch_size)])
+            # Batches of similar length pad least (as sentence-transformers does); the order is restored after.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            starts = range(0, len(texts), batch_size)
+            if progress:
+                from tqdm import tqdm
+
+                starts = tqdm(starts, desc="embedding", unit="batch")
+            parts = [onnx.encode([prefix + texts[i] for i in order[start:start + batch_size]]) for start in starts]
+            ordered = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+            ordered[order] = np.vstack(parts)
+            return ordered
         vectors: Any = self.model.encode(
             [prefix + t for t in texts],
             batch_size=batch_size,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from kefu.config import Settings, get_settings
 from knowledge_base.answering import KnowledgeBase, Thresholds
@@ -51,3 +52,19 @@ def publish(settings: Settings | None = None, progress: bool = False) -> FaqInde
     settings = settings or get_settings()
     return build_index(store(settings), query_embedder(settings), settings.kb_index_path,
                        settings.kb_hnsw_min_vectors, progress=progress)
+
+
+def tuning_drift(settings: Settings | None = None) -> dict[str, Any] | None:
+    """How far the published KB has moved from the one the active embedder delta was tuned on (None: no delta)."""
+    from knowledge_base.delta import drift, read_meta
+    from knowledge_base.tuning import active_delta
+
+    settings = settings or get_settings()
+    folder = active_delta(settings) if settings.kb_embedding_model == "auto" else None
+    meta = read_meta(folder) if folder is not None else None
+    if meta is None:
+        return None
+    report = drift(meta, [(lang, q) for _, lang, q in store(settings).published_variants()])
+    shipped = folder == settings.path(settings.kb_shipped_delta)
+    return {**report, "delta": "shipped" if shipped else "local",
+            "retune": report["new_share"] >= settings.kb_retune_share, "retune_share": settings.kb_retune_share}

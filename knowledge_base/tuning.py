@@ -4,7 +4,11 @@ Raw multilingual-e5-small ranks a question's nearest *wording* first, and its co
 (0.8–0.95) for related and unrelated questions alike; it also prefers any same-language question over the right
 entry in the other language. Training pulls the variants of one entry together (across zh and en) and pushes other
 entries apart (in-batch negatives, symmetric InfoNCE), which fixes both. The dev set in bench/data is never used.
-New entries added later are embedded by the tuned model as they are; re-run `tune` when the KB has grown a lot.
+New entries added later are embedded by the tuned model as they are; re-run `tune` when the KB has grown a lot
+(`drift`: a kb_retune_share of the published questions new since tuning).
+
+The full fine-tune is then kept as a small delta on the base (knowledge_base/delta.py), and the model that serves is
+the one rebuilt from that delta, so a shipped delta and a fresh tune serve the same vectors.
 """
 
 from __future__ import annotations
@@ -16,15 +20,50 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kefu.config import Settings
 from knowledge_base.embedder import model_prompts
-from knowledge_base.errors import EmptyKnowledgeBaseError
+from knowledge_base.errors import EmptyKnowledgeBaseError, ModelSetupError
 from knowledge_base.store import KnowledgeStore
 
 STAMP = "kefu_tuning.json"
 
 
-def tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, batch_size: int = 32,
+def tune(store: KnowledgeStore, base: Path, out: Path, delta: Path, steps: int = 400, batch_size: int = 32,
          learning_rate: float = 3e-5, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Fine-tune base on the published entries, write the delta, rebuild out from base + delta; return the report."""
+    import shutil
+
+    from knowledge_base import delta as deltas
+
+    full = out.with_name(out.name + ".full")
+    report = fine_tune(store, str(base), full, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                       seed=seed, progress=progress)
+    report["questions"] = " ".join(sorted({deltas.question_key(lang, q) for _, lang, q in store.published_variants()}))
+    meta = deltas.extract(base, full, delta, report=report)
+    deltas.apply(base, delta, out)
+    texts = [q for _, _, q in store.published_variants()]
+    check = deltas.fidelity(full, out, texts)
+    meta["fidelity"] = check
+    deltas.write_meta(delta, meta)
+    shutil.rmtree(full, ignore_errors=True)
+    if check["min_cosine"] < deltas.MIN_COSINE:
+        raise ModelSetupError(f"the delta reproduces the tuned vectors only to cosine {check['min_cosine']} "
+                              f"(< {deltas.MIN_COSINE}); the rebuilt model in {out} serves, but report this")
+    return {**report, "delta": str(delta), "delta_bytes": meta["bytes"], "fidelity": check}
+
+
+def active_delta(settings: Settings) -> Path | None:
+    """The delta the tuned model is built from: the shop's own (from `tune`) if complete, else the shipped one."""
+    from knowledge_base.delta import read_meta
+
+    for folder in (settings.kb_tune_delta_path, settings.path(settings.kb_shipped_delta)):
+        if read_meta(folder) is not None:
+            return folder
+    return None
+
+
+def fine_tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, batch_size: int = 32,
+              learning_rate: float = 3e-5, seed: int = 0, progress: bool = True) -> dict[str, Any]:
     """Fine-tune base_model on the published entries and save it (with a stamp) to out; return the report."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -80,7 +119,7 @@ def tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, ba
     out.mkdir(parents=True, exist_ok=True)
     model.save(str(out))
     report = {
-        "base_model": base_model,
+        "base_model": Path(base_model).name,
         "entries": len(groups),
         "variants": sum(len(v) for v in groups.values()),
         "steps": steps,
@@ -90,6 +129,7 @@ def tune(store: KnowledgeStore, base_model: str, out: Path, steps: int = 400, ba
         "loss_first_20": round(sum(losses[:20]) / len(losses[:20]), 4),
         "loss_last_20": round(sum(losses[-20:]) / len(losses[-20:]), 4),
         "kb_fingerprint": kb_fingerprint(store),
+        "prompts": prompts,
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     (out / STAMP).write_text(json.dumps(report, indent=2))

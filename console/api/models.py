@@ -218,6 +218,19 @@ class PublishedEntryOut(PublishOut):
     entry: EntryOut
 
 
+class TuningDriftOut(BaseModel):
+    """How far the published KB has moved from the one the embedding model was tuned on."""
+
+    tuned_questions: int
+    published_questions: int
+    new_since_tuning: int
+    gone_since_tuning: int
+    new_share: float = Field(description="Share of the published questions that were not in the tuning set.")
+    delta: str = Field(description="shipped: the demo KB's delta in the repo; local: one `tune` wrote here.")
+    retune: bool = Field(description="new_share has reached retune_share: run `python -m knowledge_base tune`.")
+    retune_share: float
+
+
 class MetaOut(BaseModel):
     """Counts, categories, the published index version, the review queue's size and the file formats."""
 
@@ -230,6 +243,7 @@ class MetaOut(BaseModel):
     categories: list[str]
     review: dict[str, int] = Field(description="Review clusters per status.")
     formats: list[str]
+    embedder: TuningDriftOut | None = Field(None, description="None unless the model is the KB-tuned one.")
 
 
 class EntrySummaryOut(BaseModel):

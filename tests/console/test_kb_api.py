@@ -79,6 +79,10 @@ def test_list_filters_and_meta(ops: TestClient) -> None:
     assert [e["id"] for e in ops.get("/api/kb/entries", params={"q": "税号"}).json()["entries"]] == ["invoice-vat"]
     meta = ops.get("/api/kb/meta").json()
     assert meta["categories"] == ["account", "invoices", "returns"] and meta["index_version"] >= 1
+    # The served model was tuned on the demo KB (the shipped delta): most of these four entries' questions are new.
+    drift = meta["embedder"]
+    assert drift["delta"] == "shipped" and drift["published_questions"] == 13
+    assert drift["retune"] is (drift["new_share"] >= drift["retune_share"] == 0.3)
     assert ops.get("/api/kb/entries/nope").status_code == 404
 
 

@@ -22,7 +22,7 @@ from console.api.models import (
     errors,
 )
 from console.deps import CuratorDep, OpsDep
-from knowledge_base import io
+from knowledge_base import io, service
 from knowledge_base.errors import EntryNotFoundError
 from knowledge_base.history import changes
 from knowledge_base.io import EntryData
@@ -109,9 +109,10 @@ def _summary(entry: EntryData, latest: tuple[int, str, Any] | None) -> dict[str,
 
 @router.get("/meta", response_model=MetaOut)
 def read_meta(user: OpsDep, curator: CuratorDep) -> dict[str, Any]:
-    """Counts, categories, the published index version, and the review queue's size."""
+    """Counts, categories, the published index version, the review queue's size, and the embedder's drift."""
     return {**curator.store.stats(), "categories": curator.store.categories(),
-            "review": curator.queue.counts(), "formats": list(io.FORMATS)}
+            "review": curator.queue.counts(), "formats": list(io.FORMATS),
+            "embedder": service.tuning_drift(curator.settings)}
 
 
 @router.get("/entries", response_model=EntriesOut)

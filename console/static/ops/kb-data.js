@@ -26,6 +26,14 @@ export async function loadMeta() {
   if (prev && !cats.includes(prev)) { const o = el('option', '', prev); o.value = prev; sel.append(o); }
   sel.value = prev;
   if (meta && meta.review) renderCounts(meta.review);
+  renderTuning(meta && meta.embedder);
+}
+
+// The embedding model was tuned on the KB as it was; once much of it is new, say so (and how to re-tune).
+function renderTuning(drift) {
+  const note = $('tuning-notice');
+  note.hidden = !(drift && drift.retune);
+  note.textContent = note.hidden ? '' : L.retune(drift);
 }
 
 export async function loadEntryIds(force) {

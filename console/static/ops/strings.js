@@ -31,6 +31,7 @@ export const L = strings({
   inRange: '期间内', total: '累计', langsChannels: '语言 / 渠道', lastSeen: '最近出现',
   // dynamic
   loading: '加载中…', loadFailed: '加载失败',
+  retune: (d) => `已发布的问题中有 ${Math.round(100 * d.new_share)}%（${d.new_since_tuning} / ${d.published_questions}）是在语义模型微调之后新增的，答题准确率可能下降。请在服务器上运行 python -m knowledge_base tune 重新微调（2 核约 15 分钟，期间机器人照常回答）。`,
   noOpen: '没有待处理的问题 — 机器人都答上了', noClusters: '没有问题', counts: (c) => `待处理 ${c.open || 0} · 已解决 ${c.resolved || 0} · 已忽略 ${c.dismissed || 0}`,
   times: (n) => `${n} 次`, lastAt: '最近', firstAt: '首次', cluster: '问题组', questionsN: (n) => `${n} 次提问`,
   kind: { unresolved: '未能回答', unhelpful: '答案无帮助', ignored_clarification: '忽略了澄清', off_topic: '与购物无关' },
@@ -97,6 +98,7 @@ export const L = strings({
   langsChannels: 'Languages / channels', lastSeen: 'Last seen',
   // dynamic
   loading: 'Loading…', loadFailed: 'Could not load',
+  retune: (d) => `${Math.round(100 * d.new_share)}% of the published questions (${d.new_since_tuning} of ${d.published_questions}) are new since the embedding model was tuned, so answers may be less accurate. Re-tune it on the server: python -m knowledge_base tune (about 15 minutes on 2 cores; the bot keeps answering meanwhile).`,
   noOpen: 'No open clusters — the bot answered everything', noClusters: 'No clusters',
   counts: (c) => `open ${c.open || 0} · resolved ${c.resolved || 0} · dismissed ${c.dismissed || 0}`,
   times: (n) => `${n}×`, lastAt: 'last', firstAt: 'first', cluster: 'Cluster', questionsN: (n) => `${n} question${n === 1 ? '' : 's'}`,
