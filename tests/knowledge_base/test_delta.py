@@ -89,7 +89,7 @@ def test_drift_counts_the_questions_new_since_tuning(tmp_path: Path) -> None:
 
     (tmp_path / "shipped").mkdir()
     (tmp_path / "shipped" / deltas.DELTA_FILE).write_bytes(b"")
-    tuned_on = " ".join(deltas.question_key(lang, q) for lang, q in published[:10] + [("en", "a retired question")])
+    tuned_on = " ".join(deltas.question_key(lang, q) for lang, q in [*published[:10], ("en", "a retired question")])
     deltas.write_meta(tmp_path / "shipped", {"tuning": {"questions": tuned_on}})
     drift = service.tuning_drift(settings)
 
