@@ -97,8 +97,8 @@ $(CHROMIUM):
 
 # Two steps at a time: the venvs fill side by side, then Rasa trains while the KB and the widget build.
 build:  ## install, train and build what is missing or stale (what run and test do first)
-	@$(MAKE) --no-print-directory -j2 install
-	@$(MAKE) --no-print-directory -j2 train kb sentiment widget
+	@$(MAKE) --no-print-directory -s -j2 install
+	@$(MAKE) --no-print-directory -s -j2 train kb sentiment widget
 
 run: build  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
 	@$(KEFU) serve
