@@ -63,12 +63,13 @@ def time_make_run(cwd: Path, env: dict[str, str], transcript: Path | None = None
     proc = subprocess.Popen(["make", "run"], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{env['KEFU_RASA_PORT']}/webhooks/rest/webhook"
+    sender = f"bench-{time.time_ns()}"  # a new conversation each run: a repeated question reads as frustration
     try:
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"make run exited with {proc.returncode} (see {transcript})")
             try:
-                replies = httpx.post(url, json={"sender": "bench", "message": QUESTION}, timeout=10).json()
+                replies = httpx.post(url, json={"sender": sender, "message": QUESTION}, timeout=10).json()
                 if replies:
                     break
             except (httpx.HTTPError, ValueError):
