@@ -54,9 +54,8 @@ $(APP_STAMP): requirements/app.lock | $(TOOLS_STAMP)
 install: $(RASA_STAMP) $(APP_STAMP)  ## create both virtual environments (idempotent)
 
 # Rasa's own cache (.rasa/cache) means a small data change retrains only the components it touches.
-# Training scores nothing with the sentiment model (its component and policy load it only to serve), so Rasa
-# trains on one core while the embedder, KB and sentiment model build on the other.
-$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP)
+# Rasa initialises the sentiment component while it trains, so `make train` builds the sentiment model first.
+$(MODEL): $(TRAIN_INPUTS) | $(RASA_STAMP) $(APP_STAMP) $(SENTIMENT)
 	@$(STEP) train -- $(KEFU) rasa train --config config.yml --domain bot/domain --data training_data \
 		--out models/rasa --fixed-model-name kefu
 	@touch $@
