@@ -167,15 +167,13 @@ def is_built_from(out: Path, delta: Path) -> bool:
     return read_meta(delta) is not None and stamp.get("delta_digest") == delta_digest(delta)
 
 
-def fidelity(reference: Path, rebuilt: Path, texts: list[str], prefix: str = "query: ") -> dict[str, float]:
-    """Cosines between the two models' vectors for texts: how faithfully the delta reproduces the tuned model."""
-    from sentence_transformers import SentenceTransformer
+def fidelity(reference: Path, rebuilt: Path, texts: list[str]) -> dict[str, float]:
+    """Cosines between the two models' query vectors for texts: how faithfully the delta reproduces the tuned model."""
+    from knowledge_base.embedder import Embedder
 
-    vectors = []
-    for folder in (reference, rebuilt):
-        model = SentenceTransformer(str(folder), device="cpu")
-        vectors.append(model.encode([prefix + t for t in texts], batch_size=64, normalize_embeddings=True))
-    cosines = (vectors[0] * vectors[1]).sum(axis=1)
+    first, second = (Embedder(str(folder), onnx_queries=False).encode(texts, batch_size=64)
+                     for folder in (reference, rebuilt))
+    cosines = (first * second).sum(axis=1)
     return {"texts": len(texts), "min_cosine": round(float(cosines.min()), 5),
             "mean_cosine": round(float(cosines.mean()), 6)}
 
