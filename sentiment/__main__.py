@@ -36,13 +36,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     emit(meta, args.json, f"trained on {meta['train_examples']} texts in {meta['train_seconds']} s: dev accuracy "
            f"{meta['dev_accuracy']:.1%}, temperature {meta['temperature']}; delta in {settings.sentiment_delta_dir}")
     if not args.no_build:
-        return cmd_build(argparse.Namespace(json=args.json, force=True))
+        return cmd_build(argparse.Namespace(json=args.json, force=True, check_int8=True))
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Rebuild models/sentiment from the base model and sentiment/delta (skipped when already current)."""
-    from sentiment.build import build, is_fresh
+    from sentiment.build import build, is_fresh, recorded_check
     from sentiment.data import build_splits
 
     settings = get_settings()
@@ -50,11 +50,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not args.force and is_fresh(out, delta):
         emit({"model": str(out), "rebuilt": False}, args.json, f"sentiment model in {out} is current")
         return 0
-    dev = build_splits(settings.path(settings.shared_data_dir), scale=0.25).dev
-    meta = build(settings.path(settings.kb_base_model), delta, out, [ex.text for ex in dev])
-    emit({**meta, "model": str(out), "rebuilt": True}, args.json,
-           f"sentiment model built in {out}: {meta['onnx_file']} (int8 agrees with fp32 on "
-           f"{meta['int8_agreement']:.1%} of {len(dev)} held-out texts)")
+    check: list[str] | None = None
+    if args.check_int8 or recorded_check(delta) is None:
+        check = [ex.text for ex in build_splits(settings.path(settings.shared_data_dir), scale=0.25).dev]
+    meta = build(settings.path(settings.kb_base_model), delta, out, check)
+    how = f"checked on {len(check)} held-out texts" if check is not None else "as checked for this delta"
+    emit({**meta, "model": str(out), "rebuilt": True, "int8_checked": check is not None}, args.json,
+         f"sentiment model built in {out}: {meta['onnx_file']} (int8 agrees with fp32 on "
+         f"{meta['int8_agreement']:.1%}, {how})")
     return 0
 
 
@@ -112,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="rebuild models/sentiment from the base model plus sentiment/delta")
     p.add_argument("--force", action="store_true")
+    p.add_argument("--check-int8", action="store_true",
+                   help="score held-out texts with int8 and fp32 again instead of reusing the delta's check")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_build)
 

@@ -4,6 +4,10 @@
 (tokens in, logits out), fuse it with ONNX Runtime's transformer optimizer (attention, GELU and layer norms as
 single kernels: the same numbers, faster on CPU), then quantise it to int8 and keep the int8 graph only if it agrees
 with fp32.
+
+That agreement check scores 500 held-out texts with both graphs, more than half of a build's time. Its outcome
+depends only on the base and the delta, so it is kept beside the delta (`int8_check.json`) and a build for the same
+delta reuses it; `python -m sentiment build --check-int8` (and `train`) run it again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 # int8 is kept when it gives the fp32 label and frustration flag on at least this share of the check texts.
 INT8_MIN_AGREEMENT = 0.98
+# The int8 check's outcome for one delta (not part of the delta's digest: it is derived from the rest).
+CHECK_FILE = "int8_check.json"
 # Bumped when the build itself changes (2: fused graph), so `make sentiment` rebuilds an older folder.
 BUILD_FORMAT = 2
 
@@ -48,7 +54,7 @@ class Classifier(nn.Module):
 def delta_digest(delta: Path) -> str:
     """A hash of the delta's files: the built model records it, so a changed delta is rebuilt."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in delta.iterdir() if p.is_file()):
+    for path in sorted(p for p in delta.iterdir() if p.is_file() and p.name != CHECK_FILE):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -80,6 +86,22 @@ def is_fresh(out: Path, delta: Path) -> bool:
     )
 
 
+def recorded_check(delta: Path) -> dict[str, Any] | None:
+    """The int8 check recorded for exactly this delta, or None (never checked, or the delta changed since)."""
+    try:
+        check = json.loads((delta / CHECK_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return check if check.get("delta_digest") == delta_digest(delta) else None
+
+
+def record_check(delta: Path, agreement: float, texts: int) -> None:
+    """Keep the int8 check's outcome beside the delta, so the next build of it skips the check."""
+    check = {"delta_digest": delta_digest(delta), "int8_agreement": round(agreement, 4), "texts": texts,
+             "min_agreement": INT8_MIN_AGREEMENT, "keep_int8": agreement >= INT8_MIN_AGREEMENT}
+    (delta / CHECK_FILE).write_text(json.dumps(check, indent=2) + "\n", encoding="utf-8")
+
+
 def fuse(path: Path, encoder_config: Any) -> None:
     """Rewrite the exported graph in place with ONNX Runtime's fused BERT kernels (about 10–15% faster on CPU)."""
     from onnxruntime.transformers import optimizer
@@ -91,8 +113,11 @@ def fuse(path: Path, encoder_config: Any) -> None:
     fused.save_model_to_file(str(path))
 
 
-def build(base: Path, delta: Path, out: Path, check_texts: list[str]) -> dict[str, Any]:
-    """Merge, export fp32, quantise to int8, compare on `check_texts`, and write the model folder."""
+def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> dict[str, Any]:
+    """Merge, export fp32, quantise to int8, compare on `check_texts`, and write the model folder.
+
+    With `check_texts` None the check recorded for this delta decides (int8 is not even built when fp32 won).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     classifier, tokenizer = load_classifier(base, delta)
@@ -111,7 +136,11 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str]) -> dict[st
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
             opset_version=17, dynamo=False,
         )
-    quantize_dynamic(str(tmp / FP32_FILE), str(tmp / INT8_FILE), weight_type=QuantType.QInt8)
+    recorded = recorded_check(delta) if check_texts is None else None
+    if check_texts is None and recorded is None:
+        raise ValueError(f"no int8 check recorded for {delta}: pass check texts")
+    if recorded is None or recorded["keep_int8"]:
+        quantize_dynamic(str(tmp / FP32_FILE), str(tmp / INT8_FILE), weight_type=QuantType.QInt8)
     fuse(tmp / FP32_FILE, encoder_config=classifier.encoder.config)
     tokenizer.save_pretrained(str(tmp))
     meta: dict[str, Any] = {
@@ -124,6 +153,11 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str]) -> dict[st
         "onnx_file": FP32_FILE,
     }
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    if recorded is not None:
+        meta["int8_agreement"] = recorded["int8_agreement"]
+        meta["onnx_file"] = INT8_FILE if recorded["keep_int8"] else FP32_FILE
+        return _finish(tmp, out, meta)
+    assert check_texts is not None
 
     # Keep int8 only where it changes (almost) no decision: it is 2-3x faster on these cores.
     fp32 = SentimentModel(tmp)
@@ -136,6 +170,12 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str]) -> dict[st
     agreement = float(np.mean([x == y for x, y in zip(a, b, strict=True)])) if len(check_texts) else 1.0
     meta["int8_agreement"] = round(agreement, 4)
     meta["onnx_file"] = INT8_FILE if agreement >= INT8_MIN_AGREEMENT else FP32_FILE
+    record_check(delta, agreement, len(check_texts))
+    return _finish(tmp, out, meta)
+
+
+def _finish(tmp: Path, out: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the final metadata and swap the built folder in."""
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)

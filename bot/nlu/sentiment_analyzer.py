@@ -50,9 +50,15 @@ class SentimentAnalyzer(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SentimentAnalyzer:
-        """Load for serving: the ONNX session opens now, at server start, not on a customer's first message."""
+        """Load for serving: the ONNX session opens now, at server start, not on a customer's first message.
+
+        Rasa loads this component in the training graph too (it has nothing to train), where only the training
+        data passes through it unscored: there, with no model id yet, the model is not needed, so `rasa train`
+        does not wait for `make sentiment`.
+        """
         component = cls(config)
-        _ = component.model
+        if execution_context.model_id is not None:
+            _ = component.model
         return component
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,3 +65,28 @@ def test_held_out_and_evaluation_texts_never_reach_training(settings) -> None:  
         assert examples and not train & {normalise(ex.text) for ex in examples}
     cs = {normalise(json.loads(line)["text"]) for line in CS_EVAL.read_text(encoding="utf-8").splitlines() if line}
     assert len(cs) >= 200 and not train & cs
+
+
+def test_the_int8_check_is_reused_only_for_the_delta_it_was_made_for(tmp_path: Path) -> None:
+    import shutil
+
+    from sentiment.build import CHECK_FILE, delta_digest, record_check, recorded_check
+
+    delta = tmp_path / "delta"
+    shutil.copytree("sentiment/delta", delta)
+    before = delta_digest(delta)
+    record_check(delta, 0.95, 500)
+    # The record is derived from the delta, so writing it does not make the delta look changed.
+    assert delta_digest(delta) == before
+    assert recorded_check(delta) == {"delta_digest": before, "int8_agreement": 0.95, "texts": 500,
+                                     "min_agreement": 0.98, "keep_int8": False}
+    (delta / "head.safetensors").write_bytes(b"retrained")
+    assert recorded_check(delta) is None
+    (delta / CHECK_FILE).write_text("{broken", encoding="utf-8")
+    assert recorded_check(delta) is None
+
+
+def test_the_shipped_delta_carries_its_int8_check() -> None:
+    from sentiment.build import recorded_check
+
+    assert recorded_check(Path("sentiment/delta")) is not None
