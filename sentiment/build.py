@@ -120,6 +120,10 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # Before the merge and export, so a missing check fails at once rather than after them.
+    recorded = recorded_check(delta) if check_texts is None else None
+    if check_texts is None and recorded is None:
+        raise ValueError(f"no int8 check recorded for {delta}: pass check texts")
     classifier, tokenizer = load_classifier(base, delta)
     delta_meta = json.loads((delta / DELTA_META).read_text(encoding="utf-8"))
     tmp = out.with_name(out.name + ".building")
@@ -136,9 +140,6 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
             opset_version=17, dynamo=False,
         )
-    recorded = recorded_check(delta) if check_texts is None else None
-    if check_texts is None and recorded is None:
-        raise ValueError(f"no int8 check recorded for {delta}: pass check texts")
     if recorded is None or recorded["keep_int8"]:
         quantize_dynamic(str(tmp / FP32_FILE), str(tmp / INT8_FILE), weight_type=QuantType.QInt8)
     fuse(tmp / FP32_FILE, encoder_config=classifier.encoder.config)
