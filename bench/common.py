@@ -63,6 +63,13 @@ def kefu_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any) ->
     """Start Rasa, the action server and the console on free ports over a copy of the real KB (review rows land in
     the copy), with any settings overridden; yields their Settings and stops them on exit. `own_index` copies the
     index too, for benchmarks that publish (the live index is never written)."""
+    with servers_on_a_kb_copy(prefix, own_index, **overrides) as (settings, _):
+        yield settings
+
+
+@contextmanager
+def servers_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any) -> Iterator[tuple[Any, Any]]:
+    """kefu_on_a_kb_copy, yielding the Supervisor too (its children's PIDs, for CPU accounting)."""
     from kefu.config import Settings, get_settings
     from kefu.serve import Supervisor
 
@@ -82,6 +89,6 @@ def kefu_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any) ->
     print("starting servers…", flush=True)
     supervisor.start()
     try:
-        yield settings
+        yield settings, supervisor
     finally:
         supervisor.stop()

@@ -90,7 +90,8 @@ def build_children(settings: Settings) -> list[Child]:
     """The action server, the console and the Rasa server, configured from settings."""
     logs = settings.data_path / "logs"
     app_python = sys.executable
-    rasa_bin = str(settings.path(settings.rasa_venv) / "bin" / "rasa")
+    # Rasa's own command line through bot/server.py, which trims what Rasa spends per message (see there).
+    rasa_python = str(settings.path(settings.rasa_venv) / "bin" / "python")
     model = settings.path(settings.rasa_model)
     if not model.exists():
         raise ServeError(f"No trained Rasa model at {model}: run `make train` first.")
@@ -113,7 +114,9 @@ def build_children(settings: Settings) -> list[Child]:
         Child(
             name="rasa",
             argv=[
-                rasa_bin,
+                rasa_python,
+                "-m",
+                "bot.server",
                 "run",
                 "--model",
                 str(model),

@@ -1,0 +1,288 @@
+"""Locust: simulated customers on REST and socket.io, and hand-overs that an agent answers through the console API.
+
+Run it through `python -m bench.load locust` (which starts the servers, creates the bench agent, counts CPU and
+writes bench/results/), or by hand against running servers:
+
+    .venv/bin/locust -f bench/load/locustfile.py --headless -u 200 -r 20 -t 2m --host http://127.0.0.1:5005 \
+        --console-url http://127.0.0.1:8000 --agent bench --agent-password ... --think-min 3 --think-max 8
+
+Each customer draws turns from bench.load.mix (FAQ questions in both languages, chit-chat, the order form with a
+number). Socket.io customers count the time to the first bot message after each of theirs; a hand-over customer
+asks for a person on socket.io, the agent claims and replies through the console's API, and the time until the
+reply reaches the customer's socket is reported as "agent reply delivered" (a reply that never arrives fails).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import random
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import gevent
+import requests
+import socketio
+from locust import HttpUser, User, events, task
+from locust.env import Environment
+
+from bench.load.mix import Mix
+
+REPLY_TIMEOUT_S = 30.0
+HEARTBEAT_S = 15.0
+_seeds = itertools.count(1)
+# What the hand-over customers saw, written to --outcomes at the end for bench.load's summary.
+OUTCOMES: dict[str, int] = {"agent_replies_sent": 0, "agent_replies_delivered": 0}
+
+
+@events.init_command_line_parser.add_listener
+def add_arguments(parser: Any) -> None:
+    """Kefu's options: think time, the console and its bench agent, where to write the outcomes."""
+    parser.add_argument("--think-min", type=float, default=3.0, help="least seconds between a customer's turns")
+    parser.add_argument("--think-max", type=float, default=8.0, help="most seconds between a customer's turns")
+    parser.add_argument("--console-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--agent", default="bench", help="a desk agent's user name (for hand-overs)")
+    parser.add_argument("--agent-password", default="")
+    parser.add_argument("--socket-transport", default="websocket", choices=["websocket", "polling"],
+                        help="socket.io transport (polling is the widget's fallback)")
+    parser.add_argument("--outcomes", default="", help="a JSON file for the hand-over outcomes")
+
+
+def think(user: User) -> float:
+    """Seconds to wait between turns, from --think-min/--think-max."""
+    options = user.environment.parsed_options
+    low = float(getattr(options, "think_min", 3.0)) if options else 3.0
+    high = float(getattr(options, "think_max", 8.0)) if options else 8.0
+    return random.uniform(low, max(low, high))
+
+
+def fire(environment: Environment, kind: str, name: str, started: float, error: Exception | None = None,
+         length: int = 0) -> None:
+    """Report one measured request to Locust."""
+    environment.events.request.fire(request_type=kind, name=name, response_time=(time.monotonic() - started) * 1000,
+                                    response_length=length, exception=error, context={})
+
+
+class RestCustomer(HttpUser):
+    """A customer on Rasa's REST channel: each message's reply is the HTTP response."""
+
+    weight = 6
+    wait_time = think
+
+    def on_start(self) -> None:
+        self.mix = Mix(next(_seeds))
+        self.turns_left = 0
+
+    @task
+    def turn(self) -> None:
+        if self.turns_left <= 0:  # a new customer (conversation)
+            self.sender = f"load-rest-{uuid.uuid4().hex[:10]}"
+            self.turns_left = self.mix.conversation_turns()
+        self.turns_left -= 1
+        kind, messages = self.mix.turn()
+        for text in messages:
+            with self.client.post("/webhooks/rest/webhook", json={"sender": self.sender, "message": text},
+                                  name=f"rest {kind}", catch_response=True) as resp:
+                if resp.status_code != 200:
+                    resp.failure(f"HTTP {resp.status_code}")
+                elif not any(m.get("text") for m in resp.json()):
+                    resp.failure("no reply text")
+
+
+class SocketSession:
+    """One socket.io customer (rasa-webchat's protocol) that records the bot's messages as they arrive."""
+
+    def __init__(self, url: str, transport: str) -> None:
+        self.session_id = f"load-sio-{uuid.uuid4().hex[:10]}"
+        self.messages: list[str] = []
+        self.changed = threading.Condition()
+        self.client = socketio.Client(reconnection=True)
+        confirmed = threading.Event()
+        self.client.on("session_confirm", lambda data: confirmed.set())
+        self.client.on("bot_uttered", self._on_bot)
+        self.client.connect(url, socketio_path="/socket.io", transports=[transport])
+        self.client.emit("session_request", {"session_id": self.session_id})
+        if not confirmed.wait(REPLY_TIMEOUT_S):
+            raise TimeoutError("no session_confirm")
+
+    def _on_bot(self, data: dict[str, Any]) -> None:
+        with self.changed:
+            self.messages.append(str(data.get("text") or ""))
+            self.changed.notify_all()
+
+    def say(self, text: str) -> int:
+        """Send a message; returns how many bot messages had arrived before it."""
+        with self.changed:
+            seen = len(self.messages)
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        return seen
+
+    def wait(self, after: int, check: Any = None, timeout: float = REPLY_TIMEOUT_S) -> str:
+        """The first bot message after index `after` (that passes `check`); TimeoutError when none comes."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for text in self.messages[after:]:
+                    if check is None or check(text):
+                        return text
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no bot message within {timeout:.0f} s")
+                self.changed.wait(left)
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
+
+
+class SocketCustomer(User):
+    """A customer on socket.io (the web chat): the time to the first bot message after each message."""
+
+    weight = 3
+    wait_time = think
+
+    def on_start(self) -> None:
+        self.mix = Mix(next(_seeds))
+        self.session: SocketSession | None = None
+        self.turns_left = 0
+
+    def connect(self) -> None:
+        """A new customer: a new socket and conversation (a failed connect is reported and tried again)."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        started = time.monotonic()
+        options = self.environment.parsed_options
+        try:
+            self.session = SocketSession(self.host, getattr(options, "socket_transport", "websocket"))
+            fire(self.environment, "socket.io", "connect", started)
+            self.turns_left = self.mix.conversation_turns()
+        except Exception as exc:  # reported to Locust as a failed connect, not a crash of the run
+            fire(self.environment, "socket.io", "connect", started, exc)
+
+    def on_stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    @task
+    def turn(self) -> None:
+        if self.session is None or self.turns_left <= 0:
+            self.connect()
+            if self.session is None:
+                return
+        self.turns_left -= 1
+        kind, messages = self.mix.turn()
+        for text in messages:
+            started = time.monotonic()
+            try:
+                reply = self.session.wait(self.session.say(text))
+                fire(self.environment, "socket.io", f"socket.io {kind}", started, length=len(reply))
+            except TimeoutError as exc:
+                fire(self.environment, "socket.io", f"socket.io {kind}", started, exc)
+
+
+class DeskAgent:
+    """The bench agent on the console's API: signed in once per Locust process, online while the run lasts."""
+
+    _lock = threading.Lock()
+    _shared: DeskAgent | None = None
+
+    def __init__(self, console_url: str, username: str, password: str) -> None:
+        self.http = requests.Session()
+        self.base = console_url.rstrip("/")
+        resp = self.http.post(f"{self.base}/api/auth/login", json={"username": username, "password": password})
+        resp.raise_for_status()
+        self.http.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
+        self.call("POST", "/api/presence", json={"status": "online"})
+        gevent.spawn(self._heartbeat)
+
+    @classmethod
+    def shared(cls, environment: Environment) -> DeskAgent:
+        """The one agent of this Locust process."""
+        with cls._lock:
+            if cls._shared is None:
+                options = environment.parsed_options
+                cls._shared = cls(options.console_url, options.agent, options.agent_password)
+            return cls._shared
+
+    def _heartbeat(self) -> None:
+        while True:
+            gevent.sleep(HEARTBEAT_S)
+            with contextlib.suppress(requests.RequestException):  # the next beat tries again
+                self.call("POST", "/api/presence", json={"status": "online"})
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An API call that must succeed; returns the JSON body."""
+        resp = self.http.request(method, self.base + path, timeout=REPLY_TIMEOUT_S, **kwargs)
+        if resp.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: HTTP {resp.status_code} {resp.text[:200]}")
+        return resp.json() if resp.content else None
+
+    def escalation_of(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's waiting escalation, from the queue (polled until it appears)."""
+        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for item in self.call("GET", "/api/queue")["escalations"]:
+                if item["conversation_id"] == conversation_id:
+                    return dict(item)
+            gevent.sleep(0.3)
+        raise TimeoutError(f"{conversation_id} never reached the queue")
+
+
+class HandoverCustomer(User):
+    """A socket.io customer who asks for a person; the agent claims, replies through the console API and resolves."""
+
+    weight = 1
+    wait_time = think
+
+    def on_start(self) -> None:
+        self.session: SocketSession | None = None
+        options = self.environment.parsed_options
+        self.session = SocketSession(self.host, getattr(options, "socket_transport", "websocket"))
+        self.agent = DeskAgent.shared(self.environment)
+
+    def on_stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    @task
+    def hand_over(self) -> None:
+        assert self.session is not None
+        session = self.session
+        started = time.monotonic()
+        try:
+            session.wait(session.say(random.choice(["转人工", "I want to talk to a person"])))
+            escalation = self.agent.escalation_of(session.session_id)
+            fire(self.environment, "hand-over", "customer to queue", started)
+        except (TimeoutError, RuntimeError, requests.RequestException) as exc:
+            fire(self.environment, "hand-over", "customer to queue", started, exc)
+            return
+        path = f"/api/escalations/{escalation['id']}"
+        text = f"agent reply {uuid.uuid4().hex[:8]}"
+        try:
+            self.agent.call("POST", f"{path}/claim")
+            seen = len(session.messages)
+            started = time.monotonic()
+            self.agent.call("POST", f"{path}/reply", json={"text": text})
+            OUTCOMES["agent_replies_sent"] += 1
+            session.wait(seen, lambda t: t == text)
+            OUTCOMES["agent_replies_delivered"] += 1
+            fire(self.environment, "hand-over", "agent reply delivered", started)
+        except (TimeoutError, RuntimeError, requests.RequestException) as exc:
+            fire(self.environment, "hand-over", "agent reply delivered", started, exc)
+        finally:
+            # Already resolved or never claimed: the next hand-over starts a new escalation either way.
+            with contextlib.suppress(RuntimeError, requests.RequestException):
+                self.agent.call("POST", f"{path}/resolve")
+
+
+@events.quitting.add_listener
+def write_outcomes(environment: Environment, **kwargs: Any) -> None:
+    """Write the hand-over outcomes where --outcomes says."""
+    options = environment.parsed_options
+    if options is not None and getattr(options, "outcomes", ""):
+        Path(options.outcomes).write_text(json.dumps(OUTCOMES) + "\n", encoding="utf-8")
