@@ -123,7 +123,7 @@ typecheck: $(APP_STAMP)  ## mypy
 test-unit: $(APP_STAMP) $(EMBEDDER) $(SENTIMENT)  ## unit, store, index, review-queue, desk, console-API and action tests (app venv)
 	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
 
-test-bot: $(RASA_STAMP) $(SENTIMENT)  ## tests of the code Rasa loads (Rasa venv)
+test-bot: $(RASA_STAMP) $(SENTIMENT) $(MODEL)  ## tests of the code Rasa loads (Rasa venv)
 	$(RASA_PY) -m pytest tests/bot -q -p no:cacheprovider
 
 validate: $(RASA_STAMP) $(APP_STAMP)  ## rasa data validate

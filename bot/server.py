@@ -10,13 +10,24 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
 - Stored events find their class through a table built once. Rasa's `Event.resolve_by_type` walks every
   subclass of Event (and asks `inspect.isabstract` of each) for every event of every tracker it loads: 11% of
   Rasa's CPU under load.
+- NLU runs in a pool of worker processes (bot/nlu_pool.py, `KEFU_NLU_WORKERS`, 0 for Rasa's own way): the parse
+  is awaited, so no customer's NLU (the sentiment model, DIET, the KB router's call to `/kb/signal`) holds up
+  another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
+  the graph.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import sys
-from typing import Any, Dict, Optional, Type
+import tarfile
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple, Type, Union
+
+logger = logging.getLogger(__name__)
+NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
 
 
 @functools.cache
@@ -70,16 +81,91 @@ def resolve_event_type(type_name: str, default: Optional[Type[Any]] = None) -> O
 
 
 _original: Dict[str, Any] = {}
+_current_pool: Dict[str, Any] = {}
+
+
+def nlu_workers() -> int:
+    """How many NLU worker processes to run (KEFU_NLU_WORKERS; 0 parses on Rasa's event loop, as Rasa does)."""
+    raw = os.environ.get(NLU_WORKERS_ENV, "").strip()
+    if not raw:
+        return 0
+    try:
+        workers = int(raw)
+    except ValueError:
+        raise SystemExit(f"{NLU_WORKERS_ENV} must be a whole number, not {raw!r}") from None
+    if workers < 0:
+        raise SystemExit(f"{NLU_WORKERS_ENV} must be 0 or more, not {workers}")
+    return workers
+
+
+def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
+    """MessageProcessor._load_model: with NLU workers, their pool starts beside the dialogue graph, which is all
+    that Rasa's process loads; the pool hangs on the runner for parse_message."""
+    workers = nlu_workers()
+    if workers == 0:
+        return _original["load_model"](model_path)  # type: ignore[no-any-return]
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.exceptions import ModelNotFound
+    from rasa.model import get_latest_model
+    from rasa.utils.common import TempDirectoryPath, get_temp_dir_name
+
+    from bot.nlu_pool import NluPool
+
+    model_tar = str(model_path) if os.path.isfile(model_path) else get_latest_model(model_path)
+    if not model_tar:
+        raise ModelNotFound(f"No model found at path '{model_path}'.")
+    pool = NluPool(Path(model_tar), workers)
+    launched = pool.launch()  # the workers load the NLU graph while this process loads the dialogue graph
+    logger.info("Loading model %s (dialogue here, NLU in %d workers)...", model_tar, workers)
+    try:
+        with TempDirectoryPath(get_temp_dir_name()) as temporary_directory:
+            model_storage, metadata = LocalModelStorage.from_model_archive(
+                storage_path=Path(temporary_directory), model_archive_path=Path(model_tar))
+            schema = metadata.predict_schema.minimal_graph_schema([metadata.core_target])
+            runner = DaskGraphRunner.create(
+                graph_schema=schema, model_storage=model_storage,
+                execution_context=ExecutionContext(graph_schema=schema, model_id=metadata.model_id))
+    except tarfile.ReadError:
+        pool.close()
+        raise ModelNotFound(f"Model {model_path} can not be loaded.") from None
+    pool.wait_ready(launched)
+    runner.kefu_nlu_pool = pool
+    # A new model (Rasa's PUT /model) replaces the pool of the one it replaces.
+    previous = _current_pool.pop("pool", None)
+    _current_pool["pool"] = pool
+    if previous is not None:
+        previous.close()
+    return os.path.basename(model_tar), metadata, runner
+
+
+async def parse_message(self: Any, message: Any, tracker: Any = None,
+                        only_output_properties: bool = True) -> Dict[str, Any]:
+    """MessageProcessor.parse_message, with the graph's NLU in the processor's worker pool when it has one."""
+    pool = getattr(self.graph_runner, "kefu_nlu_pool", None)
+    if self.http_interpreter or pool is None:
+        return await _original["parse_message"](self, message, tracker, only_output_properties)  # type: ignore
+    parse_data: Dict[str, Any] = await pool.parse(message.text, message.message_id, message.metadata,
+                                                  only_output_properties)
+    self._update_full_retrieval_intent(parse_data)
+    self._check_for_unseen_features(parse_data)
+    return parse_data
 
 
 def tune_rasa() -> None:
     """Install Kefu's per-message savings into Rasa (idempotent)."""
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.shared.core.events import Event
 
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     _original.setdefault("resolve_by_type", Event.resolve_by_type)
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign,assignment]
+    _original.setdefault("load_model", MessageProcessor._load_model)
+    MessageProcessor._load_model = staticmethod(load_model)  # type: ignore[method-assign,assignment]
+    _original.setdefault("parse_message", MessageProcessor.parse_message)
+    MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # HTTP API token for Rasa; empty means one is generated and kept in data_dir/rasa_token.
     rasa_token: SecretStr = SecretStr("")
     max_message_chars: int = 2000
+    # Rasa's NLU runs in this many worker processes (bot/nlu_pool.py), awaited from its event loop; 0 runs it on
+    # the event loop as Rasa does. Two use both cores of a small machine; each holds about 0.5 GB.
+    nlu_workers: int = Field(2, ge=0, le=64)
     log_level: str = "INFO"
     startup_timeout_s: float = 300.0
     # Order system; empty means the local demo order book (data/orders.json or the bundled demo).

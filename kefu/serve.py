@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import secrets
 import signal
@@ -75,15 +76,19 @@ class Child:
         return None if self.proc is None else self.proc.poll()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Terminate politely, then kill."""
-        if self.proc is None or self.proc.poll() is not None:
+        """Terminate politely, then kill; then whatever it started (Rasa's NLU workers) that outlived it."""
+        if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        # The child leads its own process group (start_new_session): its workers are in it.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 def build_children(settings: Settings) -> list[Child]:

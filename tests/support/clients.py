@@ -17,7 +17,8 @@ import socketio
 class Customer:
     """A customer on Rasa's socket.io channel (rasa-webchat's protocol), recording every bot message with its time."""
 
-    def __init__(self, rasa_url: str, session_id: str | None = None) -> None:
+    def __init__(self, rasa_url: str, session_id: str | None = None, transports: tuple[str, ...] = ("websocket",)
+                 ) -> None:
         self.session_id = session_id or f"cust-{uuid.uuid4().hex[:12]}"
         self.messages: list[tuple[float, dict[str, Any]]] = []
         self._changed = threading.Condition()
@@ -25,7 +26,7 @@ class Customer:
         confirmed = threading.Event()
         self.client.on("session_confirm", lambda data: confirmed.set())
         self.client.on("bot_uttered", self._on_bot)
-        self.client.connect(rasa_url, socketio_path="/socket.io", transports=["websocket"])
+        self.client.connect(rasa_url, socketio_path="/socket.io", transports=list(transports))
         self.client.emit("session_request", {"session_id": self.session_id})
         if not confirmed.wait(15):
             raise TimeoutError("no session_confirm")

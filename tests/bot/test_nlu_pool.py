@@ -1,0 +1,74 @@
+"""bot/nlu_pool.py: worker processes parse as Rasa's own in-process graph does, and a killed worker is replaced
+without losing the message."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.nlu_pool import NluPool
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "rasa" / "kefu.tar.gz"
+TEXTS = ["你好", "hello there", "退货运费谁出", "how long does shipping take", "帮我查一下订单 KF20231123018",
+         "太差劲了，我要投诉", "/greet"]
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: make train")
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[NluPool]:
+    # No action server here: the KB router finds none and keeps Rasa's intent, in both ways of parsing.
+    before = os.environ.get("KEFU_KB_SIGNAL_URL")
+    os.environ["KEFU_KB_SIGNAL_URL"] = "http://127.0.0.1:9/kb/signal"  # the workers inherit it
+    pool = NluPool(MODEL, workers=2)
+    try:
+        pids = pool.start()
+        assert len(set(pids)) == 2
+        yield pool
+    finally:
+        pool.close()
+        if before is None:
+            os.environ.pop("KEFU_KB_SIGNAL_URL", None)
+        else:
+            os.environ["KEFU_KB_SIGNAL_URL"] = before
+
+
+def parse(pool: NluPool, text: str) -> dict:
+    return asyncio.run(pool.parse(text, "m1", {"source": "test"}))
+
+
+def test_workers_parse_as_rasas_own_graph(pool: NluPool) -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.channels import UserMessage
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    processor = Agent.load(str(MODEL)).processor
+    for text in TEXTS:
+        ours = parse(pool, text)
+        message = UserMessage(text, message_id="m1", metadata={"source": "test"})
+        rasas = processor._parse_message_with_graph(message, DialogueStateTracker.from_events("t", []))
+        assert ours["intent"]["name"] == rasas["intent"]["name"], text
+        assert ours["intent"]["confidence"] == pytest.approx(rasas["intent"]["confidence"], abs=1e-4)
+        assert [e["entity"] for e in ours["entities"]] == [e["entity"] for e in rasas["entities"]]
+        assert ours.get("sentiment") == rasas.get("sentiment"), text
+        assert ours["text"] == text
+
+
+def test_a_killed_worker_is_replaced_and_the_message_still_parsed(pool: NluPool) -> None:
+    executor = pool._executor
+    assert executor is not None
+    victim = next(iter(executor._processes))
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not executor._broken and time.monotonic() < deadline:  # the pool notices the death on its own thread
+        time.sleep(0.05)
+    assert executor._broken
+    parsed = parse(pool, "你好")
+    assert parsed["intent"]["name"] == "greet"
+    assert pool._executor is not executor
