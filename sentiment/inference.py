@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ LABELS = ("negative", "neutral", "positive")
 META_FILE = "kefu_sentiment.json"
 # e5 models were trained with these prefixes; a classifier fine-tuned on "query: " inputs must see them too.
 PREFIX = "query: "
+# How many recent texts each process remembers the prediction of.
+RECENT_TEXTS = 4096
 
 
 class SentimentModelMissing(RuntimeError):
@@ -36,7 +39,7 @@ class Prediction:
 
     def as_dict(self) -> dict[str, Any]:
         """The form stored on parsed messages and printed by the CLI."""
-        out: dict[str, Any] = {"label": self.label, "score": round(self.score, 4), "probabilities": self.probs}
+        out: dict[str, Any] = {"label": self.label, "score": round(self.score, 4), "probabilities": dict(self.probs)}
         if self.frustrated is not None:
             out["frustrated"] = round(self.frustrated, 4)
         return out
@@ -65,6 +68,8 @@ class SentimentModel:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_length)
         self._lock = threading.Lock()
+        # Customers repeat themselves and each other ("你好", "谢谢", "转人工"): a repeated text is not scored again.
+        self._recent: OrderedDict[str, Prediction] = OrderedDict()
 
     def logits(self, texts: list[str]) -> np.ndarray:
         """Raw (uncalibrated) logits, one row per text."""
@@ -96,8 +101,18 @@ class SentimentModel:
         return results
 
     def predict_one(self, text: str) -> Prediction:
-        """Calibrated prediction for one text."""
-        return self.predict([text])[0]
+        """Calibrated prediction for one text (a text scored recently is not scored again)."""
+        with self._lock:
+            hit = self._recent.get(text)
+            if hit is not None:
+                self._recent.move_to_end(text)
+                return hit
+        prediction = self.predict([text])[0]
+        with self._lock:
+            self._recent[text] = prediction
+            while len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return prediction
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -90,3 +90,20 @@ def test_the_shipped_delta_carries_its_int8_check() -> None:
     from sentiment.build import recorded_check
 
     assert recorded_check(Path("sentiment/delta")) is not None
+
+
+def test_a_repeated_text_is_not_scored_again_and_callers_cannot_change_the_kept_one(settings) -> None:  # type: ignore[no-untyped-def]
+    model = SentimentModel(settings.path(settings.sentiment_model_dir))
+    calls: list[list[str]] = []
+    logits = model.logits
+
+    def counting(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return logits(texts)
+
+    model.logits = counting  # type: ignore[method-assign]
+    first = model.predict_one("你们这什么垃圾服务")
+    first.as_dict()["probabilities"]["negative"] = -1.0
+    again = model.predict_one("你们这什么垃圾服务")
+    assert calls == [["你们这什么垃圾服务"]]
+    assert again == first and again.label == "negative" and again.probs["negative"] > 0

@@ -1,0 +1,131 @@
+"""Rasa's SQL tracker store, keeping each conversation's tracker in memory between its messages.
+
+Rasa's SQLTrackerStore rebuilds the whole tracker from the database for every message: it loads every event since
+the session started, parses each one's JSON, finds its class and replays it (a fifth of Rasa's CPU under load,
+more as a conversation grows), and before saving it counts the stored events with a second query to know which
+are new. Here, once a message is handled and saved, its tracker stays in memory; the next message of that
+conversation takes it after one cheap check that nobody else has written to the conversation since (the newest
+event id), and saving writes the new events without counting the old ones.
+
+The database stays the truth, so nothing lives only in this process: a conversation that another process (a
+replica, the API's event injection) has written to, or a tracker that was changed after it was saved, is read
+from the database again, as Rasa does; a kept tracker starts at its latest session start, as one read back
+does. Configure it in endpoints.yml:
+
+    tracker_store:
+      type: bot.tracker_store.CachedSQLTrackerStore
+      url: ${KEFU_DATABASE_URL}
+      cache_size: 5000
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+DEFAULT_CACHE_SIZE = 5000
+
+
+@dataclass
+class Kept:
+    """A saved tracker: how many of its events are stored, and the id of the conversation's newest stored event."""
+
+    tracker: DialogueStateTracker
+    stored: int
+    last_id: Optional[int]
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that hands a conversation's saved tracker to its next message instead of rebuilding it."""
+
+    def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cache_size = int(cache_size)
+        self._kept: OrderedDict[str, Kept] = OrderedDict()
+        # What each tracker handed out holds in the database (by object id and conversation): its stored events
+        # and the newest id then.
+        self._handed: dict[tuple[int, str], tuple[int, Optional[int]]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _last_id(self, session: Any, sender_id: str) -> Optional[int]:
+        """The id of the conversation's newest stored event (one indexed lookup)."""
+        value = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+        return None if value is None else int(value)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        """The latest session's tracker: the kept one if the database has nothing newer, else rebuilt."""
+        kept = self._kept.pop(sender_id, None)  # handed out, not shared: a failed turn leaves nothing stale
+        with self.session_scope() as session:
+            last_id = self._last_id(session, sender_id)
+            if kept is not None and kept.last_id == last_id and len(kept.tracker.events) == kept.stored:
+                self.hits += 1
+                self._hand_out(kept.tracker, kept.stored, last_id)
+                return kept.tracker
+            self.misses += 1
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
+        self._hand_out(tracker, len(tracker.events), max(r.id for r in rows))
+        return tracker
+
+    def _hand_out(self, tracker: DialogueStateTracker, stored: int, last_id: Optional[int]) -> None:
+        self._handed[(id(tracker), tracker.sender_id)] = (stored, last_id)
+        while len(self._handed) > 4 * self.cache_size:  # trackers handed out and never saved (API reads)
+            self._handed.pop(next(iter(self._handed)))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events (known from when it was handed out, else counted as Rasa does) and keep
+        the tracker for the conversation's next message."""
+        await self.stream_events(tracker)
+        handed = self._handed.pop((id(tracker), tracker.sender_id), None)
+        with self.session_scope() as session:
+            if handed is not None and handed[1] == self._last_id(session, tracker.sender_id):
+                new_events = list(tracker.events)[handed[0]:]
+            else:  # a new conversation, or someone else wrote meanwhile: Rasa's own count
+                new_events = list(self._additional_events(session, tracker))
+            rows = [self._row(tracker.sender_id, event) for event in new_events]
+            session.add_all(rows)
+            session.flush()  # assigns the ids, read before commit expires the rows
+            last_id = max(r.id for r in rows) if rows else self._last_id(session, tracker.sender_id)
+            session.commit()
+        self._keep(tracker, last_id)
+
+    def _row(self, sender_id: str, event: Any) -> Any:
+        """The events-table row of an event, as SQLTrackerStore.save writes it."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
+
+    def _keep(self, tracker: DialogueStateTracker, last_id: Optional[int]) -> None:
+        """Keep a saved tracker as the database would give it back: from its latest session start on."""
+        starts = [i for i, e in enumerate(tracker.events) if isinstance(e, SessionStarted)]
+        if last_id is None:
+            self._kept.pop(tracker.sender_id, None)
+            return
+        if starts and starts[-1] > 0:
+            # What precedes the latest SessionStarted (action_session_start, an earlier session) is not read back
+            # from the database, and SessionStarted resets every piece of state, so dropping it changes nothing.
+            for _ in range(starts[-1]):
+                tracker.events.popleft()
+        self._kept[tracker.sender_id] = Kept(tracker, len(tracker.events), last_id)
+        self._kept.move_to_end(tracker.sender_id)
+        while len(self._kept) > self.cache_size:
+            self._kept.popitem(last=False)
