@@ -9,14 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import lru_cache
 from typing import Any
 
+import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import kb as kb_client
+from kefu.config import ROOT
 from kefu.vocabulary import ACTION_ANSWER_FAQ
 from knowledge_base.answering import ANSWER, CLARIFY, Candidate, KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
@@ -28,9 +31,21 @@ ORDER_LOOKUP_ACTION = "action_check_order_status"
 
 
 
+@lru_cache(maxsize=1)
+def domain_responses() -> dict[str, Any]:
+    """The responses of the domain files (bot/domain/*.yml), read once: Rasa sends the domain with an action call
+    only to actions that ask for it (selective domain, endpoints.yml), and the FAQ actions, called for most
+    messages, need just two button titles from it."""
+    responses: dict[str, Any] = {}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        responses.update((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {})
+    return responses
+
+
 def domain_text(domain: DomainDict, response: str, language: str) -> str:
-    """The text of a domain response in a language (wording lives in the domain, not here)."""
-    variations = domain.get("responses", {}).get(response, [])
+    """The text of a domain response in a language (wording lives in the domain, not here): from the domain Rasa
+    sent, else from the domain files."""
+    variations = (domain.get("responses") or domain_responses()).get(response, [])
     for variation in variations:
         for condition in variation.get("condition", []) or []:
             if condition.get("name") == "language" and condition.get("value") == language:

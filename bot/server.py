@@ -10,6 +10,11 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
 - Stored events find their class through a table built once. Rasa's `Event.resolve_by_type` walks every
   subclass of Event (and asks `inspect.isabstract` of each) for every event of every tracker it loads: 11% of
   Rasa's CPU under load.
+- The domain goes to the action server once, not with every action call: with `enable_selective_domain` in
+  endpoints.yml each call carries the domain's digest instead, and the action server (rasa-sdk 3.21 keeps the
+  domain it was last sent) answers 449 when it does not hold that domain (it restarted), which this retries with
+  the domain, as newer Rasa versions do. Rasa 3.6 knows no digest, so rasa-sdk would refuse every call without
+  the domain, and with it the action server parsed 34 KB of domain per message.
 - NLU runs in a pool of worker processes (bot/nlu_pool.py, `KEFU_NLU_WORKERS`, 0 for Rasa's own way): the parse
   is awaited, so no customer's NLU (the sentiment model, DIET, the KB router's call to `/kb/signal`) holds up
   another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
@@ -19,6 +24,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
 import sys
@@ -82,6 +89,54 @@ def resolve_event_type(type_name: str, default: Optional[Type[Any]] = None) -> O
 
 _original: Dict[str, Any] = {}
 _current_pool: Dict[str, Any] = {}
+# The digest of each domain (by id, holding the domain so that the id is not reused) and, per action server URL,
+# the digest of the domain it was last sent.
+_digests: Dict[int, Tuple[Any, str]] = {}
+_domain_held: Dict[str, str] = {}
+MISSING_DOMAIN = 449  # rasa-sdk: "Missing domain context, assistant will retry the request and include the domain"
+
+
+def domain_digest(domain: Any) -> str:
+    """A digest of the domain's content (computed once per domain)."""
+    known = _digests.get(id(domain))
+    if known is None or known[0] is not domain:
+        content = json.dumps(domain.as_dict(), sort_keys=True, ensure_ascii=False, default=str)
+        known = (domain, hashlib.sha256(content.encode("utf-8")).hexdigest())
+        _digests[id(domain)] = known
+    return known[1]
+
+
+def action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[str, Any]:
+    """RemoteAction._action_call_format with the domain's digest, and the domain itself only when the action
+    server may not hold it yet (or the action asks for it, as validate_* forms do)."""
+    body: Dict[str, Any] = _original["action_call_format"](self, tracker, domain)
+    if not self._is_selective_domain_enabled():
+        return body
+    digest = domain_digest(domain)
+    url = str(self.action_endpoint.url)
+    body["domain_digest"] = digest
+    if "domain" not in body and _domain_held.get(url) != digest:
+        body["domain"] = domain.as_dict()
+    if "domain" in body:
+        _domain_held[url] = digest
+    return body
+
+
+async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+    """RemoteAction.run, once more with the domain when the action server says it does not hold it (449)."""
+    from rasa.shared.exceptions import RasaException
+    from rasa.utils.endpoints import ClientResponseError
+
+    try:
+        return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
+    except RasaException as exc:
+        cause = exc.__cause__
+        if not (isinstance(cause, ClientResponseError) and cause.status == MISSING_DOMAIN):
+            raise
+        logger.info("the action server asked for the domain; sending it with %s", self.name())
+        if self.action_endpoint is not None:
+            _domain_held.pop(str(self.action_endpoint.url), None)
+        return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
 
 
 def nlu_workers() -> int:
@@ -160,6 +215,10 @@ def tune_rasa() -> None:
     from rasa.shared.core.events import Event
 
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    _original.setdefault("action_call_format", RemoteAction._action_call_format)
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
+    _original.setdefault("remote_run", RemoteAction.run)
+    RemoteAction.run = run_remote_action  # type: ignore[method-assign]
     _original.setdefault("resolve_by_type", Event.resolve_by_type)
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign,assignment]
     _original.setdefault("load_model", MessageProcessor._load_model)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -52,9 +53,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(**kwargs)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, Kept] = OrderedDict()
-        # What each tracker handed out holds in the database (by object id and conversation): its stored events
-        # and the newest id then.
-        self._handed: dict[tuple[int, str], tuple[int, Optional[int]]] = {}
+        # How many of its events each tracker handed out (by object id and conversation) had in the database.
+        # A weak reference makes sure an entry is for this very tracker, not one that reuses a collected one's id.
+        self._handed: dict[tuple[int, str], tuple[weakref.ref[DialogueStateTracker], int]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -70,18 +71,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             last_id = self._last_id(session, sender_id)
             if kept is not None and kept.last_id == last_id and len(kept.tracker.events) == kept.stored:
                 self.hits += 1
-                self._hand_out(kept.tracker, kept.stored, last_id)
+                self._hand_out(kept.tracker, kept.stored)
                 return kept.tracker
             self.misses += 1
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows or not self.domain:
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
-        self._hand_out(tracker, len(tracker.events), max(r.id for r in rows))
+        self._hand_out(tracker, len(tracker.events))
         return tracker
 
-    def _hand_out(self, tracker: DialogueStateTracker, stored: int, last_id: Optional[int]) -> None:
-        self._handed[(id(tracker), tracker.sender_id)] = (stored, last_id)
+    def _hand_out(self, tracker: DialogueStateTracker, stored: int) -> None:
+        self._handed[(id(tracker), tracker.sender_id)] = (weakref.ref(tracker), stored)
         while len(self._handed) > 4 * self.cache_size:  # trackers handed out and never saved (API reads)
             self._handed.pop(next(iter(self._handed)))
 
@@ -89,11 +90,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """Store the tracker's new events (known from when it was handed out, else counted as Rasa does) and keep
         the tracker for the conversation's next message."""
         await self.stream_events(tracker)
-        handed = self._handed.pop((id(tracker), tracker.sender_id), None)
+        entry = self._handed.pop((id(tracker), tracker.sender_id), None)
+        handed = entry[1] if entry is not None and entry[0]() is tracker else None
         with self.session_scope() as session:
-            if handed is not None and handed[1] == self._last_id(session, tracker.sender_id):
-                new_events = list(tracker.events)[handed[0]:]
-            else:  # a new conversation, or someone else wrote meanwhile: Rasa's own count
+            if handed is not None:
+                # Rasa's lock store lets one event of a conversation be handled at a time, so what this tracker
+                # added since it was handed out is what to store. (Rasa's own count would drop as many of its new
+                # events as another writer had added meanwhile.)
+                new_events = list(tracker.events)[handed:]
+            else:  # a tracker this store did not hand out (a new conversation): Rasa's own count
                 new_events = list(self._additional_events(session, tracker))
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             session.add_all(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 # Cue lexicons. Matching is on NFKC-normalised lower-case text, so full-width and traditional forms are covered
@@ -89,6 +90,7 @@ def customer_tier(slot: object, metadata: dict[str, object] | None) -> str:
     return "vip" if str(tier or "").lower() in VIP_TIERS else "regular"
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """NFKC, lower case, whitespace collapsed."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().lower()
@@ -177,28 +179,30 @@ class FrustrationState:
 
 def message_cues(text: str, previous: list[str]) -> list[str]:
     """The intensity cues present in one message (`previous`: earlier customer messages, normalised)."""
-    raw = text or ""
+    norm, typographic, words = _text_cues(text or "")
+    repeated: list[str] = []
+    if len(norm) >= 2 and norm not in _PLAIN_REPLIES:
+        repeated = ["repeated"] * previous[-3:].count(norm)
+    return [*typographic, *repeated, *words]
+
+
+@lru_cache(maxsize=8192)
+def _text_cues(raw: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """The normalised text, and the cues that depend on the text alone (typographic ones, then words): the
+    escalation policy re-reads every turn of a conversation at each prediction, so each text is read once."""
     norm = normalise(raw)
-    cues: list[str] = []
+    typographic: list[str] = []
     # Three or more "!", or "?!" in any order.
     if len(re.findall(r"[!！]", raw)) >= 3 or re.search(r"[?？][!！]|[!！][?？]", raw):
-        cues.append("exclamations")
+        typographic.append("exclamations")
     if len(re.findall(r"[?？]", raw)) >= 3:
-        cues.append("question_flood")
+        typographic.append("question_flood")
     letters = [c for c in raw if c.isascii() and c.isalpha()]
     if len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) >= 0.7:
-        cues.append("shouting")
-    if len(norm) >= 2 and norm not in _PLAIN_REPLIES:
-        cues += ["repeated"] * previous[-3:].count(norm)
-    if INSULT.search(norm):
-        cues.append("insult")
-    if THREAT.search(norm):
-        cues.append("threat")
-    if CHASE.search(norm):
-        cues.append("chasing")
-    if EXASPERATION.search(norm):
-        cues.append("exasperation")
-    return cues
+        typographic.append("shouting")
+    words = [name for name, pattern in (("insult", INSULT), ("threat", THREAT), ("chasing", CHASE),
+                                        ("exasperation", EXASPERATION)) if pattern.search(norm)]
+    return norm, tuple(typographic), tuple(words)
 
 
 def message_score(turn: Turn, previous: list[str], cfg: FrustrationConfig) -> tuple[float, list[str]]:

@@ -111,6 +111,9 @@ def test_a_missing_index_gets_an_honest_reply(settings, embedder, dispatcher, do
 
 def test_domain_text_reads_wording_from_the_domain(domain) -> None:
     assert faq.domain_text(domain, "utter_faq_none_button", "zh") == "都不是"
+    # Without the domain in the call (Rasa's selective domain), from the domain files.
+    assert faq.domain_text({}, "utter_faq_none_button", "zh") == "都不是"
+    assert faq.domain_text({}, "utter_faq_none_button", "en") == faq.domain_text(domain, "utter_faq_none_button", "en")
 
 
 def test_a_complaint_routed_to_the_kb_is_acknowledged_before_the_answer(kb, dispatcher, domain) -> None:

@@ -56,3 +56,77 @@ def test_events_resolve_to_the_same_classes_as_rasas_walk() -> None:
         Event.resolve_by_type("nonsense")
     restored = Event.from_parameters({"event": "slot", "name": "language", "value": "en"})
     assert restored == SlotSet("language", "en")
+
+
+class DomainKeepingActionServer:
+    """Plays rasa-sdk 3.21's side: keeps the last domain it was sent, answers 449 to a call without a domain
+    whose digest it does not hold, and records whether each call carried the domain."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        keeper = self
+        self.digest: str | None = None
+        self.carried: list[bool] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+            def do_POST(self) -> None:
+                import json
+
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                keeper.carried.append("domain" in body)
+                if "domain" in body:
+                    keeper.digest = body.get("domain_digest")
+                elif not body.get("domain_digest") or body["domain_digest"] != keeper.digest:
+                    self._send(449, {"error": "Missing domain context", "action_name": body["next_action"]})
+                    return
+                self._send(200, {"events": [], "responses": [{"text": "answered"}]})
+
+            def _send(self, status: int, payload: dict) -> None:
+                import json
+
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+
+
+def test_the_domain_goes_once_and_again_when_the_action_server_lost_it() -> None:
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    fake = DomainKeepingActionServer()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    tracker = DialogueStateTracker.from_events("t", [ActionExecuted("action_listen")], slots=domain.slots)
+    action = RemoteAction("action_answer_faq", EndpointConfig(fake.url, enable_selective_domain=True))
+
+    def run() -> list:
+        return asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                                      tracker, domain))
+
+    try:
+        assert [e.text for e in run()] == ["answered"]
+        assert [e.text for e in run()] == ["answered"]
+        assert fake.carried == [True, False]  # sent once, then only its digest
+        fake.digest = None  # the action server restarted
+        assert [e.text for e in run()] == ["answered"]
+        assert fake.carried == [True, False, False, True]  # refused with 449, then sent again
+    finally:
+        fake.server.shutdown()
