@@ -15,6 +15,9 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   domain it was last sent) answers 449 when it does not hold that domain (it restarted), which this retries with
   the domain, as newer Rasa versions do. Rasa 3.6 knows no digest, so rasa-sdk would refuse every call without
   the domain, and with it the action server parsed 34 KB of domain per message.
+- Calls to the action server reuse connections: Rasa's `EndpointConfig.request` opened a new aiohttp session,
+  and so a new TCP connection, for every action call; here each event loop keeps one session per endpoint
+  configuration, whose idle connections aiohttp closes after 15 s (before the action server's 120 s).
 - NLU runs in a pool of worker processes (bot/nlu_pool.py, `KEFU_NLU_WORKERS`, 0 for Rasa's own way): the parse
   is awaited, so no customer's NLU (the sentiment model, DIET, the KB router's call to `/kb/signal`) holds up
   another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
@@ -23,6 +26,7 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
@@ -30,6 +34,7 @@ import logging
 import os
 import sys
 import tarfile
+import weakref
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Type, Union
 
@@ -94,6 +99,35 @@ _current_pool: Dict[str, Any] = {}
 _digests: Dict[int, Tuple[Any, str]] = {}
 _domain_held: Dict[str, str] = {}
 MISSING_DOMAIN = 449  # rasa-sdk: "Missing domain context, assistant will retry the request and include the domain"
+
+
+class KeptSession:
+    """An endpoint's aiohttp session, entered as Rasa enters its own (`async with endpoint.session()`), but left
+    open for the next request."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+
+_sessions: weakref.WeakKeyDictionary[Any, Dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def endpoint_session(self: Any) -> KeptSession:
+    """EndpointConfig.session: the running loop's session for this endpoint's headers and credentials."""
+    loop = asyncio.get_running_loop()
+    key = repr((sorted(self.headers.items()), sorted(self.basic_auth.items())))
+    per_loop = _sessions.setdefault(loop, {})
+    session = per_loop.get(key)
+    if session is None or session.closed:
+        session = _original["endpoint_session"](self)
+        per_loop[key] = session
+    return KeptSession(session)
 
 
 def domain_digest(domain: Any) -> str:
@@ -215,6 +249,10 @@ def tune_rasa() -> None:
     from rasa.shared.core.events import Event
 
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    from rasa.utils.endpoints import EndpointConfig
+
+    _original.setdefault("endpoint_session", EndpointConfig.session)
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     _original.setdefault("action_call_format", RemoteAction._action_call_format)
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     _original.setdefault("remote_run", RemoteAction.run)

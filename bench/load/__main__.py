@@ -19,6 +19,7 @@ import contextlib
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -86,7 +87,11 @@ def run_locust(settings: Any, args: argparse.Namespace, password: str) -> dict[s
                 "--think-min", str(args.think_min), "--think-max", str(args.think_max),
                 "--socket-transport", args.socket_transport, "--outcomes", str(outcomes)]
         env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=args.duration + 300)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Locust shares the 2 cores with the servers: what it used is load the servers did not get.
+        locust_cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if not (prefix.parent / "stats_stats.csv").exists():
             raise SystemExit(f"locust failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
@@ -101,7 +106,7 @@ def run_locust(settings: Any, args: argparse.Namespace, password: str) -> dict[s
         }
         for r in rows
     }
-    return {"stats": stats, "failures": failures, **got}
+    return {"stats": stats, "failures": failures, "locust_cpu_s": round(locust_cpu_s, 1), **got}
 
 
 def customer_messages(stats: dict[str, Any]) -> int:
@@ -177,7 +182,10 @@ def main() -> int:
                     for name, v in got["stats"].items()]
             rows += [("agent replies delivered",
                       f"{got.get('agent_replies_delivered', 0)} of {got.get('agent_replies_sent', 0)}"),
+                     ("handed over by the bot", f"{got.get('handed_over_by_the_bot', 0)} customers (they leave)"),
+                     ("customer messages", f"{sent} ({sent / args.duration:.1f}/s)"),
                      ("CPU ms per customer message", str(got["cpu_ms_per_message"])),
+                     ("Locust's own CPU", f"{got['locust_cpu_s']} s ({got['locust_cpu_s'] / args.duration:.2f} cores)"),
                      ("failures", str(len(got["failures"])) + (f"  e.g. {got['failures'][0]}" if got["failures"]
                                                               else ""))]
             title = (f"Locust: {args.users} customers, think {args.think_min:g}-{args.think_max:g} s, "

@@ -7,11 +7,13 @@ from collections.abc import Mapping
 import psutil
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU-seconds of a process and every live descendant (0 for a process that is gone)."""
+def cpu_seconds(pid: int, part: str = "all") -> float:
+    """User plus system CPU-seconds of a process and every live descendant (0 for a process that is gone);
+    `part` "own" counts the process alone, "children" its descendants alone."""
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        procs = {"all": [root, *root.children(recursive=True)], "own": [root],
+                 "children": root.children(recursive=True)}[part]
     except psutil.NoSuchProcess:
         return 0.0
     total = 0.0
@@ -25,15 +27,23 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuMeter:
-    """Snapshots the CPU-seconds of named processes; `per_message` divides what they used since by a count."""
+    """Snapshots the CPU-seconds of named processes; `per_message` divides what they used since by a count.
+    Rasa's own process and its NLU workers are counted apart ("rasa", "rasa_nlu")."""
 
     def __init__(self, pids: Mapping[str, int]) -> None:
-        self.pids = dict(pids)
-        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.parts: dict[str, tuple[int, str]] = {}
+        for name, pid in pids.items():
+            if name == "rasa":
+                self.parts["rasa"] = (pid, "own")
+                self.parts["rasa_nlu"] = (pid, "children")
+            else:
+                self.parts[name] = (pid, "all")
+        self.start = {name: cpu_seconds(pid, part) for name, (pid, part) in self.parts.items()}
 
     def used(self) -> dict[str, float]:
         """CPU-seconds per process since the snapshot."""
-        return {name: round(cpu_seconds(pid) - self.start[name], 2) for name, pid in self.pids.items()}
+        return {name: round(cpu_seconds(pid, part) - self.start[name], 2)
+                for name, (pid, part) in self.parts.items()}
 
     def per_message(self, messages: int) -> dict[str, float]:
         """Milliseconds of CPU per customer message, per process and in all."""

@@ -34,9 +34,14 @@ from bench.load.mix import Mix
 
 REPLY_TIMEOUT_S = 30.0
 HEARTBEAT_S = 15.0
+QUEUE_POLL_S = 0.5
+# The bot's words when it puts a customer in the agents' queue (bot/domain/handoff.yml). A customer the bot hands
+# over (frustration, repeated failures) waits for a person from then on and the bot stays quiet: the simulated
+# customer leaves instead, counted under "handed over by the bot", since only the hand-over customers have an agent.
+QUEUED = ("前面还有", "in the queue for a human agent")
 _seeds = itertools.count(1)
 # What the hand-over customers saw, written to --outcomes at the end for bench.load's summary.
-OUTCOMES: dict[str, int] = {"agent_replies_sent": 0, "agent_replies_delivered": 0}
+OUTCOMES: dict[str, int] = {"agent_replies_sent": 0, "agent_replies_delivered": 0, "handed_over_by_the_bot": 0}
 
 
 @events.init_command_line_parser.add_listener
@@ -58,6 +63,11 @@ def think(user: User) -> float:
     low = float(getattr(options, "think_min", 3.0)) if options else 3.0
     high = float(getattr(options, "think_max", 8.0)) if options else 8.0
     return random.uniform(low, max(low, high))
+
+
+def handed_over(environment: Environment) -> None:
+    """Count a customer the bot put in the agents' queue on its own (they leave the simulation)."""
+    OUTCOMES["handed_over_by_the_bot"] += 1
 
 
 def fire(environment: Environment, kind: str, name: str, started: float, error: Exception | None = None,
@@ -89,8 +99,14 @@ class RestCustomer(HttpUser):
                                   name=f"rest {kind}", catch_response=True) as resp:
                 if resp.status_code != 200:
                     resp.failure(f"HTTP {resp.status_code}")
-                elif not any(m.get("text") for m in resp.json()):
+                    continue
+                replies = " ".join(str(m.get("text") or "") for m in resp.json())
+                if not replies:
                     resp.failure("no reply text")
+                elif any(q in replies for q in QUEUED):
+                    handed_over(self.environment)
+                    self.turns_left = 0
+                    return
 
 
 class SocketSession:
@@ -99,19 +115,23 @@ class SocketSession:
     def __init__(self, url: str, transport: str) -> None:
         self.session_id = f"load-sio-{uuid.uuid4().hex[:10]}"
         self.messages: list[str] = []
+        self.queued = False  # the bot put this customer in the agents' queue
         self.changed = threading.Condition()
         self.client = socketio.Client(reconnection=True)
         confirmed = threading.Event()
         self.client.on("session_confirm", lambda data: confirmed.set())
         self.client.on("bot_uttered", self._on_bot)
-        self.client.connect(url, socketio_path="/socket.io", transports=[transport])
+        # A browser's socket.io client waits 20 s for the connection; python-socketio's default is 1 s.
+        self.client.connect(url, socketio_path="/socket.io", transports=[transport], wait_timeout=20)
         self.client.emit("session_request", {"session_id": self.session_id})
         if not confirmed.wait(REPLY_TIMEOUT_S):
             raise TimeoutError("no session_confirm")
 
     def _on_bot(self, data: dict[str, Any]) -> None:
         with self.changed:
-            self.messages.append(str(data.get("text") or ""))
+            text = str(data.get("text") or "")
+            self.messages.append(text)
+            self.queued = self.queued or any(q in text for q in QUEUED)
             self.changed.notify_all()
 
     def say(self, text: str) -> int:
@@ -183,6 +203,10 @@ class SocketCustomer(User):
                 fire(self.environment, "socket.io", f"socket.io {kind}", started, length=len(reply))
             except TimeoutError as exc:
                 fire(self.environment, "socket.io", f"socket.io {kind}", started, exc)
+            if self.session.queued:
+                handed_over(self.environment)
+                self.turns_left = 0
+                return
 
 
 class DeskAgent:
@@ -198,7 +222,9 @@ class DeskAgent:
         resp.raise_for_status()
         self.http.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
         self.call("POST", "/api/presence", json={"status": "online"})
+        self.queue: list[dict[str, Any]] = []
         gevent.spawn(self._heartbeat)
+        gevent.spawn(self._poll_queue)
 
     @classmethod
     def shared(cls, environment: Environment) -> DeskAgent:
@@ -215,6 +241,13 @@ class DeskAgent:
             with contextlib.suppress(requests.RequestException):  # the next beat tries again
                 self.call("POST", "/api/presence", json={"status": "online"})
 
+    def _poll_queue(self) -> None:
+        """One reader of the desk's queue for all hand-over customers (a desk page keeps one live view too)."""
+        while True:
+            with contextlib.suppress(requests.RequestException, RuntimeError):
+                self.queue = self.call("GET", "/api/queue")["escalations"]
+            gevent.sleep(QUEUE_POLL_S)
+
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """An API call that must succeed; returns the JSON body."""
         resp = self.http.request(method, self.base + path, timeout=REPLY_TIMEOUT_S, **kwargs)
@@ -226,10 +259,10 @@ class DeskAgent:
         """The conversation's waiting escalation, from the queue (polled until it appears)."""
         deadline = time.monotonic() + REPLY_TIMEOUT_S
         while time.monotonic() < deadline:
-            for item in self.call("GET", "/api/queue")["escalations"]:
-                if item["conversation_id"] == conversation_id:
+            for item in self.queue:
+                if item["conversation_id"] == conversation_id and item["status"] == "waiting":
                     return dict(item)
-            gevent.sleep(0.3)
+            gevent.sleep(QUEUE_POLL_S / 2)
         raise TimeoutError(f"{conversation_id} never reached the queue")
 
 

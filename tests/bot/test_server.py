@@ -69,8 +69,11 @@ class DomainKeepingActionServer:
         keeper = self
         self.digest: str | None = None
         self.carried: list[bool] = []
+        self.clients: set[tuple[str, int]] = set()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the action server's Sanic
+
             def log_message(self, *args: object) -> None:
                 """Quiet."""
 
@@ -79,6 +82,7 @@ class DomainKeepingActionServer:
 
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 keeper.carried.append("domain" in body)
+                keeper.clients.add(self.client_address)
                 if "domain" in body:
                     keeper.digest = body.get("domain_digest")
                 elif not body.get("domain_digest") or body["domain_digest"] != keeper.digest:
@@ -128,5 +132,32 @@ def test_the_domain_goes_once_and_again_when_the_action_server_lost_it() -> None
         fake.digest = None  # the action server restarted
         assert [e.text for e in run()] == ["answered"]
         assert fake.carried == [True, False, False, True]  # refused with 449, then sent again
+    finally:
+        fake.server.shutdown()
+
+
+def test_action_calls_on_one_event_loop_share_a_connection() -> None:
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    fake = DomainKeepingActionServer()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    tracker = DialogueStateTracker.from_events("t", [ActionExecuted("action_listen")], slots=domain.slots)
+    action = RemoteAction("action_answer_faq", EndpointConfig(fake.url))
+
+    async def three() -> list:
+        nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+        return [await action.run(CollectingOutputChannel(), nlg, tracker, domain) for _ in range(3)]
+
+    try:
+        assert [[e.text for e in events] for events in asyncio.run(three())] == [["answered"]] * 3
+        assert len(fake.clients) == 1  # one kept-alive connection, not one per call
     finally:
         fake.server.shutdown()
