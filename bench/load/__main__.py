@@ -88,12 +88,22 @@ def run_locust(settings: Any, args: argparse.Namespace, password: str) -> dict[s
                 "--socket-transport", args.socket_transport, "--outcomes", str(outcomes)]
         env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=args.duration + 300)
+        with open(Path(tmp) / "locust.log", "w+", encoding="utf-8") as log:
+            proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                proc.wait(args.duration + 120)
+            except subprocess.TimeoutExpired:
+                # A simulated customer stuck on a socket keeps Locust from ending: SIGTERM makes it quit and write
+                # its statistics all the same.
+                proc.terminate()
+                proc.wait(60)
+            log.seek(0)
+            output = log.read()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # Locust shares the 2 cores with the servers: what it used is load the servers did not get.
         locust_cpu_s = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if not (prefix.parent / "stats_stats.csv").exists():
-            raise SystemExit(f"locust failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+            raise SystemExit(f"locust failed ({proc.returncode}):\n{output[-3000:]}")
         with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         failures = Path(f"{prefix}_failures.csv").read_text(encoding="utf-8").strip().splitlines()[1:]

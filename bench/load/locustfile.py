@@ -155,8 +155,9 @@ class SocketSession:
                 self.changed.wait(left)
 
     def close(self) -> None:
-        """Disconnect."""
-        self.client.disconnect()
+        """Disconnect (without waiting more than a few seconds for a socket that does not answer)."""
+        with gevent.Timeout(5, False):
+            self.client.disconnect()
 
 
 class SocketCustomer(User):
