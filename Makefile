@@ -138,6 +138,7 @@ test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET)  ## real serve
 
 bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md
 	$(APP_PY) -m bench.rest_latency
+	$(APP_PY) -m bench.load burst
 	$(APP_PY) -m bench.nlu_accuracy
 	$(APP_PY) -m bench.kb_eval
 
