@@ -11,6 +11,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import server
+from tests.support.fake_http import send_json
 
 GOOD: Dict[str, Any] = {"events": [{"event": "slot", "name": "language", "value": "zh"}],
                         "responses": [{"text": "您好"}]}
@@ -91,14 +92,7 @@ class DomainKeepingActionServer:
                 self._send(200, {"events": [], "responses": [{"text": "answered"}]})
 
             def _send(self, status: int, payload: dict) -> None:
-                import json
-
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, payload, status)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -4,7 +4,6 @@ polling fallback (the widget's, where WebSockets are blocked) carries a whole ha
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from kefu.config import Settings
 from kefu.serve import Supervisor
 from tests.e2e.conftest import free_port, say, texts
 from tests.support.clients import Agent, Customer
+from tests.support.fake_http import send_json
 
 SLOW_S = 0.9  # below the router's 1 s timeout (config.yml), so the slow signal is used, not given up on
 PASSWORD = "e2e-load-password-1"
@@ -42,12 +42,7 @@ class SlowKbHandler(BaseHTTPRequestHandler):
         """Quiet."""
 
     def _json(self, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, body)
 
     def do_GET(self) -> None:
         self._json({"status": "ok"})

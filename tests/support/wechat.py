@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.support.fake_http import send_json
+
 
 class FakeWeChat:
     """`/cgi-bin/token` hands out numbered tokens; `/cgi-bin/message/custom/send` records messages. The first
@@ -25,12 +27,7 @@ class FakeWeChat:
                 pass
 
             def _json(self, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, body)
 
             def do_GET(self) -> None:
                 url = urlparse(self.path)
