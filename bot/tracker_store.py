@@ -27,7 +27,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Optional
 
-import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -61,7 +60,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def _last_id(self, session: Any, sender_id: str) -> Optional[int]:
         """The id of the conversation's newest stored event (one indexed lookup)."""
-        value = session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+        value = (session.query(self.SQLEvent.id).filter(self.SQLEvent.sender_id == sender_id)
+                 .order_by(self.SQLEvent.id.desc()).limit(1).scalar())
         return None if value is None else int(value)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
