@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     rasa_token: SecretStr = SecretStr("")
     max_message_chars: int = 2000
     # Rasa's NLU runs in this many worker processes (bot/nlu_pool.py), awaited from its event loop; 0 runs it on
-    # the event loop as Rasa does. Two use both cores of a small machine; each holds about 0.5 GB.
+    # the event loop as Rasa does. Two use both cores of a small machine; each holds about 1.6 GB.
     nlu_workers: int = Field(2, ge=0, le=64)
     log_level: str = "INFO"
     startup_timeout_s: float = 300.0
