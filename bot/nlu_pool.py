@@ -45,13 +45,14 @@ def _load_worker(model_tar: str, barrier: Any) -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-    storage = Path(tempfile.mkdtemp(prefix="kefu-nlu-"))
-    model_storage, metadata = LocalModelStorage.from_model_archive(
-        storage_path=storage, model_archive_path=Path(model_tar))
-    schema = metadata.predict_schema.minimal_graph_schema([metadata.nlu_target])
-    _worker["runner"] = DaskGraphRunner.create(
-        graph_schema=schema, model_storage=model_storage,
-        execution_context=ExecutionContext(graph_schema=schema, model_id=metadata.model_id))
+    # The unpacked archive is needed only while the components load (Rasa's own loader removes it likewise).
+    with tempfile.TemporaryDirectory(prefix="kefu-nlu-") as storage:
+        model_storage, metadata = LocalModelStorage.from_model_archive(
+            storage_path=Path(storage), model_archive_path=Path(model_tar))
+        schema = metadata.predict_schema.minimal_graph_schema([metadata.nlu_target])
+        _worker["runner"] = DaskGraphRunner.create(
+            graph_schema=schema, model_storage=model_storage,
+            execution_context=ExecutionContext(graph_schema=schema, model_id=metadata.model_id))
     _worker["target"] = metadata.nlu_target
     _worker["barrier"] = barrier
 
