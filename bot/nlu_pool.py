@@ -92,6 +92,9 @@ class NluPool:
         self.workers = max(1, workers)
         self._executor: Optional[concurrent.futures.ProcessPoolExecutor] = None
         self._lock = threading.Lock()
+        # Held while broken workers are replaced: messages that arrive meanwhile wait for the new ones.
+        self._restarting = threading.Lock()
+        self._closed = False
 
     def start(self) -> Tuple[int, ...]:
         """Start the workers and wait until each has loaded the model; their pids."""
@@ -125,6 +128,9 @@ class NluPool:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             executor = self._executor
+            if executor is None and not self._closed:
+                await loop.run_in_executor(None, self._wait_for_restart)
+                executor = self._executor
             if executor is None:
                 raise NluPoolError("the NLU workers are not running")
             try:
@@ -137,18 +143,24 @@ class NluPool:
                 await loop.run_in_executor(None, self._restart, executor)
         raise AssertionError("unreachable")
 
+    def _wait_for_restart(self) -> None:
+        with self._restarting:
+            pass
+
     def _restart(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
-        """Replace a broken executor (once, however many messages saw it break)."""
-        with self._lock:
-            if self._executor is not broken:
-                return
-            self._executor = None
-        broken.shutdown(wait=False, cancel_futures=True)
-        self.start()
+        """Replace a broken executor: once, however many messages saw it break; they all wait for it."""
+        with self._restarting:
+            with self._lock:
+                if self._executor is not broken:
+                    return  # already replaced while this message waited
+                self._executor = None
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.start()
 
     def close(self) -> None:
         """Stop the workers."""
         with self._lock:
+            self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)

@@ -60,7 +60,7 @@ def test_workers_parse_as_rasas_own_graph(pool: NluPool) -> None:
         assert ours["text"] == text
 
 
-def test_a_killed_worker_is_replaced_and_the_message_still_parsed(pool: NluPool) -> None:
+def test_a_killed_worker_is_replaced_and_every_message_meanwhile_still_parsed(pool: NluPool) -> None:
     executor = pool._executor
     assert executor is not None
     victim = next(iter(executor._processes))
@@ -69,6 +69,9 @@ def test_a_killed_worker_is_replaced_and_the_message_still_parsed(pool: NluPool)
     while not executor._broken and time.monotonic() < deadline:  # the pool notices the death on its own thread
         time.sleep(0.05)
     assert executor._broken
-    parsed = parse(pool, "你好")
-    assert parsed["intent"]["name"] == "greet"
+
+    async def four() -> list:
+        return list(await asyncio.gather(*(pool.parse(t, None, None) for t in ["你好", "hello", "你好", "hi"])))
+
+    assert [p["intent"]["name"] for p in asyncio.run(four())] == ["greet"] * 4
     assert pool._executor is not executor
