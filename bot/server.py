@@ -22,11 +22,14 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   is awaited, so no customer's NLU (the sentiment model, DIET, the KB router's call to `/kb/signal`) holds up
   another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
   the graph.
+- The policies' dialogue states are replayed once per event, not from the conversation's start at every
+  prediction (bot/dialogue_states.py), and the states they copy only for debug logs are not copied otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import hashlib
 import json
@@ -40,6 +43,7 @@ from typing import Any, Dict, Optional, Tuple, Type, Union
 
 logger = logging.getLogger(__name__)
 NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
+NLU_MAX_BATCH_ENV = "KEFU_NLU_MAX_BATCH"
 
 
 @functools.cache
@@ -173,18 +177,29 @@ async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: A
         return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
 
 
+def _whole_number(name: str, default: int, least: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+    if value < least:
+        raise SystemExit(f"{name} must be {least} or more, not {value}")
+    return value
+
+
 def nlu_workers() -> int:
     """How many NLU worker processes to run (KEFU_NLU_WORKERS; 0 parses on Rasa's event loop, as Rasa does)."""
-    raw = os.environ.get(NLU_WORKERS_ENV, "").strip()
-    if not raw:
-        return 0
-    try:
-        workers = int(raw)
-    except ValueError:
-        raise SystemExit(f"{NLU_WORKERS_ENV} must be a whole number, not {raw!r}") from None
-    if workers < 0:
-        raise SystemExit(f"{NLU_WORKERS_ENV} must be 0 or more, not {workers}")
-    return workers
+    return _whole_number(NLU_WORKERS_ENV, 0, 0)
+
+
+def nlu_max_batch() -> int:
+    """The most messages an NLU worker parses in one run of the graph (KEFU_NLU_MAX_BATCH, default 8)."""
+    from bot.nlu_pool import DEFAULT_MAX_BATCH
+
+    return _whole_number(NLU_MAX_BATCH_ENV, DEFAULT_MAX_BATCH, 1)
 
 
 def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
@@ -205,7 +220,7 @@ def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
     model_tar = str(model_path) if os.path.isfile(model_path) else get_latest_model(model_path)
     if not model_tar:
         raise ModelNotFound(f"No model found at path '{model_path}'.")
-    pool = NluPool(Path(model_tar), workers)
+    pool = NluPool(Path(model_tar), workers, nlu_max_batch())
     launched = pool.launch()  # the workers load the NLU graph while this process loads the dialogue graph
     logger.info("Loading model %s (dialogue here, NLU in %d workers)...", model_tar, workers)
     try:
@@ -242,6 +257,23 @@ async def parse_message(self: Any, message: Any, tracker: Any = None,
     return parse_data
 
 
+class DebugOnlyCopy:
+    """`copy` as Rasa's policy modules see it: their only deep copies are of the states they pass to debug logs,
+    which Python evaluates, and so copies, at every log level (5% of the policies' time); here they are made only
+    when Rasa logs at debug level."""
+
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        """copy.deepcopy when debug logging is on, else the value itself (the log drops it unread)."""
+        return copy.deepcopy(value, memo) if logging.getLogger("rasa").isEnabledFor(logging.DEBUG) else value
+
+
+# The Rasa modules whose every `copy.deepcopy` is an argument of a debug log (tests/bot/test_server.py checks).
+DEBUG_ONLY_COPY_MODULES = ("rasa.core.policies.rule_policy", "rasa.core.policies.memoization")
+
+
 def tune_rasa() -> None:
     """Install Kefu's per-message savings into Rasa (idempotent)."""
     from rasa.core.actions.action import RemoteAction
@@ -263,6 +295,13 @@ def tune_rasa() -> None:
     MessageProcessor._load_model = staticmethod(load_model)  # type: ignore[method-assign,assignment]
     _original.setdefault("parse_message", MessageProcessor.parse_message)
     MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
+    from bot import dialogue_states
+
+    dialogue_states.install()
+    import importlib
+
+    for name in DEBUG_ONLY_COPY_MODULES:
+        importlib.import_module(name).copy = DebugOnlyCopy  # type: ignore[attr-defined]
 
 
 def main() -> None:

@@ -60,6 +60,36 @@ def test_workers_parse_as_rasas_own_graph(pool: NluPool) -> None:
         assert ours["text"] == text
 
 
+def test_messages_that_queue_while_the_workers_are_busy_are_parsed_together_as_each_alone(pool: NluPool) -> None:
+    alone = {text: parse(pool, text) for text in TEXTS}
+    batches_before = pool.batches
+
+    async def all_at_once() -> list:
+        return list(await asyncio.gather(*(pool.parse(t, "m1", {"source": "test"}) for t in TEXTS * 3)))
+
+    together = asyncio.run(all_at_once())
+    # 21 messages at once: two go to the idle workers at once, the rest queue and go in shared runs.
+    assert pool.batches - batches_before < len(TEXTS) * 3
+    for text, ours in zip(TEXTS * 3, together, strict=True):
+        assert ours["text"] == text
+        assert ours["intent"]["name"] == alone[text]["intent"]["name"], text
+        assert ours["intent"]["confidence"] == pytest.approx(alone[text]["intent"]["confidence"], abs=1e-4)
+        assert ours.get("sentiment") == alone[text].get("sentiment"), text
+        assert [e["entity"] for e in ours["entities"]] == [e["entity"] for e in alone[text]["entities"]]
+
+
+def test_a_message_that_breaks_the_graph_fails_alone_in_its_batch(pool: NluPool) -> None:
+    async def with_a_bad_one() -> list:
+        jobs = [pool.parse(t, None, None) for t in ["你好", "hello", "你好", "hi", "谢谢"]]
+        jobs.insert(3, pool.parse(text=["not", "a", "text"], message_id=None, metadata=None))  # type: ignore[arg-type]
+        return list(await asyncio.gather(*jobs, return_exceptions=True))
+
+    results = asyncio.run(with_a_bad_one())
+    assert isinstance(results[3], Exception)
+    assert [r["intent"]["name"] for i, r in enumerate(results) if i != 3] == ["greet", "greet", "greet", "greet",
+                                                                              "thank"]
+
+
 def test_a_killed_worker_is_replaced_and_every_message_meanwhile_still_parsed(pool: NluPool) -> None:
     executor = pool._executor
     assert executor is not None

@@ -155,3 +155,29 @@ def test_action_calls_on_one_event_loop_share_a_connection() -> None:
         assert len(fake.clients) == 1  # one kept-alive connection, not one per call
     finally:
         fake.server.shutdown()
+
+
+def test_the_policies_deep_copy_only_what_they_log_at_debug_level() -> None:
+    import importlib
+    import inspect
+    import logging
+
+    for name in server.DEBUG_ONLY_COPY_MODULES:
+        lines = inspect.getsource(importlib.import_module(name)).splitlines()
+        uses = [i for i, line in enumerate(lines) if "copy." in line and "import" not in line]
+        assert uses, name
+        for i in uses:
+            assert "=copy.deepcopy(" in lines[i].replace(" ", ""), (name, lines[i])
+            assert any("structlogger.debug(" in lines[j] for j in range(max(0, i - 3), i)), (name, lines[i])
+
+    states = [{"user": {"intent": "greet"}}]
+    rasa_logger = logging.getLogger("rasa")
+    level = rasa_logger.level
+    try:
+        rasa_logger.setLevel(logging.INFO)
+        assert server.DebugOnlyCopy.deepcopy(states) is states
+        rasa_logger.setLevel(logging.DEBUG)
+        copied = server.DebugOnlyCopy.deepcopy(states)
+        assert copied == states and copied is not states and copied[0]["user"] is not states[0]["user"]
+    finally:
+        rasa_logger.setLevel(level)
