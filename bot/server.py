@@ -22,6 +22,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   is awaited, so no customer's NLU (the sentiment model, DIET, the KB router's call to `/kb/signal`) holds up
   another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
   the graph.
+- An action server that cannot be reached, times out (KEFU_ACTION_TIMEOUT_S, 30 s; Rasa waits 5 minutes) or
+  fails with a 5xx gets the customer `utter_assistant_unavailable`, once per message, instead of silence.
 - The policies' dialogue states are replayed once per event, not from the conversation's start at every
   prediction (bot/dialogue_states.py), and the states they copy only for debug logs are not copied otherwise.
 """
@@ -44,6 +46,11 @@ from typing import Any, Dict, Optional, Tuple, Type, Union
 logger = logging.getLogger(__name__)
 NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
 NLU_MAX_BATCH_ENV = "KEFU_NLU_MAX_BATCH"
+# What Rasa says itself when the action server is away (bot/domain/core.yml).
+UNAVAILABLE_RESPONSE = "utter_assistant_unavailable"
+# How long Rasa waits for one action call before it tells the customer (Rasa's own default: 5 minutes).
+ACTION_TIMEOUT_ENV = "KEFU_ACTION_TIMEOUT_S"
+DEFAULT_ACTION_TIMEOUT_S = 30
 
 
 @functools.cache
@@ -161,20 +168,61 @@ def action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[str, Any]:
 
 
 async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
-    """RemoteAction.run, once more with the domain when the action server says it does not hold it (449)."""
+    """RemoteAction.run, once more with the domain when the action server says it does not hold it (449), and an
+    honest reply instead of silence when the action server is away."""
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import ClientResponseError
 
     try:
-        return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
-    except RasaException as exc:
-        cause = exc.__cause__
-        if not (isinstance(cause, ClientResponseError) and cause.status == MISSING_DOMAIN):
+        try:
+            return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
+        except RasaException as exc:
+            cause = exc.__cause__
+            if not (isinstance(cause, ClientResponseError) and cause.status == MISSING_DOMAIN):
+                raise
+            logger.info("the action server asked for the domain; sending it with %s", self.name())
+            if self.action_endpoint is not None:
+                _domain_held.pop(str(self.action_endpoint.url), None)
+            return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
+    except (RasaException, asyncio.TimeoutError) as exc:
+        if not action_server_away(exc):
             raise
-        logger.info("the action server asked for the domain; sending it with %s", self.name())
-        if self.action_endpoint is not None:
-            _domain_held.pop(str(self.action_endpoint.url), None)
-        return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
+        logger.error("%s failed: the action server at %s is away (%s); the customer is told so", self.name(),
+                     getattr(self.action_endpoint, "url", "?"), exc)
+        return await apology(nlg, tracker, output_channel)
+
+
+def action_server_away(exc: BaseException) -> bool:
+    """True when an action failed because the action server could not be reached, timed out or broke (5xx), not
+    because it refused the call (Rasa's rejection and 4xx stay as they were)."""
+    import aiohttp
+    from rasa.utils.endpoints import ClientResponseError
+
+    if isinstance(exc, asyncio.TimeoutError):
+        return True
+    for linked in (exc.__cause__, exc.__context__):
+        if isinstance(linked, ClientResponseError):
+            return bool(linked.status >= 500)
+        if isinstance(linked, (aiohttp.ClientConnectionError, asyncio.TimeoutError)):
+            return True
+    return False
+
+
+async def apology(nlg: Any, tracker: Any, output_channel: Any) -> Any:
+    """utter_assistant_unavailable, once per customer message however many actions fail after it."""
+    from rasa.core.actions.action import create_bot_utterance
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("utter_action") == UNAVAILABLE_RESPONSE:
+            return []
+    message = await nlg.generate(UNAVAILABLE_RESPONSE, tracker, output_channel.name())
+    if message is None:
+        return []
+    message["utter_action"] = UNAVAILABLE_RESPONSE
+    return [create_bot_utterance(message)]
 
 
 def _whole_number(name: str, default: int, least: int) -> int:
@@ -295,6 +343,9 @@ def tune_rasa() -> None:
     MessageProcessor._load_model = staticmethod(load_model)  # type: ignore[method-assign,assignment]
     _original.setdefault("parse_message", MessageProcessor.parse_message)
     MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
+    import rasa.core.actions.action
+
+    rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = _whole_number(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT_S, 1)
     from bot import dialogue_states
 
     dialogue_states.install()

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # When every NLU worker is busy, a free one parses up to this many queued messages in one run of the graph
     # (DIET's TensorFlow runs once per run): under load a parse costs about a third less CPU. 1 turns this off.
     nlu_max_batch: int = Field(8, ge=1, le=64)
+    # How long Rasa waits for one call to the action server before it tells the customer it cannot deal with the
+    # message now (utter_assistant_unavailable); Rasa's own default is 5 minutes of silence.
+    action_timeout_s: int = Field(30, ge=1, le=600)
     log_level: str = "INFO"
     startup_timeout_s: float = 300.0
     # Order system; empty means the local demo order book (data/orders.json or the bundled demo).

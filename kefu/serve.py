@@ -1,4 +1,11 @@
-"""Start Kefu's processes, wait until they answer, stop them together, and report one that dies."""
+"""Start Kefu's processes, wait until they answer, restart one that dies, and stop them together.
+
+Start-up is all or none (a server that cannot start is a configuration problem to report, not to retry). Once
+all are up, a server that dies (killed, out of memory, a crash) is restarted with backoff, 1 s doubling to 30 s
+and back to 1 s after a minute of running, while the others keep serving; the supervisor says so on stderr and in
+data/logs/supervisor.log. Each server leads its own process group, and the whole group goes with it: Rasa's NLU
+workers and the action server's Sanic worker and resource tracker do not outlive a killed server to hold its
+port."""
 
 from __future__ import annotations
 
@@ -20,6 +27,10 @@ from types import FrameType
 from kefu.config import ROOT, Settings
 
 PROGRESS_EVERY_S = 10.0
+# Restart backoff: the first wait, the longest, and how long a server must run for the next crash to start over.
+RESTART_FIRST_S = 1.0
+RESTART_MAX_S = 30.0
+RESTART_RESET_AFTER_S = 60.0
 
 
 class ServeError(Exception):
@@ -37,6 +48,10 @@ class Child:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     tail: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=30))
+    started_at: float = 0.0
+    restarts: int = 0  # crashes in a row (reset after RESTART_RESET_AFTER_S of running)
+    restart_at: float | None = None  # when a crashed server is due to start again
+    back: bool = True  # has answered its ready URL since it last started
 
     def start(self, echo: bool) -> None:
         """Start the process; a thread copies its output to the log file (and the console when echo)."""
@@ -50,6 +65,7 @@ class Child:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.started_at = time.monotonic()
         threading.Thread(target=self._pump, args=(echo,), daemon=True).start()
 
     def _pump(self, echo: bool) -> None:
@@ -86,9 +102,13 @@ class Child:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        # The child leads its own process group (start_new_session): its workers are in it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.kill_group()
+
+    def kill_group(self) -> None:
+        """Kill what the server started and left behind (it leads its own process group: start_new_session)."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 def build_children(settings: Settings) -> list[Child]:
@@ -150,10 +170,11 @@ def build_children(settings: Settings) -> list[Child]:
 class Supervisor:
     """Runs the children as one unit: all up, or none."""
 
-    def __init__(self, settings: Settings, echo: bool = False) -> None:
+    def __init__(self, settings: Settings, echo: bool = False, children: list[Child] | None = None) -> None:
         self.settings = settings
         self.echo = echo
-        self.children = build_children(settings)
+        self.children = build_children(settings) if children is None else children
+        self.stopped = False
 
     def start(self, cancel: threading.Event | None = None, progress: bool = False) -> float:
         """Start every child and wait until all answer (or cancel is set); return the seconds it took.
@@ -197,8 +218,41 @@ class Supervisor:
 
     def stop(self) -> None:
         """Stop children in reverse start order."""
+        self.stopped = True
         for child in reversed(self.children):
+            child.restart_at = None
             child.stop()
+
+    def watch(self, now: float | None = None) -> list[str]:
+        """Once the servers are up, call this every half second: it restarts a server that died (with backoff)
+        and returns what happened, a line each."""
+        now = time.monotonic() if now is None else now
+        said: list[str] = []
+        if self.stopped:
+            return said
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restart_at = None
+                    child.back = False
+                    child.start(self.echo)
+                    said.append(f"restarting {child.name} (restart {child.restarts} in a row)")
+                continue
+            code = child.exit_code()
+            if code is not None:
+                child.kill_group()  # its workers, so the port is free for the next one
+                if now - child.started_at >= RESTART_RESET_AFTER_S:
+                    child.restarts = 0
+                delay = min(RESTART_MAX_S, RESTART_FIRST_S * 2 ** child.restarts)
+                child.restarts += 1
+                child.restart_at = now + delay
+                tail = "".join(f"\n    {line}" for line in list(child.tail)[-5:])
+                said.append(f"{child.name} exited with code {code}; the others keep serving; restarting it in "
+                            f"{delay:.0f} s (log: {child.log_path}).{' Last lines:' if tail else ''}{tail}")
+            elif not child.back and child.is_ready():
+                child.back = True
+                said.append(f"{child.name} is back, {now - child.started_at:.0f} s after its restart")
+        return said
 
 
 def ensure_first_user(settings: Settings) -> str | None:
@@ -247,7 +301,7 @@ Press Ctrl-C to stop."""
 
 
 def serve(settings: Settings) -> int:
-    """Run until Ctrl-C or until a child dies; return the process exit code."""
+    """Run until Ctrl-C (or SIGTERM), restarting a server that dies; return the process exit code."""
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -268,8 +322,12 @@ def serve(settings: Settings) -> int:
         seconds = supervisor.start(stopping, progress=True)
         print(f"✓ start  {seconds:.0f} s", flush=True)
         print(banner(settings, seconds), flush=True)
+        log_path = settings.data_path / "logs" / "supervisor.log"
         while not stopping.wait(0.5):
-            supervisor.check_alive()
+            for line in supervisor.watch():
+                print(f"kefu: {line}", file=sys.stderr, flush=True)
+                with log_path.open("a", encoding="utf-8") as log:
+                    log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
         print("kefu: stopping…", flush=True)
         return 0
     except ServeError as exc:

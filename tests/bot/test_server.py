@@ -181,3 +181,125 @@ def test_the_policies_deep_copy_only_what_they_log_at_debug_level() -> None:
         assert copied == states and copied is not states and copied[0]["user"] is not states[0]["user"]
     finally:
         rasa_logger.setLevel(level)
+
+
+class BrokenActionServer:
+    """An action server that answers every call with one status (a 400 is rasa-sdk's rejection)."""
+
+    def __init__(self, status: int) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                send_json(self, {"action_name": "action_answer_faq", "error": "rejected"}, status)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+
+
+@pytest.mark.parametrize("away", ["refused", "502", "timeout"])
+def test_an_action_server_that_is_away_gets_the_customer_one_honest_reply_per_message(away: str) -> None:
+    import asyncio
+    import socket
+    from pathlib import Path
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    fake = None
+    if away == "refused":
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{s.getsockname()[1]}/webhook"
+    elif away == "502":
+        fake = BrokenActionServer(502)
+        url = fake.url
+    else:
+        silent = socket.socket()  # accepts, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/webhook"
+    endpoint = EndpointConfig(url)
+    tracker = DialogueStateTracker.from_events(
+        "t", [ActionExecuted("action_listen"), SlotSet("language", "en"),
+              UserUttered("how do returns work", {"name": "faq", "confidence": 1.0})], slots=domain.slots)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+
+    async def two_failing_actions() -> tuple:
+        import rasa.core.actions.action
+
+        saved = rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT
+        rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = 0.5
+        try:
+            first = await RemoteAction("action_answer_faq", endpoint).run(CollectingOutputChannel(), nlg, tracker,
+                                                                          domain)
+            tracker.update_with_events(first, domain)
+            second = await RemoteAction("action_relay", endpoint).run(CollectingOutputChannel(), nlg, tracker,
+                                                                      domain)
+            return first, second
+        finally:
+            rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = saved
+
+    try:
+        first, second = asyncio.run(two_failing_actions())
+    finally:
+        if fake is not None:
+            fake.server.shutdown()
+        if away == "timeout":
+            silent.close()
+    assert [e.text for e in first] == [
+        "Sorry, part of our system is having a problem, so I can't deal with that message right now. Please send it "
+        "again in half a minute, or call 400-820-1234 (daily 9:00–21:00) if it's urgent."]
+    assert second == []  # one apology per customer message
+
+
+def test_a_rejection_or_a_4xx_from_the_action_server_is_not_called_an_outage() -> None:
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.actions.action import ActionExecutionRejection
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+
+    server.tune_rasa()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    tracker = DialogueStateTracker.from_events("t", [ActionExecuted("action_listen")], slots=domain.slots)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    for status, raised in ((400, ActionExecutionRejection), (404, RasaException)):
+        fake = BrokenActionServer(status)
+        try:
+            with pytest.raises(raised):
+                asyncio.run(RemoteAction("action_answer_faq", EndpointConfig(fake.url)).run(
+                    CollectingOutputChannel(), nlg, tracker, domain))
+        finally:
+            fake.server.shutdown()
+
+
+def test_the_action_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rasa.core.actions.action
+
+    saved = rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT
+    try:
+        monkeypatch.delenv(server.ACTION_TIMEOUT_ENV, raising=False)
+        server.tune_rasa()
+        assert rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT == 30
+        monkeypatch.setenv(server.ACTION_TIMEOUT_ENV, "7")
+        server.tune_rasa()
+        assert rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT == 7
+    finally:
+        rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = saved
