@@ -14,6 +14,7 @@ Rasa's own for every prefix of every conversation test.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import operator
 from dataclasses import dataclass, field
@@ -56,13 +57,10 @@ def states_for_tracker_history(self: Any, tracker: Any, omit_unset_slots: bool =
             _state_before_action(replay, event.hide_rule_turn, *flags)
         replay.tracker.update(event)
         replay.events.append(event)
-    # The state after the last event (Rasa's replay ends with it) is made on the side: the next event may change it.
-    kept = (len(replay.states), replay.last_ml_action_sub_state, replay.turn_was_hidden)
-    _state_before_action(replay, False, *flags)
-    states = replay.states
-    replay.states = states[:kept[0]]
-    replay.last_ml_action_sub_state, replay.turn_was_hidden = kept[1], kept[2]
-    return _copy_states(states)
+    # The state after the last event (Rasa's replay ends with it) is made on a copy: the next event may change it.
+    ending = dataclasses.replace(replay, states=list(replay.states))
+    _state_before_action(ending, False, *flags)
+    return _copy_states(ending.states)
 
 
 def _state_before_action(replay: Replay, hide_rule_turn: bool, omit_unset_slots: bool,

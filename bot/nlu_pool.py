@@ -74,15 +74,6 @@ def _wait_until_all_loaded() -> int:
     return os.getpid()
 
 
-def parse_in_worker(text: Optional[str], message_id: Optional[str], metadata: Optional[Dict[str, Any]],
-                    only_output_properties: bool = True) -> Dict[str, Any]:
-    """MessageProcessor._parse_message_with_graph, in a worker."""
-    ok, value = parse_batch_in_worker([(text, message_id, metadata, only_output_properties)])[0]
-    if not ok:
-        raise NluPoolError(value)
-    return value  # type: ignore[no-any-return]
-
-
 def parse_batch_in_worker(jobs: List[Job]) -> List[Tuple[bool, Any]]:
     """Parse several messages in one run of the NLU graph; (True, parse data) or (False, the error) for each.
 
@@ -109,8 +100,6 @@ def _run_graph(jobs: List[Job]) -> List[Dict[str, Any]]:
     target = _worker["target"]
     results = _worker["runner"].run(inputs={PLACEHOLDER_MESSAGE: messages, PLACEHOLDER_TRACKER: tracker},
                                     targets=[target])
-    if len(results[target]) != len(jobs):
-        raise NluPoolError(f"the NLU graph returned {len(results[target])} messages for {len(jobs)}")
     parsed = []
     for job, message in zip(jobs, results[target], strict=True):
         parse_data: Dict[str, Any] = {
@@ -126,8 +115,7 @@ class _Waiting:
     """A message waiting for a worker, and where its parse goes."""
 
     job: Job
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Dict[str, Any]]
+    future: asyncio.Future[Dict[str, Any]]  # on the event loop of the request that waits for it
     tries: int = 0
 
 
@@ -150,7 +138,6 @@ class NluPool:
         self._busy = 0  # batches in the workers
         self._restarting: Optional[asyncio.Future[Any]] = None
         self.batches = 0
-        self.parsed = 0
 
     def start(self) -> Tuple[int, ...]:
         """Start the workers and wait until each has loaded the model; their pids."""
@@ -183,7 +170,7 @@ class NluPool:
                     only_output_properties: bool = True) -> Dict[str, Any]:
         """Parse one message in a free worker, awaited (the event loop serves other customers meanwhile)."""
         loop = asyncio.get_running_loop()
-        waiting = _Waiting((text, message_id, metadata, only_output_properties), loop, loop.create_future())
+        waiting = _Waiting((text, message_id, metadata, only_output_properties), loop.create_future())
         self._queue.append(waiting)
         self._dispatch()
         return await waiting.future
@@ -217,7 +204,7 @@ class NluPool:
 
     def _back(self, executor: Any, batch: List[_Waiting], done: concurrent.futures.Future[Any]) -> None:
         """On the executor's thread: pass the finished batch to the event loop."""
-        loop = batch[0].loop
+        loop = batch[0].future.get_loop()
         if not loop.is_closed():
             loop.call_soon_threadsafe(self._finished, executor, batch, done)
 
@@ -232,7 +219,6 @@ class NluPool:
             self._fail(batch, exc)
         else:
             for waiting, (ok, value) in zip(batch, done.result(), strict=True):
-                self.parsed += 1
                 if ok:
                     _settle(waiting, value, None)
                 else:
@@ -252,8 +238,7 @@ class NluPool:
         self._queue.extendleft(reversed(again))
         if self._restarting is None:
             logger.error("an NLU worker died; starting the workers again")
-            loop = batch[0].loop
-            self._restarting = loop.run_in_executor(None, self._restart, executor)
+            self._restarting = batch[0].future.get_loop().run_in_executor(None, self._restart, executor)
             self._restarting.add_done_callback(self._restarted)
 
     def _restarted(self, done: asyncio.Future[Any]) -> None:
@@ -296,11 +281,12 @@ def _settle(waiting: _Waiting, value: Any, exc: Optional[BaseException]) -> None
         else:
             waiting.future.set_result(value)
 
+    loop = waiting.future.get_loop()
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    if running is waiting.loop:
+    if running is loop:
         settle()
-    elif not waiting.loop.is_closed():
-        waiting.loop.call_soon_threadsafe(settle)
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(settle)
