@@ -10,7 +10,13 @@ event id), and saving writes the new events without counting the old ones.
 The database stays the truth, so nothing lives only in this process: a conversation that another process (a
 replica, the API's event injection) has written to, or a tracker that was changed after it was saved, is read
 from the database again, as Rasa does; a kept tracker starts at its latest session start, as one read back
-does. Configure it in endpoints.yml:
+does.
+
+The database is never waited on in Rasa's event loop: every query and commit runs in a small thread pool, so
+while SQLite waits for the disk at a commit (a few ms each, the largest part of its cost) or PostgreSQL answers,
+other customers' messages move on. SQLite connections are pooled (SQLAlchemy 1.4 opens a new one, and reads the
+schema again, for every session of a file database), in WAL mode with a busy timeout, and synchronous commits as
+before: a reply is sent only after its events are on disk. Configure it in endpoints.yml:
 
     tracker_store:
       type: bot.tracker_store.CachedSQLTrackerStore
@@ -20,13 +26,16 @@ does. Configure it in endpoints.yml:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import weakref
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -34,6 +43,25 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 DEFAULT_CACHE_SIZE = 5000
+# Threads for the database: a few, since SQLite takes one writer at a time and each message needs two sessions.
+DB_THREADS = 4
+T = TypeVar("T")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers (the console, the action server) go on while Rasa writes; wait for a writer, do not fail.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def pooled_sqlite_engine(url: Any) -> Any:
+    """An engine for a SQLite file that keeps its connections (usable from the store's threads) between sessions."""
+    engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=DB_THREADS, max_overflow=DB_THREADS,
+                              connect_args={"check_same_thread": False})
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 @dataclass
@@ -50,6 +78,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        engine: Any = self.engine  # type: ignore[has-type]  # set, untyped, by SQLTrackerStore.__init__
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+            url = engine.url
+            engine.dispose()
+            self.engine = pooled_sqlite_engine(url)
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
+        self._db = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="kefu-tracker-store")
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, Kept] = OrderedDict()
         # How many of its events each tracker handed out (by object id and conversation) had in the database.
@@ -66,22 +101,33 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         value = session.execute(query).scalar()
         return None if value is None else int(value)
 
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking database call in the store's threads, so that the event loop serves others meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, function, *args)
+
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the kept one if the database has nothing newer, else rebuilt."""
         kept = self._kept.pop(sender_id, None)  # handed out, not shared: a failed turn leaves nothing stale
+        rows = await self._in_thread(self._read, sender_id, kept)
+        if kept is not None and rows is None:
+            self.hits += 1
+            self._hand_out(kept.tracker, kept.stored)
+            return kept.tracker
+        self.misses += 1
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
+        self._hand_out(tracker, len(tracker.events))
+        return tracker
+
+    def _read(self, sender_id: str, kept: Optional[Kept]) -> Optional[List[str]]:
+        """None when the kept tracker is current (nobody wrote since), else the latest session's events' JSON."""
         with self.session_scope() as session:
             last_id = self._last_id(session, sender_id)
             if kept is not None and kept.last_id == last_id and len(kept.tracker.events) == kept.stored:
-                self.hits += 1
-                self._hand_out(kept.tracker, kept.stored)
-                return kept.tracker
-            self.misses += 1
+                return None
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-        if not rows or not self.domain:
-            return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
-        self._hand_out(tracker, len(tracker.events))
-        return tracker
+            return [r.data for r in rows]
 
     def _hand_out(self, tracker: DialogueStateTracker, stored: int) -> None:
         self._handed[(id(tracker), tracker.sender_id)] = (weakref.ref(tracker), stored)
@@ -94,11 +140,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         entry = self._handed.pop((id(tracker), tracker.sender_id), None)
         handed = entry[1] if entry is not None and entry[0]() is tracker else None
+        # Rasa's lock store lets one event of a conversation be handled at a time, so nothing else changes this
+        # tracker while its rows are written in a thread.
+        last_id = await self._in_thread(self._write, tracker, handed)
+        self._keep(tracker, last_id)
+
+    def _write(self, tracker: DialogueStateTracker, handed: Optional[int]) -> Optional[int]:
+        """Insert the tracker's new events and commit; the id of the conversation's newest stored event."""
         with self.session_scope() as session:
             if handed is not None:
-                # Rasa's lock store lets one event of a conversation be handled at a time, so what this tracker
-                # added since it was handed out is what to store. (Rasa's own count would drop as many of its new
-                # events as another writer had added meanwhile.)
+                # What this tracker added since it was handed out is what to store. (Rasa's own count would drop
+                # as many of its new events as another writer had added meanwhile.)
                 new_events = list(tracker.events)[handed:]
             else:  # a tracker this store did not hand out (a new conversation): Rasa's own count
                 new_events = list(self._additional_events(session, tracker))
@@ -108,7 +160,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                 session.execute(self.SQLEvent.__table__.insert(), rows)
             last_id = self._last_id(session, tracker.sender_id)
             session.commit()
-        self._keep(tracker, last_id)
+        return last_id
 
     def _row(self, sender_id: str, event: Any) -> Dict[str, Any]:
         """The events-table row of an event, as SQLTrackerStore.save writes it."""

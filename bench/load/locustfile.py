@@ -117,15 +117,23 @@ class SocketSession:
         self.messages: list[str] = []
         self.queued = False  # the bot put this customer in the agents' queue
         self.changed = threading.Condition()
+        self.drops = 0  # connections lost (and made again) since the session began
+        self.closing = False
         self.client = socketio.Client(reconnection=True)
         confirmed = threading.Event()
+        # As the widget does, ask for the session on every connect: a reconnected socket has a new sid, which is
+        # in the session's room (where Rasa sends the replies) only after a session_request.
+        self.client.on("connect", lambda: self.client.emit("session_request", {"session_id": self.session_id}))
+        self.client.on("disconnect", self._on_drop)
         self.client.on("session_confirm", lambda data: confirmed.set())
         self.client.on("bot_uttered", self._on_bot)
         # A browser's socket.io client waits 20 s for the connection; python-socketio's default is 1 s.
         self.client.connect(url, socketio_path="/socket.io", transports=[transport], wait_timeout=20)
-        self.client.emit("session_request", {"session_id": self.session_id})
         if not confirmed.wait(REPLY_TIMEOUT_S):
             raise TimeoutError("no session_confirm")
+
+    def _on_drop(self, *reason: Any) -> None:
+        self.drops += not self.closing
 
     def _on_bot(self, data: dict[str, Any]) -> None:
         with self.changed:
@@ -151,11 +159,24 @@ class SocketSession:
                         return text
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"no bot message within {timeout:.0f} s")
+                    dropped = f" (the connection dropped {self.drops} times)" if self.drops else ""
+                    raise TimeoutError(f"no bot message within {timeout:.0f} s{dropped}")
                 self.changed.wait(left)
+
+    def settle(self, quiet: float = 0.3, most: float = 2.0) -> None:
+        """Wait until the bot has been quiet for `quiet` s (at most `most` s): the rest of a reply that came in
+        several messages, as a person reads before typing (the hand-over notice follows the apology)."""
+        deadline = time.monotonic() + most
+        with self.changed:
+            while time.monotonic() < deadline:
+                count = len(self.messages)
+                self.changed.wait(quiet)
+                if len(self.messages) == count:
+                    return
 
     def close(self) -> None:
         """Disconnect (without waiting more than a few seconds for a socket that does not answer)."""
+        self.closing = True
         with gevent.Timeout(5, False):
             self.client.disconnect()
 
@@ -202,6 +223,7 @@ class SocketCustomer(User):
             try:
                 reply = self.session.wait(self.session.say(text))
                 fire(self.environment, "socket.io", f"socket.io {kind}", started, length=len(reply))
+                self.session.settle()
             except TimeoutError as exc:
                 fire(self.environment, "socket.io", f"socket.io {kind}", started, exc)
             if self.session.queued:

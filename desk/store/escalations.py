@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from desk.db import ACTIVE, Agent, Escalation, Message
 from desk.errors import ConflictError, NotFoundError
+from desk.queue import priority
 from desk.store.base import StoreBase
 from desk.store.records import _aware
 from kefu.db import utcnow
@@ -46,9 +47,11 @@ class EscalationRecords(StoreBase):
 
     def get_escalation(self, escalation_id: int) -> dict[str, Any]:
         """One escalation with its queue position (when waiting)."""
-        positions = self.positions()
         with self.session() as s:
-            return self.escalation_dict(self._load(s, escalation_id), position=positions.get(escalation_id))
+            item = self.escalation_dict(self._load(s, escalation_id))
+        if item["status"] == "waiting":
+            item["position"] = self.positions().get(escalation_id)
+        return item
 
     def active_for(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation's waiting or claimed escalation, if any."""
@@ -77,8 +80,16 @@ class EscalationRecords(StoreBase):
         return items
 
     def positions(self, now: datetime | None = None) -> dict[int, int]:
-        """Queue position (1 = next) of every waiting escalation."""
-        return {item["id"]: item["position"] for item in self.queue(now) if item["status"] == "waiting"}
+        """Queue position (1 = next) of every waiting escalation, in the queue's order."""
+        now = now or utcnow()
+        # Only the columns that order the queue: every message of a customer in the queue asks for positions, and
+        # whole rows (summaries decoded from JSON, agents loaded) cost the action server and the console a core's
+        # fifth under load with a long queue.
+        with self.session() as s:
+            rows = s.execute(select(Escalation.id, Escalation.frustration, Escalation.tier, Escalation.trigger,
+                                    Escalation.created_at).where(Escalation.status == "waiting")).tuples().all()
+        ranked = sorted(rows, key=lambda r: (-priority(r[1], r[2], r[3], _aware(r[4]), now, self.rules), r[0]))
+        return {row[0]: number for number, row in enumerate(ranked, 1)}
 
     def set_told_position(self, escalation_id: int, position: int | None) -> None:
         """Remember the position the customer was last told."""

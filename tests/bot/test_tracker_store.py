@@ -96,3 +96,42 @@ def test_a_new_session_keeps_only_the_latest_session(url: str) -> None:
     kept = run(cached.retrieve("c3"))
     assert state(kept) == state(run(rasas.retrieve("c3")))
     assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["hello again"]
+
+
+def test_the_event_loop_serves_others_while_the_database_works(url: str) -> None:
+    """A slow commit (a disk that takes its time) holds up only its own conversation."""
+    cached, rasas = stores(url)
+    tracker = new_conversation(cached, "slow")
+    write = cached._write
+
+    def slow_write(*args: Any) -> Any:
+        import time
+
+        time.sleep(0.5)  # blocking, as a commit waiting for fsync is
+        return write(*args)
+
+    cached._write = slow_write  # type: ignore[method-assign]
+    turn(tracker, "在吗", "在的")
+
+    async def both() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        saving = asyncio.create_task(cached.save(tracker))
+        await asyncio.sleep(0.05)  # another customer's work, meanwhile
+        other = loop.time() - started
+        await saving
+        return other, loop.time() - started
+
+    other, saved = run(both())
+    assert other < 0.3 <= saved
+    assert [e.text for e in run(rasas.retrieve("slow")).events if isinstance(e, UserUttered)] == ["你好", "在吗"]
+
+
+def test_sqlite_connections_are_kept_between_sessions(url: str) -> None:
+    cached, _ = stores(url)
+    new_conversation(cached, "pool")
+    for _ in range(3):
+        run(cached.retrieve("pool"))
+    assert cached.engine.pool.checkedin() >= 1  # a connection waits for the next session instead of closing
+    with cached.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -33,6 +33,20 @@ def test_queue_is_ordered_by_priority_with_positions(store: DeskStore) -> None:
     assert store.queue()[-1]["status"] == "claimed"
 
 
+def test_positions_are_the_queues_order_and_each_escalation_carries_its_own(store: DeskStore) -> None:
+    """positions() reads only the ordering columns; it must rank exactly as the full queue does, ties included."""
+    import random
+
+    rng = random.Random(7)
+    made = [escalate(store, f"p{i}", frustration=rng.choice([0.1, 0.5, 0.5, 0.9]),
+                     tier=rng.choice(["regular", "vip"])) for i in range(12)]
+    store.claim(made[3]["id"], agent(store, "bo"))
+    queue = {e["id"]: e["position"] for e in store.queue() if e["status"] == "waiting"}
+    assert store.positions() == queue and sorted(queue.values()) == list(range(1, 12))
+    for e in made:
+        assert store.get_escalation(e["id"])["position"] == queue.get(e["id"])  # None once claimed
+
+
 def test_claiming_is_race_free(store: DeskStore) -> None:
     escalation = escalate(store, "race")
     agents = [agent(store, f"agent{i}") for i in range(8)]
