@@ -38,7 +38,7 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help build install train kb sentiment train-sentiment widget run test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help build install train kb sentiment train-sentiment widget run run-cluster cluster-packages test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
@@ -103,6 +103,17 @@ $(CHROMIUM):
 	command -v apt-get >/dev/null || { echo "install Debian's chromium for the browser tests" >&2; exit 1; }
 	@$(STEP) chromium -- '$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }'
 
+# Redis (the replicas' lock store and message queue; its tests need it), PostgreSQL and HAProxy for the cluster
+# profile: Debian's packages, installed once by apt (about 10 s).
+REDIS := /usr/bin/redis-server
+$(REDIS):
+	command -v apt-get >/dev/null || { echo "install redis-server for the cluster profile and its tests" >&2; exit 1; }
+	@$(STEP) redis -- '$(SUDO) apt-get install -y -q redis-server || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q redis-server; }'
+
+cluster-packages: $(REDIS)
+	@{ ls /usr/lib/postgresql/*/bin/postgres && test -x /usr/sbin/haproxy; } >/dev/null 2>&1 || \
+		$(STEP) cluster-packages -- '$(SUDO) apt-get install -y -q postgresql haproxy || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q postgresql haproxy; }'
+
 # Two steps at a time: the venvs fill side by side, then Rasa trains while the KB and the widget build.
 build:  ## install, train and build what is missing or stale (what run and test do first)
 	@$(MAKE) --no-print-directory -s -j2 install
@@ -110,6 +121,9 @@ build:  ## install, train and build what is missing or stale (what run and test 
 
 run: build  ## start Rasa (:5005), the action server (:5055) and the agent desk (:8000); Ctrl-C stops them
 	@$(KEFU) serve
+
+run-cluster: build cluster-packages  ## PostgreSQL, Redis and HAProxy on loopback, replicas of every server behind the proxy; Ctrl-C stops all
+	@$(KEFU) cluster
 
 test: build lint typecheck test-unit test-bot validate test-conversations test-e2e  ## every test layer
 
@@ -123,7 +137,7 @@ typecheck: $(APP_STAMP)  ## mypy
 test-unit: $(APP_STAMP) $(EMBEDDER) $(SENTIMENT)  ## unit, store, index, review-queue, desk, console-API and action tests (app venv)
 	$(APP_PY) -m pytest tests --ignore=tests/bot --ignore=tests/e2e -q
 
-test-bot: $(RASA_STAMP) $(SENTIMENT) $(MODEL)  ## tests of the code Rasa loads (Rasa venv)
+test-bot: $(RASA_STAMP) $(SENTIMENT) $(MODEL) $(REDIS)  ## tests of the code Rasa loads (Rasa venv)
 	$(RASA_PY) -m pytest tests/bot -q -p no:cacheprovider
 
 validate: $(RASA_STAMP) $(APP_STAMP)  ## rasa data validate
@@ -133,7 +147,7 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET)  ## real servers on loopback: REST, socket.io, the desk's API and the desk in Chromium
+test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## real servers on loopback: REST, socket.io, the desk's API, the desk in Chromium, the cluster profile
 	$(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md

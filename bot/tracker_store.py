@@ -79,12 +79,16 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         engine: Any = self.engine  # type: ignore[has-type]  # set, untyped, by SQLTrackerStore.__init__
+        self._db = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="kefu-tracker-store")
+        self._writes = self._db
         if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             url = engine.url
             engine.dispose()
             self.engine = pooled_sqlite_engine(url)
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
-        self._db = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="kefu-tracker-store")
+            # SQLite takes one writer at a time, and a writer that finds the file locked sleeps and retries (1, 2,
+            # 5, 10… ms): this process's writes queue in one thread instead, each starting the moment the last ends.
+            self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-tracker-store-writes")
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, Kept] = OrderedDict()
         # How many of its events each tracker handed out (by object id and conversation) had in the database.
@@ -101,9 +105,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         value = session.execute(query).scalar()
         return None if value is None else int(value)
 
-    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+    async def _in_thread(self, function: Callable[..., T], *args: Any, executor: Any = None) -> T:
         """Run a blocking database call in the store's threads, so that the event loop serves others meanwhile."""
-        return await asyncio.get_running_loop().run_in_executor(self._db, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(executor or self._db, function, *args)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the kept one if the database has nothing newer, else rebuilt."""
@@ -142,7 +146,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         handed = entry[1] if entry is not None and entry[0]() is tracker else None
         # Rasa's lock store lets one event of a conversation be handled at a time, so nothing else changes this
         # tracker while its rows are written in a thread.
-        last_id = await self._in_thread(self._write, tracker, handed)
+        last_id = await self._in_thread(self._write, tracker, handed, executor=self._writes)
         self._keep(tracker, last_id)
 
     def _write(self, tracker: DialogueStateTracker, handed: Optional[int]) -> Optional[int]:

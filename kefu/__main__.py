@@ -1,4 +1,5 @@
-"""`python -m kefu serve|rasa|env`: run the assistant, run Rasa's CLI with Kefu's environment, show settings."""
+"""`python -m kefu serve|cluster|rasa|env`: run the assistant (on one machine's defaults, or as a cluster of
+replicas), run Rasa's CLI with Kefu's environment, show settings."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kefu", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="start the Rasa server and the action server; Ctrl-C stops both")
+    sub.add_parser("cluster", help="PostgreSQL, Redis, HAProxy and replicas of every server (make run-cluster)")
     rasa = sub.add_parser("rasa", help="run Rasa's CLI in .venv-rasa with Kefu's environment")
     rasa.add_argument("args", nargs=argparse.REMAINDER)
     env = sub.add_parser("env", help="print the resolved settings")
@@ -25,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve":
         return serve(settings)
+    if args.command == "cluster":
+        from kefu.cluster import serve_cluster
+
+        return serve_cluster(settings)
     if args.command == "rasa":
         rasa_bin = str(settings.path(settings.rasa_venv) / "bin" / "rasa")
         os.execve(rasa_bin, [rasa_bin, *args.args], settings.rasa_env())

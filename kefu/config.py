@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Full SQLAlchemy URL of the conversation store; empty means a SQLite file in data_dir.
     database_url: str = ""
+    # Redis URL (redis://host:6379/0) for several Rasa replicas: the lock store, socket.io's message queue, WeChat's
+    # retry de-duplication and numbered choices. Empty: one Rasa process keeps these in its memory.
+    redis_url: str = ""
+    # `make run-cluster` (kefu/cluster.py): replicas of each server behind HAProxy on the ports above; the replicas,
+    # PostgreSQL (+432), Redis (+379) and HAProxy's page (+936) on ports from this base.
+    rasa_replicas: int = Field(2, ge=1, le=32)
+    action_replicas: int = Field(2, ge=1, le=32)
+    console_replicas: int = Field(2, ge=1, le=32)
+    cluster_port_base: int = Field(15000, ge=1024, le=64000)
     rasa_model: Path = Path("models/rasa/kefu.tar.gz")
     rasa_venv: Path = Path(".venv-rasa")
     # HTTP API token for Rasa; empty means one is generated and kept in data_dir/rasa_token.

@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -52,6 +53,12 @@ class Child:
     restarts: int = 0  # crashes in a row (reset after RESTART_RESET_AFTER_S of running)
     restart_at: float | None = None  # when a crashed server is due to start again
     back: bool = True  # has answered its ready URL since it last started
+    # A readiness check for servers without an HTTP URL (PostgreSQL, Redis): used instead of ready_url.
+    ready: Callable[[], bool] | None = None
+    # Run as this user (PostgreSQL refuses to run as root).
+    user: str | None = None
+    # How to ask it to stop (PostgreSQL: SIGINT, its fast shutdown; SIGTERM would wait for every client to leave).
+    stop_signal: int = signal.SIGTERM
 
     def start(self, echo: bool) -> None:
         """Start the process; a thread copies its output to the log file (and the console when echo)."""
@@ -64,6 +71,8 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            user=self.user,
+            group=self.user,
         )
         self.started_at = time.monotonic()
         threading.Thread(target=self._pump, args=(echo,), daemon=True).start()
@@ -80,7 +89,9 @@ class Child:
                     print(f"[{self.name}] {line}", flush=True)
 
     def is_ready(self) -> bool:
-        """True when the ready URL answers 200."""
+        """True when the ready URL answers 200 (or the ready check passes)."""
+        if self.ready is not None:
+            return self.ready()
         try:
             with urllib.request.urlopen(self.ready_url, timeout=2) as resp:
                 return bool(resp.status == 200)
@@ -96,7 +107,7 @@ class Child:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(self.stop_signal)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -300,8 +311,8 @@ Try:  curl -s {url}/webhooks/rest/webhook -d '{{"sender":"demo","message":"我�
 Press Ctrl-C to stop."""
 
 
-def serve(settings: Settings) -> int:
-    """Run until Ctrl-C (or SIGTERM), restarting a server that dies; return the process exit code."""
+def on_stop_signals() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM."""
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -309,6 +320,22 @@ def serve(settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    return stopping
+
+
+def watch_until_stopped(stopping: threading.Event, watch: Callable[[], list[str]], log_path: Path) -> None:
+    """Every half second until `stopping`: restart what died (watch), saying so on stderr and in the log."""
+    while not stopping.wait(0.5):
+        for line in watch():
+            print(f"kefu: {line}", file=sys.stderr, flush=True)
+            with log_path.open("a", encoding="utf-8") as log:
+                log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+    print("kefu: stopping…", flush=True)
+
+
+def serve(settings: Settings) -> int:
+    """Run until Ctrl-C (or SIGTERM), restarting a server that dies; return the process exit code."""
+    stopping = on_stop_signals()
     try:
         ensure_first_user(settings)
         # Each server's output goes to data/logs only: after the banner the console stays quiet until Ctrl-C.
@@ -322,13 +349,7 @@ def serve(settings: Settings) -> int:
         seconds = supervisor.start(stopping, progress=True)
         print(f"✓ start  {seconds:.0f} s", flush=True)
         print(banner(settings, seconds), flush=True)
-        log_path = settings.data_path / "logs" / "supervisor.log"
-        while not stopping.wait(0.5):
-            for line in supervisor.watch():
-                print(f"kefu: {line}", file=sys.stderr, flush=True)
-                with log_path.open("a", encoding="utf-8") as log:
-                    log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
-        print("kefu: stopping…", flush=True)
+        watch_until_stopped(stopping, supervisor.watch, settings.data_path / "logs" / "supervisor.log")
         return 0
     except ServeError as exc:
         print(f"kefu: {exc}", file=sys.stderr, flush=True)

@@ -1,7 +1,12 @@
-"""Rasa's socket.io channel with input checks; rejected messages get a `kefu_error` event."""
+"""Rasa's socket.io channel with input checks; rejected messages get a `kefu_error` event.
+
+With several Rasa replicas (KEFU_REDIS_URL set) the server's messages go through python-socketio's Redis manager:
+an agent's reply handled by one replica reaches a customer whose socket is held by another.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -91,4 +96,13 @@ class SocketIOInput(RasaSocketIOInput):
                 return
             await on_new_message(message)
 
-        return super().blueprint(checked)
+        blueprint = super().blueprint(checked)
+        redis_url = os.environ.get("KEFU_REDIS_URL", "").strip()
+        if redis_url and self.sio is not None:
+            # Rasa builds its AsyncServer with the in-process manager; swap in the Redis one before any socket
+            # connects (the server initialises its manager on the first connection).
+            from socketio import AsyncRedisManager
+
+            self.sio.manager = AsyncRedisManager(redis_url, channel="kefu-socketio")
+            self.sio.manager.set_server(self.sio)
+        return blueprint

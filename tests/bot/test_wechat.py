@@ -65,8 +65,12 @@ def test_buttons_become_numbered_choices() -> None:
     assert text.splitlines()[2:4] == ["1. 退款多久到账", "2. 都不是"] and "回复序号" in text
     assert payloads == ['/choose_faq{"faq_id": "r1"}', "/deny"]
     choices = Choices()
-    choices.offer("u1", payloads)
-    assert choices.pick("u1", " 2 ") == "/deny" and choices.pick("u1", "9") == "9" and choices.pick("u2", "1") == "1"
+
+    async def offered_then_picked() -> list[str]:
+        await choices.offer("u1", payloads)
+        return [await choices.pick("u1", " 2 "), await choices.pick("u1", "9"), await choices.pick("u2", "1")]
+
+    assert asyncio.run(offered_then_picked()) == ["/deny", "9", "1"]
     assert render({"text": "Let me check.", "agent_name": "Ann"})[0] == "Ann: Let me check."
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot.channels.wechat.wording import Wording
 from bot.language import EN, ZH
+from bot.shared_state import SharedState
 
 CHOICE_TTL_S = 600.0
 HAN = re.compile("[\u4e00-\u9fff]")
@@ -35,24 +35,30 @@ def render(message: Dict[str, Any], wording: Optional[Wording] = None) -> Tuple[
 class Choices:
     """The buttons last shown to each customer, so a reply "2" picks the second (WeChat text has no buttons).
 
-    In this process's memory: after a restart, or on another replica, a digit goes to the NLU like any text.
+    Kept in the shared state (bot/shared_state.py): with Redis, a number sent to another replica, or after a
+    restart, still picks; without, in this process's memory.
     """
 
-    def __init__(self) -> None:
-        self._offered: Dict[str, Tuple[float, List[str]]] = {}
+    def __init__(self, state: Optional[SharedState] = None) -> None:
+        self.state = state or SharedState()
 
-    def offer(self, openid: str, payloads: List[str]) -> None:
+    @staticmethod
+    def _key(openid: str) -> str:
+        return f"wechat:choices:{openid}"
+
+    async def offer(self, openid: str, payloads: List[str]) -> None:
         """Remember the payloads offered (an empty list forgets them)."""
         if payloads:
-            self._offered[openid] = (time.monotonic(), payloads)
+            await self.state.put(self._key(openid), payloads, CHOICE_TTL_S)
         else:
-            self._offered.pop(openid, None)
+            await self.state.delete(self._key(openid))
 
-    def pick(self, openid: str, text: str) -> str:
+    async def pick(self, openid: str, text: str) -> str:
         """The payload a bare number picks, else the text unchanged."""
-        offered = self._offered.get(openid)
-        if not offered or time.monotonic() - offered[0] > CHOICE_TTL_S or not text.strip().isdigit():
+        if not text.strip().isdigit():
+            return text
+        payloads = await self.state.get(self._key(openid))
+        if not payloads:
             return text
         number = int(text.strip())
-        payloads = offered[1]
-        return payloads[number - 1] if 1 <= number <= len(payloads) else text
+        return str(payloads[number - 1]) if 1 <= number <= len(payloads) else text

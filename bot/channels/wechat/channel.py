@@ -7,7 +7,8 @@
 - The answer goes back as the passive reply when the bot is done within `reply_timeout_s` (WeChat waits 5 s), else
   "success" at once and the answer follows through the customer-service message API (client.py); agent replies and
   other external events use that API too.
-- WeChat retries an unanswered message three times: each MsgId is processed once.
+- WeChat retries an unanswered message three times: each MsgId is processed once, by whichever replica gets it
+  first (the MsgIds seen, and each customer's numbered choices, live in Redis when KEFU_REDIS_URL is set).
 - Refused: a wrong signature or a stale timestamp (403, nothing processed), oversized bodies (413), malformed XML,
   XML bombs and external entities (400, see xml.py). A customer's empty or too long message gets a passive reply
   in their language, worded by the domain (wording.py).
@@ -16,7 +17,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import logging
 import secrets
@@ -35,10 +35,13 @@ from bot.channels.wechat.client import WeChatApiError, WeChatClient
 from bot.channels.wechat.crypto import MessageCrypto, WeChatCryptoError, check_signature
 from bot.channels.wechat.wording import Wording
 from bot.channels.wechat.xml import field, parse, reply_xml, sealed_xml, to_text
+from bot.shared_state import SharedState
 
 logger = logging.getLogger(__name__)
 
 REQUIRED = ("token", "appid", "secret", "encoding_aes_key", "api_base")
+# How long a MsgId is remembered: WeChat retries within about 15 s; an hour also covers a slow network.
+RETRY_MEMORY_S = 3600.0
 
 
 def _arg(args: Mapping[str, Any], key: str) -> str:
@@ -71,7 +74,7 @@ class WeChatOutput(OutputChannel):
         text, payloads = render(message, self.wording)
         if not text:
             return
-        self.choices.offer(recipient_id, payloads)
+        await self.choices.offer(recipient_id, payloads)
         try:
             await self.client.send_text(recipient_id, text)
         except WeChatApiError as exc:
@@ -125,13 +128,14 @@ class WeChatInput(InputChannel):
         self.appid = appid
         self.crypto = MessageCrypto(token, encoding_aes_key, appid) if encoding_aes_key else None
         self.client = WeChatClient(api_base, appid, secret)
-        self.choices = Choices()
+        # WeChat's retries and the numbered choices, in Redis when replicas share them (KEFU_REDIS_URL).
+        self.state = SharedState.from_env()
+        self.choices = Choices(self.state)
         self.wording = Wording(self.name())
         self.reply_timeout_s = reply_timeout_s
         self.max_body_bytes = max_body_bytes
         self.max_age_s = max_age_s
         self.max_message_chars = max_message_chars
-        self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._pending: set[asyncio.Task[Any]] = set()
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -145,15 +149,9 @@ class WeChatInput(InputChannel):
         except ValueError:
             return False
 
-    def _first_time(self, key: str) -> bool:
-        """True the first time a message key is seen (WeChat's retries carry the same MsgId)."""
-        now = time.monotonic()
-        while self._seen and (len(self._seen) > 10000 or now - next(iter(self._seen.values())) > 3600):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
+    async def _first_time(self, key: str) -> bool:
+        """True the first time a message key is seen, by any replica (WeChat's retries carry the same MsgId)."""
+        return await self.state.first_time(f"wechat:msg:{self.appid}:{key}", RETRY_MEMORY_S)
 
     def _parse(self, body: bytes, args: Dict[str, str]) -> Tuple[Element, bool]:
         """The message's XML (decrypted in safe mode) and whether the reply must be encrypted."""
@@ -222,12 +220,12 @@ class WeChatInput(InputChannel):
         if not openid:
             return _error(MessageRejected(400, "NoSender", "FromUserName is missing"))
         key = field(root, "MsgId") or f"{openid}:{field(root, 'CreateTime')}:{field(root, 'Event')}"
-        if not self._first_time(key):
+        if not await self._first_time(key):
             return 200, "success", "text/plain"  # a retry: the first delivery is (being) answered
         text = to_text(root)
         if text is None:
             return 200, "success", "text/plain"
-        text = self.choices.pick(openid, text)
+        text = await self.choices.pick(openid, text)
         try:
             text = clean_text(text, self.max_message_chars)
         except MessageRejected as exc:
@@ -251,7 +249,7 @@ class WeChatInput(InputChannel):
         texts = []
         for bot_message in output.messages:
             rendered, payloads = render(bot_message, self.wording)
-            self.choices.offer(openid, payloads)
+            await self.choices.offer(openid, payloads)
             if rendered:
                 texts.append(rendered)
         if not texts:

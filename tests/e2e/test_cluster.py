@@ -1,0 +1,150 @@
+"""The cluster profile on loopback (kefu/cluster.py): PostgreSQL, Redis and HAProxy from Debian, two replicas of
+each server. A conversation whose messages land on both Rasa replicas is stored once and in order, two messages of
+one conversation sent to both replicas at once are handled one after the other, a reply sent by one replica reaches
+a socket held by the other, a hand-over works through the proxy, and a WeChat retry that reaches the other replica
+is processed once."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.channels.wechat.crypto import signature
+from kefu.cluster import Cluster
+from kefu.config import Settings, get_settings
+from tests.e2e.conftest import WECHAT, free_port
+from tests.support.clients import Agent, Customer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    # Not under pytest's temporary folder, which only root may enter: PostgreSQL runs as the `postgres` user.
+    data = Path(tempfile.mkdtemp(prefix="kefu-cluster-"))
+    data.chmod(0o755)
+    # The index built by `make kb` from the same demo knowledge base: the cluster loads that KB into PostgreSQL and
+    # finds the index ready instead of embedding every question again (40 s).
+    shutil.copytree(get_settings().kb_index_path, data / "cluster" / "index")
+    base = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
+                    cluster_port_base=random.randrange(20, 60) * 1000, kb_reload_check_s=0.5,
+                    rasa_replicas=2, action_replicas=2, console_replicas=2, **WECHAT)
+    running = Cluster.create(base)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def replica_url(cluster: Cluster, number: int) -> str:
+    return f"http://{cluster.settings.host}:{cluster.plan.ports('rasa')[number - 1]}"
+
+
+def say(url: str, sender: str, message: str) -> list[dict[str, Any]]:
+    # A new connection each time, without cookies: the proxy balances each message on its own.
+    resp = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return list(resp.json())
+
+
+def stored(cluster: Cluster, sender: str) -> list[tuple[str, str]]:
+    """(type, text or action) of the conversation's stored events, in order, from PostgreSQL."""
+    engine = create_engine(cluster.settings.tracker_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT type_name, action_name, data FROM events WHERE sender_id = :s "
+                                           "ORDER BY id"), {"s": sender}).all()
+    finally:
+        engine.dispose()
+    return [(t, (json.loads(d).get("text") or "") if t in ("user", "bot") else (a or "")) for t, a, d in rows]
+
+
+def test_a_conversation_on_both_replicas_is_stored_once_and_in_order(cluster: Cluster) -> None:
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    messages = ["你好", "发票怎么开", "我要查订单", "谢谢"]
+    for k, message in enumerate(messages):  # replica 1, 2, 1, then through the proxy
+        url = cluster.settings.rasa_url if k == 3 else replica_url(cluster, 1 + k % 2)
+        assert any(r.get("text") for r in say(url, sender, message))
+    events = stored(cluster, sender)
+    assert [t for kind, t in events if kind == "user"] == messages  # each once, in order
+    assert sum(kind == "bot" for kind, _ in events) >= len(messages)
+
+
+def test_two_messages_of_one_conversation_at_once_on_two_replicas_take_turns(cluster: Cluster) -> None:
+    sender = f"cl-{uuid.uuid4().hex[:8]}"
+    say(replica_url(cluster, 1), sender, "你好")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda a: say(replica_url(cluster, a[0]), sender, a[1]),
+                                [(1, "运费怎么算"), (2, "怎么退货")]))
+    assert all(any(r.get("text") for r in got) for got in replies)
+    events = stored(cluster, sender)
+    users = [i for i, (kind, _) in enumerate(events) if kind == "user"]
+    assert len(users) == 3
+    for here, after in itertools.pairwise(users):
+        # The Redis ticket lock: a message is handled to its end (the bot listens again) before the next starts.
+        assert ("action", "action_listen") in events[here + 1:after], events
+
+
+def test_a_reply_sent_by_one_replica_reaches_a_socket_on_the_other(cluster: Cluster) -> None:
+    customer = Customer(replica_url(cluster, 1))
+    try:
+        customer.say("你好")
+        customer.wait_for(bool)
+        seen = len(customer.messages)
+        token = (cluster.settings.data_path / "rasa_token").read_text().strip()
+        resp = httpx.post(f"{replica_url(cluster, 2)}/conversations/{customer.session_id}/execute",
+                          params={"token": token, "output_channel": "socketio"},
+                          json={"name": "utter_greet"}, timeout=60)
+        assert resp.status_code == 200, resp.text
+        customer.wait_for(bool, after=seen, timeout=15)  # through Redis, from replica 2 to replica 1's socket
+    finally:
+        customer.close()
+
+
+def test_a_hand_over_through_the_proxy(cluster: Cluster) -> None:
+    password = (cluster.settings.data_path / "console_admin_password").read_text().strip()
+    agent = Agent(cluster.settings.console_url, "admin", password)
+    customer = Customer(cluster.settings.rasa_url)
+    try:
+        agent.call("POST", "/api/presence", json={"status": "online"})
+        customer.say("转人工")
+        escalation = agent.escalation_of(customer.session_id)
+        agent.call("POST", f"/api/escalations/{escalation['id']}/claim")
+        reply = f"您好，我是客服 {uuid.uuid4().hex[:6]}"
+        seen = len(customer.messages)
+        agent.call("POST", f"/api/escalations/{escalation['id']}/reply", json={"text": reply})
+        customer.wait_for(lambda t: t == reply, after=seen)
+        agent.call("POST", f"/api/escalations/{escalation['id']}/resolve")
+        agent.call("POST", "/api/presence", json={"status": "away"})
+    finally:
+        customer.close()
+        agent.close()
+
+
+def test_a_wechat_retry_on_the_other_replica_is_processed_once(cluster: Cluster) -> None:
+    openid, msg_id = f"o-cl-{uuid.uuid4().hex[:8]}", str(uuid.uuid4().int % 10**18)
+    ts = str(int(time.time()))
+    params = {"signature": signature(WECHAT["wechat_token"], ts, "n1"), "timestamp": ts, "nonce": "n1"}
+    body = (f"<xml><ToUserName><![CDATA[gh_kefu]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content>"
+            f"<MsgId>{msg_id}</MsgId></xml>").encode()
+    first = httpx.post(f"{replica_url(cluster, 1)}/webhooks/wechat/webhook", params=params, content=body, timeout=30)
+    retry = httpx.post(f"{replica_url(cluster, 2)}/webhooks/wechat/webhook", params=params, content=body, timeout=30)
+    assert first.status_code == 200 and "<Content>" in first.text
+    assert retry.status_code == 200 and retry.text == "success"
+    assert [t for kind, t in stored(cluster, openid) if kind == "user"] == ["你好"]
