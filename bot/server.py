@@ -24,6 +24,12 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   the graph.
 - An action server that cannot be reached, times out (KEFU_ACTION_TIMEOUT_S, 30 s; Rasa waits 5 minutes) or
   fails with a 5xx gets the customer `utter_assistant_unavailable`, once per message, instead of silence.
+- A customer whose message cannot be handled because the conversation store or the lock store is away (PostgreSQL
+  or Redis restarting in the cluster profile, a SQLite file that cannot be written) gets
+  `utter_assistant_unavailable` in their language instead of silence or an empty reply; nothing was stored, so the
+  reply asks them to send it again shortly. Rasa 3.6 instead swaps in an empty in-memory tracker when its store
+  fails (FailSafeTrackerStore): the bot then answers a customer as a stranger, one in a hand-over too, and keeps
+  nothing of what they said; here the store's error is not swallowed.
 - The policies' dialogue states are replayed once per event, not from the conversation's start at every
   prediction (bot/dialogue_states.py), and the states they copy only for debug logs are not copied otherwise.
 """
@@ -225,6 +231,66 @@ async def apology(nlg: Any, tracker: Any, output_channel: Any) -> Any:
     return [create_bot_utterance(message)]
 
 
+# Failures of a store's server (the database, Redis), as opposed to errors in what was asked of it.
+STORE_AWAY_ERRORS = {"OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError", "ConnectionError",
+                     "BusyLoadingError"}
+
+
+def store_away(exc: BaseException) -> bool:
+    """True when a message failed because the tracker store's database or the lock store could not be reached."""
+    from rasa.core.lock_store import LockError
+
+    if isinstance(exc, (LockError, ConnectionError, TimeoutError)):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("sqlalchemy", "psycopg2", "redis")) and type(exc).__name__ in STORE_AWAY_ERRORS
+
+
+async def handle_message(self: Any, message: Any) -> Any:
+    """Agent.handle_message, with an honest reply instead of silence when a store is away."""
+    try:
+        return await _original["handle_message"](self, message)
+    except Exception as exc:
+        if not store_away(exc):
+            raise
+        logger.error("message from %s not handled: a store is away (%s: %s); the customer is told so",
+                     message.sender_id, type(exc).__name__, exc)
+        await tell_unavailable(self.domain, message)
+        return None
+
+
+def raise_store_error(error: Exception) -> None:
+    """FailSafeTrackerStore's error callback: let the error through instead of falling back to memory."""
+    raise error
+
+
+def create_tracker_store(store: Any, domain: Any) -> Any:
+    """Agent._create_tracker_store, with a fail-safe wrapper that does not swallow the store's errors."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    tracker_store = _original["create_tracker_store"](store, domain)
+    if isinstance(tracker_store, FailSafeTrackerStore):
+        tracker_store._on_tracker_store_error = raise_store_error
+    return tracker_store
+
+
+async def tell_unavailable(domain: Any, message: Any) -> None:
+    """utter_assistant_unavailable, in the language of the customer's text, sent straight to their channel."""
+    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+    from bot.language import ZH, detect_language
+
+    language = detect_language(message.text or "") or ZH
+    generator = TemplatedNaturalLanguageGenerator(dict(getattr(domain, "responses", None) or {}))
+    channel = message.output_channel
+    reply = generator.generate_from_slots(UNAVAILABLE_RESPONSE, {"language": language}, channel.name())
+    if reply and reply.get("text"):
+        try:
+            await channel.send_text_message(message.sender_id, reply["text"])
+        except Exception as exc:  # the channel itself failed too: nothing more to do than say so
+            logger.error("the unavailable notice to %s was not sent: %s", message.sender_id, exc)
+
+
 def _whole_number(name: str, default: int, least: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -341,6 +407,12 @@ def tune_rasa() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign,assignment]
     _original.setdefault("load_model", MessageProcessor._load_model)
     MessageProcessor._load_model = staticmethod(load_model)  # type: ignore[method-assign,assignment]
+    from rasa.core.agent import Agent
+
+    _original.setdefault("handle_message", Agent.handle_message)
+    Agent.handle_message = handle_message  # type: ignore[method-assign]
+    _original.setdefault("create_tracker_store", Agent._create_tracker_store)
+    Agent._create_tracker_store = staticmethod(create_tracker_store)  # type: ignore[method-assign,assignment]
     _original.setdefault("parse_message", MessageProcessor.parse_message)
     MessageProcessor.parse_message = parse_message  # type: ignore[method-assign]
     import rasa.core.actions.action

@@ -89,6 +89,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # SQLite takes one writer at a time, and a writer that finds the file locked sleeps and retries (1, 2,
             # 5, 10… ms): this process's writes queue in one thread instead, each starting the moment the last ends.
             self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-tracker-store-writes")
+        elif engine.dialect.name != "sqlite":
+            # A server database that restarted leaves the pool's connections dead: test each before use, so the
+            # first messages after a restart are handled instead of failing once per pooled connection.
+            from rasa.core.tracker_store import create_engine_kwargs
+
+            url = engine.url
+            engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, Kept] = OrderedDict()
         # How many of its events each tracker handed out (by object id and conversation) had in the database.

@@ -3,10 +3,12 @@
     .venv/bin/python -m bench.load burst  [--senders 20] [--messages 10] [--runs 2]   back-to-back REST senders
     .venv/bin/python -m bench.load locust [--users 200] [--duration 120] [--think-min 3] [--think-max 8]
     .venv/bin/python -m bench.load idle   [--questions 40]                            one FAQ question at a time
+    … --cluster N   the same against the cluster profile (PostgreSQL, Redis, HAProxy; N replicas of each server)
 
 Each starts Rasa, the action server and the console on free loopback ports over a copy of the knowledge base
 (or uses --url with running servers, then without CPU figures), warms them up, measures, prints a summary table
-and writes bench/results/load_<mode>.json (`--json` prints that JSON instead). CPU per message is each server
+and writes bench/results/load_<mode>.json (load_<mode>_cluster<N>.json with --cluster; `--json` prints that JSON
+instead). CPU per message is each server
 process's user+system CPU-seconds over the measurement (with the processes it started), divided by the number of
 customer messages sent.
 """
@@ -30,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import RESULTS, servers_on_a_kb_copy, summarise_ms, table, write_result
+from bench.common import RESULTS, cluster_on_the_demo_kb, servers_on_a_kb_copy, summarise_ms, table, write_result
 from bench.load.cpu import CpuMeter
 from bench.load.mix import Mix, faq_questions
 
@@ -140,19 +142,25 @@ def main() -> int:
     parser.add_argument("--think-max", type=float, default=8.0)
     parser.add_argument("--socket-transport", default="websocket", choices=["websocket", "polling"])
     parser.add_argument("--questions", type=int, default=40, help="FAQ questions (idle)")
+    parser.add_argument("--cluster", type=int, default=0, metavar="N",
+                        help="measure the cluster profile with N replicas of each server instead of make run's")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
         if args.url:
             rasa_url, settings, pids = args.url, None, {}
+        elif args.cluster:
+            settings, cluster = stack.enter_context(cluster_on_the_demo_kb(f"kefu-load-{args.mode}-", args.cluster))
+            rasa_url = settings.rasa_url
+            pids = {c.name: c.proc.pid for c in cluster.children() if c.proc is not None}
         else:
             settings, supervisor = stack.enter_context(servers_on_a_kb_copy(f"kefu-load-{args.mode}-"))
             rasa_url = settings.rasa_url
             pids = {c.name: c.proc.pid for c in supervisor.children if c.proc is not None}
         # Warm-up: first calls load lazily built parts (tokenisers, graph traces); they are not what we measure.
         asyncio.run(burst(rasa_url, min(args.senders, 10), 3, "warm", seed=99))
-        result: dict[str, Any] = {"mode": args.mode, "cpu_count": os.cpu_count()}
+        result: dict[str, Any] = {"mode": args.mode, "cpu_count": os.cpu_count(), "cluster_replicas": args.cluster}
         if args.mode == "burst":
             runs = []
             for run in range(args.runs):
@@ -200,7 +208,7 @@ def main() -> int:
                                                               else ""))]
             title = (f"Locust: {args.users} customers, think {args.think_min:g}-{args.think_max:g} s, "
                      f"{args.duration} s ({agg.get('n', 0)} requests)")
-    path = write_result(f"load_{args.mode}", result)
+    path = write_result(f"load_{args.mode}" + (f"_cluster{args.cluster}" if args.cluster else ""), result)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:

@@ -1,18 +1,24 @@
 """Rasa's socket.io channel with input checks; rejected messages get a `kefu_error` event.
 
 With several Rasa replicas (KEFU_REDIS_URL set) the server's messages go through python-socketio's Redis manager:
-an agent's reply handled by one replica reaches a customer whose socket is held by another.
+an agent's reply handled by one replica reaches a customer whose socket is held by another. When Redis cannot take
+a message (restarting), it is still delivered to the sockets this replica holds: a customer's own messages arrive
+at the replica that holds their socket, so the bot's replies (and its apology while a store is away) still reach
+them; only a reply handled by another replica waits for Redis.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import pickle
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager
 
 from bot.channels.guard import (
     DEFAULT_MAX_MESSAGE_CHARS,
@@ -23,9 +29,30 @@ from bot.channels.guard import (
     max_chars_from,
 )
 
+logger = logging.getLogger(__name__)
 ERROR_EVENT = "kefu_error"
 # Message metadata a widget may show: who is speaking (an agent's name) and the hand-over's state.
 PUBLIC_METADATA = ("agent_name", "handoff")
+
+
+class LocalFallbackRedisManager(AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager that delivers to this replica's own sockets when Redis cannot take a message."""
+
+    async def _publish(self, data: Dict[str, Any]) -> Any:
+        for attempt in (1, 2):
+            try:
+                if attempt == 2:
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, pickle.dumps(data))
+            except Exception as exc:  # redis-py's errors, and OSError from a socket that went away
+                failure = exc
+        logger.warning("Redis did not take a socket.io %s (%s): delivering to this replica's sockets only",
+                       data.get("method"), failure)
+        if data.get("method") == "emit":
+            await self._handle_emit(data)
+        elif data.get("method") == "disconnect":
+            await self._handle_disconnect(data)
+        return None
 
 
 class SocketIOOutput(RasaSocketIOOutput):
@@ -101,8 +128,6 @@ class SocketIOInput(RasaSocketIOInput):
         if redis_url and self.sio is not None:
             # Rasa builds its AsyncServer with the in-process manager; swap in the Redis one before any socket
             # connects (the server initialises its manager on the first connection).
-            from socketio import AsyncRedisManager
-
-            self.sio.manager = AsyncRedisManager(redis_url, channel="kefu-socketio")
+            self.sio.manager = LocalFallbackRedisManager(redis_url, channel="kefu-socketio")
             self.sio.manager.set_server(self.sio)
         return blueprint

@@ -303,3 +303,67 @@ def test_the_action_timeout_comes_from_the_environment(monkeypatch: pytest.Monke
         assert rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT == 7
     finally:
         rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = saved
+
+
+@pytest.mark.parametrize(("text", "start"), [("我的订单到哪了", "抱歉，系统暂时出了点问题"),
+                                             ("where is my order", "Sorry, part of our")])
+def test_a_store_that_is_away_gets_the_customer_an_honest_reply_in_their_language(
+        text: str, start: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+    from rasa.core.lock_store import LockError
+    from rasa.shared.core.domain import Domain
+    from sqlalchemy.exc import OperationalError
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    for failure in (OperationalError("SELECT 1", {}, Exception("connection refused")), LockError("Redis is away")):
+        async def failing(self: Any, message: Any, failure: Exception = failure) -> None:
+            raise failure
+
+        monkeypatch.setitem(server._original, "handle_message", failing)
+        output = CollectingOutputChannel()
+        asyncio.run(server.handle_message(SimpleNamespace(domain=domain), UserMessage(text, output, "c-away")))
+        assert [m["text"][:len(start)] for m in output.messages] == [start]
+
+
+def test_an_error_that_is_not_an_outage_still_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    async def failing(self: Any, message: Any) -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setitem(server._original, "handle_message", failing)
+    with pytest.raises(ValueError):
+        asyncio.run(server.handle_message(SimpleNamespace(domain=None),
+                                          UserMessage("你好", CollectingOutputChannel(), "c-bug")))
+
+
+def test_a_failing_tracker_store_is_not_swapped_for_an_empty_one_in_memory() -> None:
+    """Rasa's FailSafeTrackerStore would answer with a new, empty tracker and keep nothing: the error goes through."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+
+    class Away(InMemoryTrackerStore):
+        async def retrieve(self, sender_id: str) -> Any:
+            raise ConnectionError("the database is away")
+
+        async def save(self, tracker: Any) -> None:
+            raise ConnectionError("the database is away")
+
+    store = Agent._create_tracker_store(Away(Domain.empty()), Domain.empty())
+    with pytest.raises(ConnectionError):
+        asyncio.run(store.retrieve("c1"))
+    with pytest.raises(ConnectionError):
+        asyncio.run(store.save(DialogueStateTracker("c1", [])))

@@ -1,16 +1,19 @@
 """The cluster profile on loopback (kefu/cluster.py): PostgreSQL, Redis and HAProxy from Debian, two replicas of
 each server. A conversation whose messages land on both Rasa replicas is stored once and in order, two messages of
 one conversation sent to both replicas at once are handled one after the other, a reply sent by one replica reaches
-a socket held by the other, a hand-over works through the proxy, and a WeChat retry that reaches the other replica
-is processed once."""
+a socket held by the other, a hand-over works through the proxy, a WeChat retry that reaches the other replica is
+processed once; while PostgreSQL or Redis restarts customers are told so and the servers reconnect by themselves;
+a replica of each server killed with SIGKILL loses and repeats nothing."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import itertools
 import json
+import os
 import random
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -148,3 +151,77 @@ def test_a_wechat_retry_on_the_other_replica_is_processed_once(cluster: Cluster)
     assert first.status_code == 200 and "<Content>" in first.text
     assert retry.status_code == 200 and retry.text == "success"
     assert [t for kind, t in stored(cluster, openid) if kind == "user"] == ["你好"]
+
+
+UNAVAILABLE = "抱歉，系统暂时出了点问题"
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return " ".join(str(r.get("text") or "") for r in replies)
+
+
+@pytest.mark.parametrize("service", ["postgres", "redis"])
+def test_while_postgres_or_redis_restarts_customers_get_an_honest_reply_and_the_servers_reconnect(
+        cluster: Cluster, service: str) -> None:
+    sender = f"cl-{service}-{uuid.uuid4().hex[:6]}"
+    assert texts(say(cluster.settings.rasa_url, sender, "你好"))
+    child = next(c for c in cluster.children() if c.name == service)
+    customer = Customer(cluster.settings.rasa_url)
+    child.stop()
+    try:
+        assert texts(say(cluster.settings.rasa_url, sender, "发票怎么开")).startswith(UNAVAILABLE)
+        customer.say("运费怎么算")  # on socket.io too (with Redis away, from the replica that holds the socket)
+        customer.wait_for(lambda t: t.startswith(UNAVAILABLE), timeout=30)
+    finally:
+        child.start(echo=False)
+        deadline = time.monotonic() + 60
+        while not child.is_ready():
+            assert time.monotonic() < deadline, f"{service} did not come back"
+            time.sleep(0.2)
+        customer.close()
+    deadline = time.monotonic() + 30  # the servers reconnect by themselves
+    while texts(reply := say(cluster.settings.rasa_url, sender, "发票怎么开")).startswith(UNAVAILABLE) or not reply:
+        assert time.monotonic() < deadline, f"still unavailable 30 s after {service} came back"
+        time.sleep(1)
+    # What failed while the store was away was never stored (the customer was asked to send it again).
+    users = [t for kind, t in stored(cluster, sender) if kind == "user"]
+    assert users[0] == "你好" and set(users[1:]) == {"发票怎么开"}
+
+
+def test_killing_a_replica_of_each_server_loses_and_repeats_nothing(cluster: Cluster) -> None:
+    """SIGKILL one Rasa replica, one action server and one console (each with its process group) in the middle of
+    a conversation and a hand-over: the proxy sends the next requests to the replicas left, every message is
+    answered and stored once, the agent's reply arrives once, and the supervisor brings each one back."""
+    password = (cluster.settings.data_path / "console_admin_password").read_text().strip()
+    agent = Agent(cluster.settings.console_url, "admin", password)
+    customer = Customer(replica_url(cluster, 2))  # its socket stays up: replica 2 is not killed
+    sender = f"cl-kill-{uuid.uuid4().hex[:6]}"
+    sent: list[str] = []
+    try:
+        agent.call("POST", "/api/presence", json={"status": "online"})
+        customer.say("转人工")
+        escalation = agent.escalation_of(customer.session_id)
+        for name, message in [("rasa-1", "发票怎么开"), ("actions-1", "运费怎么算"), ("console-1", "怎么退货")]:
+            child = next(c for c in cluster.children() if c.name == name)
+            os.killpg(child.proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+            for text_ in (message, "谢谢"):
+                sent.append(text_)
+                assert texts(say(cluster.settings.rasa_url, sender, text_)), f"no answer after killing {name}"
+        agent.call("POST", f"/api/escalations/{escalation['id']}/claim")  # through console-2: sessions are in SQL
+        reply = f"您好，我是客服 {uuid.uuid4().hex[:6]}"
+        seen = len(customer.messages)
+        agent.call("POST", f"/api/escalations/{escalation['id']}/reply", json={"text": reply})
+        customer.wait_for(lambda t: t == reply, after=seen)
+        time.sleep(4)  # a second delivery (a redelivery racing the first) would arrive by now
+        assert sum(1 for _, m in customer.messages if m.get("text") == reply) == 1
+        agent.call("POST", f"/api/escalations/{escalation['id']}/resolve")
+        agent.call("POST", "/api/presence", json={"status": "away"})
+    finally:
+        customer.close()
+        agent.close()
+    assert [t for kind, t in stored(cluster, sender) if kind == "user"] == sent  # each once, in order
+    deadline = time.monotonic() + 120
+    while any(not c.is_ready() for c in cluster.children()):  # what make run-cluster's supervisor does
+        cluster.watch()
+        assert time.monotonic() < deadline, [c.name for c in cluster.children() if not c.is_ready()]
+        time.sleep(0.5)
