@@ -38,7 +38,7 @@ TRAIN_INPUTS := config.yml $(shell find bot/domain training_data -name '*.yml') 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help build install train kb sentiment train-sentiment widget run run-cluster cluster-packages test lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
+.PHONY: help build install train kb sentiment train-sentiment widget run run-cluster cluster-packages test test-cluster lint typecheck test-unit test-bot validate test-conversations test-e2e bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 22
@@ -149,6 +149,9 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 
 test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## real servers on loopback: REST, socket.io, the desk's API, the desk in Chromium, the cluster profile
 	$(APP_PY) -m pytest tests/e2e -q
+
+test-cluster: $(MODEL) $(EMBEDDER) $(SENTIMENT) cluster-packages  ## the cluster profile's tests alone (part of test-e2e): replicas, restarts, kills
+	$(APP_PY) -m pytest tests/e2e/test_cluster.py -q
 
 bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md
 	$(APP_PY) -m bench.rest_latency

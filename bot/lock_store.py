@@ -17,6 +17,8 @@ ticket, so no replica ever writes back a stale copy.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+logger = logging.getLogger(__name__)
 DEFAULT_WAIT_S = 0.02
 KEY_PREFIX = "kefu:lock:"
 # Issue a ticket atomically: the next number, the ticket in the conversation's set, both keys kept a while longer
@@ -126,8 +129,29 @@ class RedisTicketLockStore(QuickRecheck):
         self.red.zrem(self._keys(conversation_id)[0], str(ticket_number))
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Finish serving; never delete the set, which another replica may just have added a ticket to."""
-        self.finish_serving(conversation_id, ticket_number)
+        """Finish serving; never delete the set, which another replica may just have added a ticket to.
+
+        The message is handled and stored by now: when Redis cannot take the release (restarting), the message
+        must not fail for it (its customer would send it again, and it would be stored twice). The release is
+        tried again in the background for a while, so the conversation's next message does not wait for the
+        ticket to expire."""
+        try:
+            self.finish_serving(conversation_id, ticket_number)
+        except Exception as exc:  # redis-py's connection errors
+            logger.warning("ticket %s of %s not released (%s); trying again in the background", ticket_number,
+                           conversation_id, exc)
+            threading.Thread(target=self._release_later, args=(conversation_id, ticket_number),
+                             name="kefu-lock-release", daemon=True).start()
+
+    def _release_later(self, conversation_id: str, ticket_number: int, for_s: float = 30.0) -> None:
+        deadline = time.monotonic() + for_s
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                self.finish_serving(conversation_id, ticket_number)
+                return
+            except Exception:  # still away; the ticket's own expiry is the last resort
+                continue
 
 
 class KefuLockStore(LockStore):

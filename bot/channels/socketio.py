@@ -1,14 +1,15 @@
 """Rasa's socket.io channel with input checks; rejected messages get a `kefu_error` event.
 
 With several Rasa replicas (KEFU_REDIS_URL set) the server's messages go through python-socketio's Redis manager:
-an agent's reply handled by one replica reaches a customer whose socket is held by another. When Redis cannot take
-a message (restarting), it is still delivered to the sockets this replica holds: a customer's own messages arrive
-at the replica that holds their socket, so the bot's replies (and its apology while a store is away) still reach
-them; only a reply handled by another replica waits for Redis.
+an agent's reply handled by one replica reaches a customer whose socket is held by another. A replica delivers to
+the sockets it holds itself, without the round trip through Redis, so while Redis restarts the bot's replies (and
+its apology while a store is away) still reach the customer whose message it handles; only a reply handled by
+another replica needs Redis.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import pickle
@@ -31,14 +32,28 @@ from bot.channels.guard import (
 
 logger = logging.getLogger(__name__)
 ERROR_EVENT = "kefu_error"
+# How soon a replica that lost its Redis subscription tries again (python-socketio doubles its wait up to 60 s).
+RESUBSCRIBE_S = 0.5
 # Message metadata a widget may show: who is speaking (an agent's name) and the hand-over's state.
 PUBLIC_METADATA = ("agent_name", "handoff")
 
 
-class LocalFallbackRedisManager(AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager that delivers to this replica's own sockets when Redis cannot take a message."""
+class LocalFirstRedisManager(AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager, delivering to this replica's own sockets first.
+
+    python-socketio sends every message, a replica's own included, through Redis and back; while Redis restarts,
+    and until each replica's listener has subscribed again (its backoff grows to a minute), every message would be
+    lost, a customer's own replies too. Here a replica delivers a message to the sockets it holds at once (a
+    customer's own messages arrive where their socket is), then publishes it for the others, which skip nothing;
+    the replica itself skips its own copy when it comes back. The listener re-subscribes every half second.
+    """
 
     async def _publish(self, data: Dict[str, Any]) -> Any:
+        local = data.get("method") == "emit" and data.get("callback") is None
+        if local:
+            await super()._handle_emit(data)
+            data = {**data, "kefu_delivered_by": self.host_id}
+        failure: Optional[Exception] = None
         for attempt in (1, 2):
             try:
                 if attempt == 2:
@@ -46,13 +61,30 @@ class LocalFallbackRedisManager(AsyncRedisManager):  # type: ignore[misc]
                 return await self.redis.publish(self.channel, pickle.dumps(data))
             except Exception as exc:  # redis-py's errors, and OSError from a socket that went away
                 failure = exc
-        logger.warning("Redis did not take a socket.io %s (%s): delivering to this replica's sockets only",
+        logger.warning("Redis did not take a socket.io %s (%s): only this replica's sockets have it",
                        data.get("method"), failure)
-        if data.get("method") == "emit":
-            await self._handle_emit(data)
-        elif data.get("method") == "disconnect":
+        if data.get("method") == "disconnect":
             await self._handle_disconnect(data)
         return None
+
+    async def _handle_emit(self, message: Dict[str, Any]) -> None:
+        if message.get("kefu_delivered_by") == self.host_id:
+            return  # delivered to this replica's sockets when it was sent
+        await super()._handle_emit(message)
+
+    async def _redis_listen_with_retries(self) -> Any:
+        connect = False
+        while True:
+            try:
+                if connect:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:  # any failure of the connection, not only redis-py's own errors
+                logger.warning("socket.io lost its Redis subscription (%s); subscribing again", exc)
+                connect = True
+                await asyncio.sleep(RESUBSCRIBE_S)
 
 
 class SocketIOOutput(RasaSocketIOOutput):
@@ -128,6 +160,6 @@ class SocketIOInput(RasaSocketIOInput):
         if redis_url and self.sio is not None:
             # Rasa builds its AsyncServer with the in-process manager; swap in the Redis one before any socket
             # connects (the server initialises its manager on the first connection).
-            self.sio.manager = LocalFallbackRedisManager(redis_url, channel="kefu-socketio")
+            self.sio.manager = LocalFirstRedisManager(redis_url, channel="kefu-socketio")
             self.sio.manager.set_server(self.sio)
         return blueprint

@@ -127,3 +127,26 @@ def test_a_wechat_retry_on_another_replica_is_processed_once_and_choices_travel(
     answered, retried, picked = asyncio.run(retry_elsewhere())
     assert "您好: 你好" in answered and retried == "success" and picked == "/deny"
     assert [m.text for m in bot.seen] == ["你好"]
+
+
+def test_a_release_redis_cannot_take_does_not_fail_the_message_and_is_tried_again(redis_url: str) -> None:
+    """The message is stored by the time its ticket is released: a Redis restart then must not turn it into an
+    error (its customer would resend it, and it would be stored twice)."""
+    store = RedisTicketLockStore(redis_url)
+    ticket = store.issue_ticket("release", lock_lifetime=60)
+    calls: list[int] = []
+    release = store.finish_serving
+
+    def flaky(conversation_id: str, number: int) -> None:
+        calls.append(number)
+        if len(calls) == 1:
+            raise ConnectionError("Redis is restarting")
+        release(conversation_id, number)
+
+    store.finish_serving = flaky  # type: ignore[method-assign]
+    store.cleanup("release", ticket)  # no error
+    deadline = time.monotonic() + 5
+    while store.get_lock("release") is not None:
+        assert time.monotonic() < deadline, "the ticket was never released"
+        time.sleep(0.1)
+    assert calls == [ticket, ticket]

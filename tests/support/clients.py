@@ -24,10 +24,12 @@ class Customer:
         self._changed = threading.Condition()
         self.client = socketio.Client(reconnection=True)
         confirmed = threading.Event()
+        # As the widget does, ask for the session on every connect: after a reconnect (the replica holding the
+        # socket died, the network dropped) the new socket joins the session's room only through session_request.
+        self.client.on("connect", lambda: self.client.emit("session_request", {"session_id": self.session_id}))
         self.client.on("session_confirm", lambda data: confirmed.set())
         self.client.on("bot_uttered", self._on_bot)
         self.client.connect(rasa_url, socketio_path="/socket.io", transports=list(transports))
-        self.client.emit("session_request", {"session_id": self.session_id})
         if not confirmed.wait(15):
             raise TimeoutError("no session_confirm")
 
