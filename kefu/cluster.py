@@ -276,6 +276,10 @@ def haproxy_config(plan: ClusterPlan, settings: Settings) -> str:
     def backend(name: str, kind: str, check: str, sticky: bool) -> str:
         lines = [f"backend {name}", "    balance roundrobin", f"    option httpchk GET {check}",
                  "    default-server inter 1s fall 2 rise 1"]
+        if kind == "actions":
+            # A call that reached an action server as it died comes back empty: ask another (Rasa's calls and the
+            # KB signal are safe to repeat; a Rasa or console request is the customer's or agent's to resend).
+            lines.append("    retry-on conn-failure empty-response")
         if sticky:
             # A browser's socket.io session stays on the replica that holds it (the polling transport sends a
             # request at a time, each of which must reach the same process).
@@ -287,7 +291,11 @@ def haproxy_config(plan: ClusterPlan, settings: Settings) -> str:
     return "\n".join([
         "# Written by `python -m kefu cluster` (make run-cluster) at each start: edit kefu/cluster.py instead.",
         "global", "    maxconn 4000", "",
-        "defaults", "    mode http", "    option http-server-close", "    option redispatch", "    retries 2",
+        # A new server connection per request (http-reuse never): a request sent on a kept-alive connection to a
+        # replica that just died comes back "incomplete" and is not retried (it may have been handled), while a
+        # refused new connection is retried on another replica (redispatch on every retry).
+        "defaults", "    mode http", "    option http-server-close", "    http-reuse never", "    option redispatch 1",
+        "    retries 2",
         "    timeout connect 5s", "    timeout client 120s", "    timeout server 120s", "    timeout tunnel 1h",
         "    timeout http-request 30s", "",
         f"frontend rasa\n    bind {host}:{settings.rasa_port}\n    default_backend rasa", "",
