@@ -276,17 +276,15 @@ def create_tracker_store(store: Any, domain: Any) -> Any:
 
 async def tell_unavailable(domain: Any, message: Any) -> None:
     """utter_assistant_unavailable, in the language of the customer's text, sent straight to their channel."""
-    from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
-
+    from bot.channels.wechat.wording import response_text
     from bot.language import ZH, detect_language
 
-    language = detect_language(message.text or "") or ZH
-    generator = TemplatedNaturalLanguageGenerator(dict(getattr(domain, "responses", None) or {}))
     channel = message.output_channel
-    reply = generator.generate_from_slots(UNAVAILABLE_RESPONSE, {"language": language}, channel.name())
-    if reply and reply.get("text"):
+    text = response_text(dict(getattr(domain, "responses", None) or {}), UNAVAILABLE_RESPONSE,
+                         detect_language(message.text or "") or ZH, channel.name())
+    if text:
         try:
-            await channel.send_text_message(message.sender_id, reply["text"])
+            await channel.send_text_message(message.sender_id, text)
         except Exception as exc:  # the channel itself failed too: nothing more to do than say so
             logger.error("the unavailable notice to %s was not sent: %s", message.sender_id, exc)
 

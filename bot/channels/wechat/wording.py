@@ -17,6 +17,15 @@ LANGUAGE_SLOT = "language"
 REFUSALS = {"EmptyMessage": "utter_message_empty", "MessageTooLong": "utter_message_too_long"}
 
 
+def response_text(responses: Dict[str, List[Dict[str, Any]]], response: str, language: str, channel: str,
+                  fallback: str = "", **values: Any) -> str:
+    """A domain response's text in a language, its {placeholders} filled from values; fallback if it has none."""
+    # Rasa's own generator, so conditions (and channel-specific variations) mean what they mean in the bot.
+    generator = TemplatedNaturalLanguageGenerator(responses)
+    message = generator.generate_from_slots(response, {LANGUAGE_SLOT: language}, channel, **values)
+    return str((message or {}).get("text") or fallback)
+
+
 class Wording:
     """Response texts from the domain of the agent Rasa runs, with a fallback for a domain that lacks one.
 
@@ -43,10 +52,7 @@ class Wording:
 
     def text(self, response: str, language: str, fallback: str, **values: Any) -> str:
         """A response's text in a language, its {placeholders} filled from values; fallback if the domain lacks it."""
-        # Rasa's own generator, so conditions (and channel-specific variations) mean what they mean in the bot.
-        generator = TemplatedNaturalLanguageGenerator(self.responses())
-        message = generator.generate_from_slots(response, {LANGUAGE_SLOT: language}, self.channel, **values)
-        return str((message or {}).get("text") or fallback)
+        return response_text(self.responses(), response, language, self.channel, fallback, **values)
 
     async def language(self, sender_id: str, text: str) -> str:
         """The customer's language: their text's, else their conversation's `language` slot, else the default."""
