@@ -150,8 +150,9 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## real servers on loopback: REST, socket.io, the desk's API, the desk in Chromium, the cluster profile
 	$(APP_PY) -m pytest tests/e2e -q
 
-test-cluster: $(MODEL) $(EMBEDDER) $(SENTIMENT) cluster-packages  ## the cluster profile's tests alone (part of test-e2e): replicas, restarts, kills
+test-cluster: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## the cluster profile's own tests (replicas, restarts, kills; part of test-e2e), then every end-to-end test against a 2-replica cluster
 	$(APP_PY) -m pytest tests/e2e/test_cluster.py -q
+	KEFU_E2E_PROFILE=cluster $(APP_PY) -m pytest tests/e2e -q
 
 bench: $(MODEL) $(WIDGET)  ## the main benchmarks (figures for the issue notes); every one is listed in README.md
 	$(APP_PY) -m bench.rest_latency

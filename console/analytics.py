@@ -15,33 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    func,
-    inspect,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Session
-
-from desk.db import Escalation, Message, Rating
-from desk.db import session_factory as desk_sessions
-from kefu.db import make_engine
+from desk.store import DeskStore, EscalationFacts, RatingFacts
+from kefu.tracker_events import TrackerEvents
 from kefu.vocabulary import ACTION_ANSWER_FAQ as FAQ_ACTION
 from kefu.vocabulary import ACTION_HANDOFF as HANDOFF_ACTION
 from kefu.vocabulary import ACTION_SESSION_START as SESSION_START
 from kefu.vocabulary import FAQ_DECISIONS as DECISIONS
 from kefu.vocabulary import OFFLINE_REASON, OFFLINE_STATUS
-from knowledge_base.db import ReviewCluster, ReviewItem
-from knowledge_base.db import session_factory as kb_sessions
+from knowledge_base.review import ReviewReader, ReviewRow
+from knowledge_base.store import KnowledgeStore
 
 LABELS = ("negative", "neutral", "positive")
 DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
@@ -50,20 +32,6 @@ DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never
 LOOKBACK = timedelta(days=1)
 HOURLY_UP_TO = timedelta(hours=48)
 TOP_CLUSTERS = 10
-CHUNK = 500  # senders per IN (...) list, below SQLite's variable limit
-
-# Rasa's SQL tracker store table, declared rather than reflected (no round trip); only ever read.
-EVENTS = Table(
-    "events", MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255)),
-    Column("type_name", String(255)),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
-
 _HANDOVERS = "hand-overs created in the range (each filtered by its own channel and language)"
 FIGURES: tuple[tuple[str, str, str, str], ...] = (
     ("conversations", "Conversations", "count",
@@ -306,122 +274,83 @@ class DeskFigures:
 
 
 class Dashboard:
-    """Computes the dashboard for a range and filters; one per app, safe to share between threads."""
+    """Computes the dashboard for a range and filters; one per app, safe to share between threads.
+
+    It reads through the packages that own the data (Rasa's events through kefu.tracker_events, the desk's
+    tables through its store, the review queue through its reader), so an unavailable database reaches the
+    console as that package's error (503), and keeps only the arithmetic and the labels.
+    """
 
     def __init__(self, tracker_url: str, desk_url: str, kb_url: str) -> None:
-        self.desk_url = desk_url
-        self.kb_url = kb_url
-        self._tracker: Engine = make_engine(tracker_url)
+        self.tracker = TrackerEvents(tracker_url)
+        self.desk = DeskStore(desk_url)
+        self.review = ReviewReader(KnowledgeStore(kb_url))
 
     # -- the tracker: conversations, FAQ decisions, sentiment ----------------------------------------------
     def conversations(self, start: datetime, end: datetime) -> list[Conversation]:
         """Sessions with a customer message in [start - 1 day, end), their language resolved; [] without a table.
 
-        Cost: one scan of the events in that window (timestamp is not indexed by Rasa, so the database reads
-        the table, but only the window's rows reach Python, one at a time), plus one indexed look-up per
-        500 senders whose language was set before the window.
+        Cost: one scan of the events in that window (only the window's rows reach Python, one at a time), plus
+        one indexed look-up per 500 senders whose language was set before the window.
         """
-        if not inspect(self._tracker).has_table("events"):
-            return []
         low, high = (_utc(start) - LOOKBACK).timestamp(), _utc(end).timestamp()
-        c = EVENTS.c
-        query = (select(c.sender_id, c.type_name, c.timestamp, c.action_name, c.data)
-                 .where(c.timestamp >= low, c.timestamp < high,
-                        or_(c.type_name.in_(("user", "bot", "slot")),
-                            c.action_name.in_((SESSION_START, FAQ_ACTION, HANDOFF_ACTION))))
-                 .order_by(c.id))
-        with self._tracker.connect() as connection:
-            sessions = [s for s in split_sessions(connection.execute(query)) if s.started is not None]
-            unknown = sorted({s.sender_id for s in sessions if not (s.language or s.inherited)})
-            earlier = self._languages_before(connection, unknown, low)
+        rows = self.tracker.in_window(low, high, types=("user", "bot", "slot"),
+                                      actions=(SESSION_START, FAQ_ACTION, HANDOFF_ACTION))
+        sessions = [s for s in split_sessions(rows) if s.started is not None]
+        unknown = sorted({s.sender_id for s in sessions if not (s.language or s.inherited)})
+        earlier: dict[str, str] = {}
+        for sender, raw in self.tracker.slots_before(unknown, low, "language"):
+            language = _language_value(_data(raw))
+            if language:
+                earlier[sender] = language
         for s in sessions:
             s.language = s.language or s.inherited or earlier.get(s.sender_id) or DEFAULT_LANGUAGE
         return sessions
 
-    @staticmethod
-    def _languages_before(connection: Connection, senders: list[str], before: float) -> dict[str, str]:
-        """The language slot's last value before the window, per sender."""
-        c = EVENTS.c
-        found: dict[str, str] = {}
-        for i in range(0, len(senders), CHUNK):
-            rows = connection.execute(
-                select(c.sender_id, c.data)
-                .where(c.sender_id.in_(senders[i:i + CHUNK]), c.type_name == "slot", c.timestamp < before,
-                       c.data.like('%"language"%'))  # a cheap pre-filter; the JSON decides
-                .order_by(c.id))
-            for sender, raw in rows:
-                language = _language_value(_data(raw))
-                if language:
-                    found[sender] = language
-        return found
-
     # -- the desk: escalations, response times, ratings ------------------------------------------------------
-    @staticmethod
-    def _desk(s: Session, f: Filters, sessions: list[Conversation]) -> DeskFigures:
+    def _desk(self, f: Filters, sessions: list[Conversation]) -> DeskFigures:
         start, end = _utc(f.start), _utc(f.end)
-        rows = s.execute(select(Escalation.id, Escalation.trigger, Escalation.status, Escalation.channel,
-                                Escalation.language, Escalation.created_at, Escalation.claimed_at,
-                                Escalation.resolved_at)
-                         .where(Escalation.created_at >= start, Escalation.created_at < end)).all()
-        first_agent: dict[int, datetime] = dict(s.execute(
-            select(Message.escalation_id, func.min(Message.created_at))
-            .join(Escalation, Message.escalation_id == Escalation.id)
-            .where(Message.role == "agent", Escalation.created_at >= start, Escalation.created_at < end)
-            .group_by(Message.escalation_id)).tuples().all())
+        rows: list[EscalationFacts] = self.desk.escalations_between(start, end)
+        first_agent = self.desk.first_agent_replies(start, end)
+        ratings: list[RatingFacts] = self.desk.ratings_between(start, end)
         chosen = [r for r in rows if f.matches(r.channel, r.language)]
         reasons = Counter(str(r.trigger) for r in chosen)
         reasons[OFFLINE_REASON] += sum(r.status == OFFLINE_STATUS for r in chosen)
-        waits = [(_utc(r.claimed_at) - _utc(r.created_at)).total_seconds() for r in chosen if r.claimed_at]
-        handles = [(_utc(r.resolved_at) - _utc(r.claimed_at)).total_seconds() for r in chosen
+        waits = [(r.claimed_at - r.created_at).total_seconds() for r in chosen if r.claimed_at]
+        handles = [(r.resolved_at - r.claimed_at).total_seconds() for r in chosen
                    if r.status == "resolved" and r.claimed_at and r.resolved_at]
-        responses = [(_utc(first_agent[r.id]) - _utc(r.created_at)).total_seconds() for r in chosen
-                     if r.id in first_agent]
-        ratings = s.execute(select(Rating.score, Rating.created_at, Rating.conversation_id, Escalation.channel,
-                                   Escalation.language)
-                            .outerjoin(Escalation, Rating.escalation_id == Escalation.id)
-                            .where(Rating.created_at >= start, Rating.created_at < end)).all()
+        responses = [(first_agent[r.id] - r.created_at).total_seconds() for r in chosen if r.id in first_agent]
         by_sender: dict[str, list[Conversation]] = {}
         for session in sessions:
             by_sender.setdefault(session.sender_id, []).append(session)
         scores = []
-        for r in ratings:
-            if r.channel is None:  # no hand-over: the customer's latest conversation started before the rating
-                at = _utc(r.created_at).timestamp()
-                before = [c for c in by_sender.get(r.conversation_id, []) if (c.started or 0) <= at]
+        for rating in ratings:
+            if rating.channel is None:  # no hand-over: the customer's latest conversation started before it
+                at = rating.created_at.timestamp()
+                before = [c for c in by_sender.get(rating.conversation_id, []) if (c.started or 0) <= at]
                 latest = max(before, key=lambda c: c.started or 0) if before else None
                 channel, language = (latest.channel, latest.language) if latest else (None, None)
                 known = latest is not None
             else:
-                channel, language, known = r.channel, r.language, True
+                channel, language, known = rating.channel, rating.language, True
             if (f.channel is None and f.language is None) or (known and f.matches(channel, language)):
-                scores.append(int(r.score))
+                scores.append(rating.score)
         ranked = sorted(((k, v) for k, v in reasons.items() if v), key=lambda kv: (-kv[1], kv[0]))
         return DeskFigures(
             reasons=[{"reason": reason, "count": n} for reason, n in ranked],
             first_response_s=_median(responses), queue_wait_s=_median(waits),
             queue_wait_p90_s=_percentile(waits, 0.9), handle_time_s=_median(handles), scores=scores,
-            channels={str(r.channel) for r in rows}, languages={str(r.language) for r in rows})
+            channels={r.channel for r in rows}, languages={r.language for r in rows})
 
     # -- the review queue ------------------------------------------------------------------------------------
-    def _clusters(self, s: Session, f: Filters) -> list[dict[str, Any]]:
-        query = (select(ReviewItem.cluster_id, ReviewItem.text, ReviewItem.lang, ReviewItem.channel,
-                        ReviewItem.created_at, ReviewCluster.count)
-                 .join(ReviewCluster, ReviewItem.cluster_id == ReviewCluster.id)
-                 # Off-topic messages (weather, poems) are not gaps in the knowledge base.
-                 .where(ReviewCluster.status == "open", ReviewCluster.topic == "shop",
-                        ReviewItem.created_at >= _utc(f.start),
-                        ReviewItem.created_at < _utc(f.end))
-                 .order_by(ReviewItem.id))
-        if f.channel is not None:
-            query = query.where(ReviewItem.channel == f.channel)
-        if f.language is not None:
-            query = query.where(ReviewItem.lang == f.language)
+    def _clusters(self, f: Filters) -> list[dict[str, Any]]:
+        items: list[ReviewRow] = self.review.open_questions(_utc(f.start), _utc(f.end), f.channel, f.language)
         clusters: dict[int, dict[str, Any]] = {}
-        for item in s.execute(query):
-            seen = _utc(item.created_at)
+        for item in items:
+            seen = item.created_at
             cluster = clusters.setdefault(item.cluster_id, {
-                "id": item.cluster_id, "count": 0, "total": item.count, "example": item.text, "langs": Counter(),
-                "channels": Counter(), "last_seen": seen})
+                "id": item.cluster_id, "count": 0, "total": item.cluster_count, "example": item.text,
+                "langs": Counter(), "channels": Counter(), "last_seen": seen})
             cluster["count"] += 1
             cluster["langs"][item.lang] += 1
             cluster["channels"][item.channel] += 1
@@ -439,10 +368,8 @@ class Dashboard:
         sessions = self.conversations(start, end)
         in_range = [s for s in sessions if start.timestamp() <= (s.started or 0) < end.timestamp()]
         chosen = [s for s in in_range if filters.matches(s.channel, s.language)]
-        with desk_sessions(self.desk_url)() as s:
-            desk = self._desk(s, filters, sessions)
-        with kb_sessions(self.kb_url)() as s:
-            clusters = self._clusters(s, filters)
+        desk = self._desk(filters, sessions)
+        clusters = self._clusters(filters)
 
         escalated = sum(s.escalated for s in chosen)
         decisions = Counter(d for s in chosen for d in s.decisions)

@@ -22,6 +22,7 @@ from console.core.security import SESSION_COOKIE, LoginThrottle
 from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
 from desk.service import desk_store
 from kefu.config import Settings, get_settings
+from kefu.tracker_events import TrackerUnavailableError
 from knowledge_base.errors import (
     EmptyKnowledgeBaseError,
     EntryNotFoundError,
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
         if isinstance(exc, ImportFileError):
             body["problems"] = exc.problems  # the validation report: every bad row with its line and reason
         return JSONResponse(body, status_code=code)
+
+    @app.exception_handler(TrackerUnavailableError)
+    async def tracker_error(request: Request, exc: TrackerUnavailableError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(DeskError)
     async def desk_error(request: Request, exc: DeskError) -> JSONResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -83,11 +83,49 @@ def _info(cluster: ReviewCluster) -> ClusterInfo:
                        tally([i.kind for i in items]), top, cluster.resolution, cluster.resolved_faq_id)
 
 
-class ReviewQueue:
+@dataclass(frozen=True)
+class ReviewRow:
+    """One open shop question of the review queue, with its cluster's id and size; created_at is aware UTC."""
+
+    cluster_id: int
+    cluster_count: int
+    text: str
+    lang: str
+    channel: str
+    created_at: datetime
+
+
+class ReviewReader:
+    """Reads of the review queue's tables, for lists and the dashboard; needs no model."""
+
+    def __init__(self, store: KnowledgeStore) -> None:
+        self.store = store
+
+    def open_questions(self, start: datetime, end: datetime, channel: str | None = None,
+                       lang: str | None = None) -> list[ReviewRow]:
+        """Items of open shop clusters (off-topic messages are not gaps in the knowledge base) recorded in
+        [start, end), optionally of one channel and language, in the order they were recorded."""
+        query = (select(ReviewItem.cluster_id, ReviewCluster.count, ReviewItem.text, ReviewItem.lang,
+                        ReviewItem.channel, ReviewItem.created_at)
+                 .join(ReviewCluster, ReviewItem.cluster_id == ReviewCluster.id)
+                 .where(ReviewCluster.status == "open", ReviewCluster.topic == "shop",
+                        ReviewItem.created_at >= start, ReviewItem.created_at < end)
+                 .order_by(ReviewItem.id))
+        if channel is not None:
+            query = query.where(ReviewItem.channel == channel)
+        if lang is not None:
+            query = query.where(ReviewItem.lang == lang)
+        with self.store.session() as s:
+            rows = s.execute(query).all()
+        return [ReviewRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]),
+                          r[5] if r[5].tzinfo else r[5].replace(tzinfo=UTC)) for r in rows]
+
+
+class ReviewQueue(ReviewReader):
     """Records failures (before the customer is answered) and groups near-duplicates into clusters."""
 
     def __init__(self, store: KnowledgeStore, embedder: Embedder, threshold: float) -> None:
-        self.store = store
+        super().__init__(store)
         self.embedder = embedder
         self.threshold = threshold
 

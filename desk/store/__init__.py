@@ -9,10 +9,13 @@ from desk.store.events import EventFeed
 from desk.store.messages import MessageRecords
 from desk.store.ratings import RatingRecords
 from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
+from desk.store.reports import EscalationFacts, RatingFacts, ReportRecords
 from desk.store.tickets import TicketRecords
 
-__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "agent_dict", "hash_token", "message_dict", "note_dict", "ticket_dict"]
+__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "hash_token",
+           "message_dict", "note_dict", "ticket_dict"]
 
 
-class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies):
+class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
+                ReportRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

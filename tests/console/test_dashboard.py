@@ -18,6 +18,7 @@ from console.api.routes import dashboard as dashboard_routes
 from desk.db import Escalation, Message, Rating
 from desk.store import DeskStore
 from kefu.config import Settings
+from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
 from knowledge_base.db import ReviewItem
 from knowledge_base.review import ReviewQueue
 from knowledge_base.store import KnowledgeStore
@@ -459,3 +460,48 @@ def test_bad_ranges_are_refused(app: Any, app_and_rasa: Any, params: dict[str, s
     for path in ("/api/dashboard", "/api/dashboard.csv"):
         resp = olga.get(path, params=params)
         assert resp.status_code == 422 and message in resp.json()["detail"]
+
+
+# A closed port on loopback: PostgreSQL refusing connections, as during a restart in the cluster profile.
+DOWN = "postgresql+psycopg://kefu:kefu@127.0.0.1:9/kefu"
+
+
+@pytest.mark.parametrize(
+    "which, message",
+    [
+        ("tracker", "Rasa's conversation store is unavailable"),
+        ("desk", "the desk's database is unavailable"),
+        ("kb", "the knowledge base's database is unavailable"),
+    ],
+)
+def test_an_unavailable_database_is_an_honest_503(app: Any, app_and_rasa: Any, settings: Settings, which: str,
+                                                  message: str) -> None:
+    olga = sign_in(app, app_and_rasa[1], "olga")
+    if which == "tracker":  # Rasa's store down while the desk's tables (elsewhere) answer
+        app.state.dashboard = Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url)
+        app.state.dashboard.tracker = TrackerEvents(DOWN)
+    else:  # the dashboard is built on first use, when the database is already down
+        app.state.dashboard = None
+        down = {"desk": {"database_url": DOWN, "kb_database_url": settings.kb_url}, "kb": {"kb_database_url": DOWN}}
+        app.state.settings = settings.model_copy(update=down[which])
+    for path in ("/api/dashboard", "/api/dashboard.csv"):
+        resp = olga.get(path, params={"start": "2024-05-01", "end": "2024-05-03"})
+        assert resp.status_code == 503 and resp.json()["detail"].startswith(message), resp.text
+    # Back up: the next request is served, the dashboard built then if it could not be before.
+    app.state.settings, app.state.dashboard = settings, None
+    resp = olga.get("/api/dashboard", params={"start": "2024-05-01", "end": "2024-05-03"})
+    assert figures(resp.json())["conversations"] == 8
+
+
+def test_tracker_events_stream_the_window_in_stored_order(settings: Settings) -> None:
+    seed_tracker(settings.tracker_url)
+    events = TrackerEvents(settings.tracker_url)
+    start, end = START.timestamp(), END.timestamp()
+    rows = list(events.in_window(start, end, types=("user",), actions=()))
+    assert rows and all(r.type_name == "user" and start <= r.timestamp < end for r in rows)
+    everything = list(events.in_window(0, 1e12, types=("user", "bot", "slot"), actions=("action_session_start",)))
+    assert [r.timestamp for r in everything if r.sender_id == rows[0].sender_id] == sorted(
+        r.timestamp for r in everything if r.sender_id == rows[0].sender_id)
+    assert list(TrackerEvents(f"sqlite:///{settings.data_dir}/none.db").in_window(0, 1e12, ("user",), ())) == []
+    with pytest.raises(TrackerUnavailableError, match="Rasa's conversation store is unavailable"):
+        list(TrackerEvents(DOWN).in_window(0, 1e12, ("user",), ()))

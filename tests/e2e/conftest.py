@@ -1,21 +1,47 @@
-"""Real servers on free loopback ports with a throw-away data folder holding the demo knowledge base."""
+"""Real servers on free loopback ports with a throw-away data folder holding the demo knowledge base.
+
+KEFU_E2E_PROFILE=cluster (`make test-cluster`) runs the same tests against the cluster profile instead: PostgreSQL,
+Redis and HAProxy from Debian with two replicas of each server behind the proxy. Tests of the embedded default's
+own machinery (its supervisor, its single-process load figures) carry the `embedded_only` mark and are skipped
+there; tests/e2e/test_cluster.py starts a cluster of its own.
+"""
 
 from __future__ import annotations
 
+import os
+import random
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kefu.config import Settings
+from kefu.cluster import Cluster
+from kefu.config import Settings, get_settings
 from kefu.serve import Supervisor
 from knowledge_base import io, service
 from knowledge_base.__main__ import DEMO_FILES
 from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.support.wechat import FakeWeChat
+
+PROFILE = os.environ.get("KEFU_E2E_PROFILE", "embedded")
+if PROFILE not in ("embedded", "cluster"):
+    raise ValueError(f"KEFU_E2E_PROFILE is embedded or cluster, not {PROFILE!r}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under the cluster profile, skip the tests of the embedded default's own machinery."""
+    if PROFILE != "cluster":
+        return
+    skip = pytest.mark.skip(reason="tests the embedded default's own supervisor or load (make test runs it)")
+    for item in items:
+        if item.get_closest_marker("embedded_only") or item.path.name == "test_cluster.py":
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +74,9 @@ def fake_wechat() -> Iterator[FakeWeChat]:
 @pytest.fixture(scope="session")
 def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
                  fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervisor]]:
+    if PROFILE == "cluster":
+        yield from cluster_servers(fake_wechat)
+        return
     data = tmp_path_factory.mktemp("kefu-data")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
                         max_message_chars=2000, kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url,
@@ -61,6 +90,27 @@ def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
         yield settings, supervisor
     finally:
         supervisor.stop()
+
+
+def cluster_servers(fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervisor]]:
+    """The cluster profile with two replicas of each server, over the demo knowledge base."""
+    # Not under pytest's temporary folder, which only root may enter: PostgreSQL runs as the `postgres` user.
+    data = Path(tempfile.mkdtemp(prefix="kefu-e2e-cluster-"))
+    data.chmod(0o755)
+    # The index `make kb` built from the same demo knowledge base, so the cluster need not embed it again.
+    shutil.copytree(get_settings().kb_index_path, data / "cluster" / "index")
+    base = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
+                    cluster_port_base=random.randrange(20, 60) * 1000, max_message_chars=2000,
+                    kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url, rasa_replicas=2, action_replicas=2,
+                    console_replicas=2, **WECHAT)
+    cluster = Cluster.create(base)
+    try:
+        cluster.start()
+        assert cluster.servers is not None
+        yield cluster.settings, cluster.servers
+    finally:
+        cluster.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

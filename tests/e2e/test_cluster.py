@@ -167,9 +167,15 @@ def test_while_postgres_or_redis_restarts_customers_get_an_honest_reply_and_the_
     assert texts(say(cluster.settings.rasa_url, sender, "你好"))
     child = next(c for c in cluster.children() if c.name == service)
     customer = Customer(cluster.settings.rasa_url)
+    ops = signed_in_admin(cluster)
+    week = {"start": "2020-01-01", "end": "2020-01-08"}
+    assert ops.get("/api/dashboard", params=week).status_code == 200
     child.stop()
     try:
         assert texts(say(cluster.settings.rasa_url, sender, "发票怎么开")).startswith(UNAVAILABLE)
+        if service == "postgres":  # the ops dashboard says so too, rather than a 500
+            resp = ops.get("/api/dashboard", params=week)
+            assert resp.status_code == 503 and "is unavailable" in resp.json()["detail"], resp.text
         customer.say("运费怎么算")  # on socket.io too (with Redis away, from the replica that holds the socket)
         customer.wait_for(lambda t: t.startswith(UNAVAILABLE), timeout=30)
     finally:
@@ -183,9 +189,24 @@ def test_while_postgres_or_redis_restarts_customers_get_an_honest_reply_and_the_
     while texts(reply := say(cluster.settings.rasa_url, sender, "发票怎么开")).startswith(UNAVAILABLE) or not reply:
         assert time.monotonic() < deadline, f"still unavailable 30 s after {service} came back"
         time.sleep(1)
+    deadline = time.monotonic() + 30
+    while (resp := ops.get("/api/dashboard", params=week)).status_code != 200:
+        assert time.monotonic() < deadline, f"the dashboard still fails 30 s after {service} came back: {resp.text}"
+        time.sleep(1)
+    ops.close()
     # What failed while the store was away was never stored (the customer was asked to send it again).
     users = [t for kind, t in stored(cluster, sender) if kind == "user"]
     assert users[0] == "你好" and set(users[1:]) == {"发票怎么开"}
+
+
+def signed_in_admin(cluster: Cluster) -> httpx.Client:
+    """The console's admin (an ops user too) signed in through the proxy."""
+    password = (cluster.settings.data_path / "console_admin_password").read_text().strip()
+    client = httpx.Client(base_url=cluster.settings.console_url, timeout=30)
+    resp = client.post("/api/auth/login", json={"username": "admin", "password": password})
+    resp.raise_for_status()
+    client.headers["X-CSRF-Token"] = resp.json()["csrf_token"]
+    return client
 
 
 def say_again_after_a_502(cluster: Cluster, sender: str, message: str) -> list[dict[str, Any]]:

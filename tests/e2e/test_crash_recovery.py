@@ -20,6 +20,9 @@ from knowledge_base import io, service
 from knowledge_base.__main__ import DEMO_FILES
 from tests.e2e.conftest import free_port, say, texts
 
+# The embedded default's supervisor (the cluster profile has tests/e2e/test_cluster.py for its kills).
+pytestmark = pytest.mark.embedded_only
+
 BACK_WITHIN_S = 30.0
 SORRY_ZH = "抱歉，系统暂时出了点问题"
 SENDER = "crash-recovery"

@@ -37,6 +37,7 @@ def agent(kefu: Settings, store: DeskStore) -> Iterator[Agent]:
     agent.close()
 
 
+@pytest.mark.embedded_only  # stops the embedded default's action server and console by name
 def test_request_claim_reply_relay_resolve_and_rate(kefu_servers: tuple[Settings, Supervisor], agent: Agent,
                                                     store: DeskStore) -> None:
     settings, supervisor = kefu_servers

@@ -76,6 +76,7 @@ def slow_kb_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Set
         fake.shutdown()
 
 
+@pytest.mark.embedded_only  # a Rasa of its own beside a fake action server
 def test_a_greeting_is_answered_while_another_conversations_kb_lookup_is_slow(
         slow_kb_rasa: tuple[Settings, SlowKb]) -> None:
     settings, fake = slow_kb_rasa

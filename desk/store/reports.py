@@ -1,0 +1,79 @@
+"""The desk's facts for the ops dashboard: escalations, first agent replies and ratings in a time range.
+
+Read here, in the store that owns the tables, so the dashboard gets database failures as DeskUnavailableError and
+never touches the desk's tables itself; console/analytics.py keeps the arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from desk.db import Escalation, Message, Rating
+from desk.store.base import StoreBase
+from desk.store.records import _aware
+
+
+@dataclass(frozen=True)
+class EscalationFacts:
+    """What the dashboard needs of one escalation; times are aware UTC."""
+
+    id: int
+    trigger: str
+    status: str
+    channel: str
+    language: str
+    created_at: datetime
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RatingFacts:
+    """One rating with its hand-over's channel and language (None for a rating without a hand-over)."""
+
+    score: int
+    created_at: datetime
+    conversation_id: str
+    channel: str | None
+    language: str | None
+
+
+def _maybe(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
+class ReportRecords(StoreBase):
+    """The desk's facts for the ops dashboard: escalations, first agent replies and ratings in a time range."""
+
+    def escalations_between(self, start: datetime, end: datetime) -> list[EscalationFacts]:
+        """Escalations created in [start, end)."""
+        with self.session() as s:
+            rows = s.execute(select(Escalation.id, Escalation.trigger, Escalation.status, Escalation.channel,
+                                    Escalation.language, Escalation.created_at, Escalation.claimed_at,
+                                    Escalation.resolved_at)
+                             .where(Escalation.created_at >= start, Escalation.created_at < end)).all()
+        return [EscalationFacts(int(r.id), str(r.trigger), str(r.status), str(r.channel), str(r.language),
+                                _aware(r.created_at), _maybe(r.claimed_at), _maybe(r.resolved_at)) for r in rows]
+
+    def first_agent_replies(self, start: datetime, end: datetime) -> dict[int, datetime]:
+        """Escalation id to its first agent message, for escalations created in [start, end)."""
+        with self.session() as s:
+            rows = s.execute(select(Message.escalation_id, func.min(Message.created_at))
+                             .join(Escalation, Message.escalation_id == Escalation.id)
+                             .where(Message.role == "agent", Escalation.created_at >= start,
+                                    Escalation.created_at < end)
+                             .group_by(Message.escalation_id)).tuples().all()
+        return {int(escalation_id): _aware(at) for escalation_id, at in rows}
+
+    def ratings_between(self, start: datetime, end: datetime) -> list[RatingFacts]:
+        """Ratings given in [start, end), with their hand-over's channel and language where there was one."""
+        with self.session() as s:
+            rows = s.execute(select(Rating.score, Rating.created_at, Rating.conversation_id, Escalation.channel,
+                                    Escalation.language)
+                             .outerjoin(Escalation, Rating.escalation_id == Escalation.id)
+                             .where(Rating.created_at >= start, Rating.created_at < end)).all()
+        return [RatingFacts(int(r.score), _aware(r.created_at), str(r.conversation_id), r.channel, r.language)
+                for r in rows]
