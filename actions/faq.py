@@ -77,6 +77,12 @@ def _entry_buttons(candidates: list[Candidate], language: str) -> list[dict[str,
              "payload": "/choose_faq" + json.dumps({"faq_id": c.faq_id})} for c in candidates]
 
 
+def answer_in_other_language(dispatcher: CollectingDispatcher, answer: Candidate, language: str) -> None:
+    """Say so before an answer that the entry has only in the other language ("这个问题目前只有英文说明：")."""
+    if answer.answer_lang and answer.answer_lang != language:
+        dispatcher.utter_message(response="utter_faq_other_language")
+
+
 async def _record(tracker: Tracker, text: str, kind: str, result: Result | None, failed: str | None = None) -> None:
     """Write one review item (in a worker thread: it embeds and touches the database)."""
     candidates = [c.as_dict() for c in result.candidates[:5]] if result else []
@@ -150,6 +156,7 @@ class ActionAnswerFaq(Action):
             return events
         if result.decision == ANSWER:
             best = result.candidates[0]
+            answer_in_other_language(dispatcher, best, language)
             dispatcher.utter_message(response="utter_faq_answer", answer=best.answer, faq_id=best.faq_id)
             return [*events, SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
         if result.decision == CLARIFY:
@@ -195,6 +202,7 @@ class ActionAnswerChosenFaq(Action):
         if chosen is None:
             dispatcher.utter_message(response="utter_faq_choice_gone")
             return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None)]
+        answer_in_other_language(dispatcher, chosen, language)
         dispatcher.utter_message(response="utter_faq_answer", answer=chosen.answer, faq_id=chosen.faq_id)
         return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
                 SlotSet("kb_last_faq_id", chosen.faq_id),

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from bot.courtesy import trim
+
 ASK = "ask_question"
 ORDER = "check_order_status"
 COMPLAIN = "complain"
@@ -41,7 +43,10 @@ DIALOGUE_ACTS = {
 ACTS_A_QUESTION_MAY_HIDE = {"feedback_helpful", "feedback_not_helpful", "reject_choices", "ask_queue_position",
                             "cancel_handoff", "leave_message", "rate"}
 # Never taken over: the customer asked for a person.
-PROTECTED = {"request_human"}
+HUMAN = "request_human"
+PROTECTED = {HUMAN}
+# Acts that may wrap a request ("在吗 我要取消订单", "how do I cancel thanks"): the request inside decides.
+WRAPPING_ACTS = {"greet", "thank", "goodbye"}
 
 _HAN_OR_LETTER = re.compile(r"[A-Za-z\u3400-\u9fff]")
 # What a status request is about: the order, the parcel, the delivery.
@@ -127,6 +132,15 @@ _QUESTION = re.compile(
     r"|\b(how|what|why|when|where|which|who|can|could|do|does|did|is|are|will|would|should|may)\b",
     re.IGNORECASE,
 )
+
+
+# A request for a person, or a complaint, inside a greeting ("你好 我要转人工", "hi, I want to complain").
+_WANTS_PERSON = re.compile(
+    r"人工|真人|转接|客服人员|\b(human|real person|an agent|a person|someone real|representative)\b", re.IGNORECASE)
+_COMPLAINS = re.compile(r"投诉|举报|差评|\bcomplain(t|ts|ing)?\b", re.IGNORECASE)
+# Asking for something without a question form ("我要取消订单", "帮我退款", "I need a refund").
+_WANTS = re.compile(r"我(要|想|需要|得)|帮(我|忙)|给我|麻烦|\b(i (want|need|would like|'d like)|please|help me)\b",
+                    re.IGNORECASE)
 
 
 # A question put to the shop itself ("你们有卖猫粮吗", "do you sell dog beds?"): whatever Rasa guessed, it is the
@@ -237,13 +251,22 @@ def unlike_its_act(text: str, intent: str) -> bool:
     return words is not None and not words.search(text)
 
 
+def wrapped_request(text: str, intent: str) -> Optional[str]:
+    """The request inside a greeting, thanks or goodbye that Rasa heard only as the act ("在吗 我要取消订单" →
+    "我要取消订单"), or None."""
+    if intent not in WRAPPING_ACTS:
+        return None
+    trimmed = trim(text)
+    return trimmed.request if trimmed.changed else None
+
+
 def needs_kb(text: str, intent: str, confidence: float, config: RoutingConfig) -> bool:
     """Whether the KB must be asked before routing this message (clear dialogue acts need not)."""
     if not text.strip() or text.startswith("/") or not has_words(text) or intent in PROTECTED:
         return False
     if intent in DIALOGUE_ACTS:
         return (confidence < config.act_confidence or len(text) > config.act_max_chars
-                or unlike_its_act(text, intent))
+                or unlike_its_act(text, intent) or wrapped_request(text, intent) is not None)
     return True
 
 
@@ -261,6 +284,9 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     # A plain status request starts the form. A weaker one ("还没发货，能改地址吗") does unless the KB is sure of
     # an answer: then it is a policy question about an order.
     status = cue == "strong" or (cue == "weak" and not sure)
+    request = wrapped_request(text, intent)
+    if request is not None:
+        return route_wrapped(request, intent, has_order_number, kb)
     if intent in DIALOGUE_ACTS:
         if cue == "strong":
             return Route(ORDER, "own order status", intent)
@@ -298,3 +324,19 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     if matched or kb.shop or is_question(text):
         return Route(ASK, "kb: a shop question", intent)
     return Route(FALLBACK, "not understood")
+
+
+def route_wrapped(request: str, intent: str, has_order_number: bool, kb: KbSignal) -> Route:
+    """A request Rasa heard only as the greeting, thanks or goodbye around it: what the request asks for."""
+    cue = order_status_cue(request, has_order_number)
+    sure, matched = kb.decision == ANSWER, kb.decision in (ANSWER, CLARIFY)
+    if cue == "strong" or (cue == "weak" and not sure):
+        return Route(ORDER, "own order status, after a greeting", intent)
+    asks_how = bool(_HOW_TO.search(request))
+    if _WANTS_PERSON.search(request) and not asks_how:
+        return Route(HUMAN, "a person asked for, after a greeting", intent)
+    if _COMPLAINS.search(request) and not asks_how and not sure:
+        return Route(COMPLAIN, "a complaint, after a greeting", intent)
+    if matched or kb.shop or is_question(request) or _WANTS.search(request):
+        return Route(ASK, "a request, after a greeting", intent)
+    return Route(intent, "dialogue act")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,10 @@ ANSWER, CLARIFY, UNRESOLVED = "answer", "clarify", "unresolved"
 ROWS_PER_ENTRY = 20
 # Related questions offered beside an honest "I don't know yet": at most this many, this close to the best.
 RELATED = 3
+# An order, tracking or phone number ("KF20231123018", "2023112300012345", "13812345678") says which order, not
+# what is asked: five digits or more, with up to four letters before them. Left in, its tokens pull the question's
+# vector and word overlap towards whatever entry happens to share them.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{0,4}[0-9][0-9\-]{3,}[0-9](?![A-Za-z0-9])")
 RELATED_WINDOW = 0.08
 logger = logging.getLogger(__name__)
 
@@ -161,6 +166,12 @@ def related(candidates: list[Candidate], t: Thresholds) -> list[Candidate]:
     return [c for c in candidates[:RELATED] if c.score >= t.related and candidates[0].score - c.score <= RELATED_WINDOW]
 
 
+def without_identifiers(text: str) -> str:
+    """The question without order, tracking or phone numbers (the text itself when nothing else is left)."""
+    stripped = " ".join(IDENTIFIER.sub(" ", text).split())
+    return stripped if any(ch.isalpha() for ch in stripped) else text
+
+
 def pick_answer(answers: dict[str, str], lang: str | None) -> tuple[str, str]:
     """The answer in the customer's language if the entry has it, else in a language it has."""
     if lang and answers.get(lang):
@@ -230,15 +241,17 @@ class KnowledgeBase:
         index = self.current()
         if len(index) == 0:
             raise EmptyKnowledgeBaseError("the published knowledge base is empty")
-        vectors = self.embedder.encode(texts, kind=VARIANT_PROMPT)
+        queries = [without_identifiers(text) for text in texts]
+        vectors = self.embedder.encode(queries, kind=VARIANT_PROMPT)
         # Several variants of one entry may match: fetch more rows than entries wanted.
         scores, rows = index.search(vectors, self.top_k * ROWS_PER_ENTRY)
-        return [self._result(text, lang, vectors[i], scores[i], rows[i], index) for i, text in enumerate(texts)]
+        return [self._result(text, query, lang, vectors[i], scores[i], rows[i], index)
+                for i, (text, query) in enumerate(zip(texts, queries, strict=True))]
 
-    def _result(self, text: str, lang: str | None, vector: np.ndarray, scores: np.ndarray, rows: np.ndarray,
-                index: FaqIndex) -> Result:
+    def _result(self, text: str, query: str, lang: str | None, vector: np.ndarray, scores: np.ndarray,
+                rows: np.ndarray, index: FaqIndex) -> Result:
         meta = index.meta
-        asked_in = text_lang(text, lang)
+        asked_in = text_lang(query, lang)
         best: dict[str, Candidate] = {}
         for score, row in zip(scores, rows, strict=True):
             if row < 0:
@@ -251,7 +264,7 @@ class KnowledgeBase:
                                      float(score), meta.categories.get(faq_id, ""))
         self._match_answers(vector, asked_in, list(best.values()), index)
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top_k]
-        candidates = self._rerank(text, asked_in, ranked, index)
+        candidates = self._rerank(query, asked_in, ranked, index)
         model = self.thresholds.confidence
         confidence = model.of(candidates[0], candidates[1] if len(candidates) > 1 else None) \
             if model is not None and candidates else None

@@ -44,6 +44,18 @@ def test_confident_answer_in_the_customers_language(kb, dispatcher, domain) -> N
     assert review_items(kb) == []
 
 
+def test_an_answer_only_in_the_other_language_says_so_first(kb, dispatcher, domain) -> None:
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="增值税专用发票要什么资料", slots={"language": "en"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_other_language", "utter_faq_answer"]
+    assert dispatcher.messages[1]["answer"].startswith("增值税专用发票")
+    dispatcher.messages.clear()
+    run(faq.ActionAnswerChosenFaq(), dispatcher, domain, slots={"language": "zh", "faq_id": "password-reset"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_other_language", "utter_faq_answer"]
+    dispatcher.messages.clear()
+    run(faq.ActionAnswerChosenFaq(), dispatcher, domain, slots={"language": "zh", "faq_id": "refund-time"})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_answer"]  # it has a Chinese answer
+
+
 def test_unknown_question_is_queued_before_the_honest_reply(kb, dispatcher, domain) -> None:
     run(faq.ActionAnswerFaq(), dispatcher, domain, text="明天北京会下雨吗", slots={"language": "zh"})
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_unknown"]

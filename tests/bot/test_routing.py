@@ -91,7 +91,8 @@ def test_dialogue_acts_are_left_alone_and_the_kb_is_not_asked() -> None:
 
 def test_an_unsure_greeting_that_carries_a_question_is_answered() -> None:
     assert routed("你好，请问退货运费谁出", "greet", SURE, confidence=0.6) == "ask_question"
-    assert routed("你好，请问退货运费谁出", "greet", CHOICES, confidence=0.6) == "greet"
+    # A question inside a greeting is the question's, choices included ("你好" is not all it says).
+    assert routed("你好，请问退货运费谁出", "greet", CHOICES, confidence=0.6) == "ask_question"
 
 
 def test_typed_words_that_look_like_a_choice_are_a_question() -> None:
@@ -213,3 +214,27 @@ def test_a_question_to_the_shop_is_the_shops_even_when_rasa_calls_it_off_topic()
 def test_a_question_rasa_did_not_understand_goes_to_the_kb_for_its_answer_or_honest_not_yet() -> None:
     assert routed("蓝山那款按摩椅完全放平有多长", "nlu_fallback", NOT_SHOP, confidence=0.4) == "ask_question"
     assert routed("asdf qwer", "nlu_fallback", NOT_SHOP, confidence=0.45) == "nlu_fallback"
+
+
+@pytest.mark.parametrize(("text", "intent", "kb", "wanted"), [
+    # A request inside a greeting: what it asks for, not the greeting.
+    ("在吗 我要退款", "greet", UNKNOWN_SHOP, "ask_question"),
+    ("亲 在吗 退货地址发我一下", "greet", SURE, "ask_question"),
+    ("hello, I need a refund for a broken mug", "greet", NOT_SHOP, "ask_question"),
+    ("您好，我要投诉你们的快递员", "greet", NOT_SHOP, "complain"),
+    ("你好 帮我转人工", "greet", UNKNOWN_SHOP, "request_human"),
+    ("hi, I want to talk to a human", "greet", NOT_SHOP, "request_human"),
+    ("在吗 我的快递到哪了", "greet", NOT_SHOP, "check_order_status"),
+    ("怎么申请退款 谢谢", "thank", SURE, "ask_question"),
+    # "how do I reach a person" is a question the KB answers, not a request for one.
+    ("你好 请问人工客服怎么联系", "greet", SURE, "ask_question"),
+    # Nothing of its own inside: still the act.
+    ("你好呀", "greet", None, "greet"),
+    ("在吗 有人吗", "greet", None, "greet"),
+    ("好的谢谢", "thank", None, "thank"),
+    ("ok thanks", "thank", None, "thank"),
+])
+def test_a_request_wrapped_in_a_greeting_or_thanks_is_routed_for_the_request(text: str, intent: str,
+                                                                             kb: KbSignal | None,
+                                                                             wanted: str) -> None:
+    assert routed(text, intent, kb, confidence=0.97) == wanted

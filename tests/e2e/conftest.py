@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from kefu.cluster import Cluster
 from kefu.config import Settings, get_settings
@@ -140,6 +141,16 @@ def say(settings: Settings, sender: str, text: str) -> list[dict]:
     )
     assert resp.status_code == 200, resp.text
     return list(resp.json())
+
+
+def rows(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
+    """A query's rows as dicts, on SQLite or PostgreSQL alike (the cluster profile keeps every table there)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 def texts(replies: list[dict]) -> str:

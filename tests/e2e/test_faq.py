@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
-from pathlib import Path
 
 from kefu.config import Settings
 from knowledge_base import service
 from knowledge_base.io import EntryData
-from tests.e2e.conftest import has_han, say, texts
+from tests.e2e.conftest import has_han, rows, say, texts
 
 
 def review_rows(settings: Settings, sender: str) -> list[dict]:
-    db = Path(settings.kb_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute("select * from kb_review_items where conversation_id = ? order by id", (sender,))
-        return [dict(r) for r in rows]
+    return rows(settings.kb_url, "select * from kb_review_items where conversation_id = :sender order by id",
+                sender=sender)
 
 
 def payloads(replies: list[dict]) -> list[str]:

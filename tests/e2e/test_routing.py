@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
 from kefu.config import Settings
 from knowledge_base import service
-from tests.e2e.conftest import has_han, say, texts
+from tests.e2e.conftest import has_han, rows, say, texts
 
 
 def review_rows(settings: Settings, sender: str) -> list[dict]:
-    db = Path(settings.kb_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute("select i.kind, i.text, i.lang, c.topic from kb_review_items i join kb_review_clusters c "
-                            "on c.id = i.cluster_id where i.conversation_id = ? order by i.id", (sender,))
-        return [dict(r) for r in rows]
+    return rows(settings.kb_url, "select i.kind, i.text, i.lang, c.topic from kb_review_items i "
+                "join kb_review_clusters c on c.id = i.cluster_id where i.conversation_id = :sender order by i.id",
+                sender=sender)
 
 
 def answer_of(settings: Settings, faq_id: str, lang: str) -> str:
@@ -102,3 +98,33 @@ def test_the_kb_signal_endpoint_answers_and_refuses_bad_input(kefu: Settings) ->
     assert bad.status_code == 400
     assert httpx.post(url, json={"text": "  "}, timeout=30).json()["error"] == "EmptyText"
     assert httpx.post(url, json={"text": "x" * (kefu.max_message_chars + 1)}, timeout=30).status_code == 413
+
+
+@pytest.mark.parametrize(("message", "lang"), [
+    ("在吗 收货地址写错了能改吗", "zh"),
+    ("亲，请问一下 收货地址填错了还能改不", "zh"),
+    ("hi there, quick question - can I still change the delivery address thanks", "en"),
+])
+def test_a_request_wrapped_in_a_greeting_or_a_filler_is_answered_for_the_request(kefu: Settings, message: str,
+                                                                                  lang: str) -> None:
+    who = sender("wrapped")
+    replies = say(kefu, who, message)
+    assert answer_of(kefu, "orders-007", lang) in texts(replies)  # answered, not a greeting or a choice of entries
+    assert not any(b["payload"].startswith("/choose_faq") for r in replies for b in r.get("buttons", []))
+    # The conversation keeps the customer's own words (the desk and the transcript read them).
+    stored = rows(kefu.tracker_url, "select data from events where sender_id = :sender and type_name = 'user'",
+                  sender=who)
+    assert [json.loads(r["data"])["text"] for r in stored] == [message]
+
+
+def test_a_greeting_before_a_complaint_gets_the_complaint_handled_not_a_greeting(kefu: Settings) -> None:
+    replies = say(kefu, sender("greet-complain"), "你好，我要投诉你们的快递员")
+    assert "抱歉" in replies[0]["text"]  # the feeling first, then the KB's answer on reporting a courier
+    assert answer_of(kefu, "complaint-005", "zh") in texts(replies)
+    assert "我是蓝山商城的智能客服" not in texts(replies)
+
+
+def test_a_trailing_order_number_does_not_change_the_kbs_decision(kefu: Settings) -> None:
+    plain = say(kefu, sender("number"), "退货运费谁出")
+    numbered = say(kefu, sender("number"), "退货运费谁出 48213")
+    assert texts(numbered) == texts(plain)

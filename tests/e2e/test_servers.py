@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 import socketio
 
 from kefu.config import Settings
-from tests.e2e.conftest import has_han, say, texts
+from tests.e2e.conftest import has_han, rows, say, texts
 
 
 def test_greets_in_the_customers_language(kefu: Settings) -> None:
@@ -49,14 +47,11 @@ def test_order_lookup_through_the_action_server(kefu: Settings) -> None:
 def test_conversations_are_persisted_in_the_sql_tracker_store(kefu: Settings) -> None:
     sender = f"persist-{uuid.uuid4().hex}"
     say(kefu, sender, "hello")
-    db = Path(kefu.tracker_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute(
-            "select type_name, data from events where sender_id = ? order by id", (sender,)
-        ).fetchall()
-    user_events = [json.loads(data) for kind, data in rows if kind == "user"]
+    stored = [(r["type_name"], r["data"]) for r in rows(
+        kefu.tracker_url, "select type_name, data from events where sender_id = :sender order by id", sender=sender)]
+    user_events = [json.loads(data) for kind, data in stored if kind == "user"]
     assert user_events and user_events[0]["text"] == "hello"
-    assert any(kind == "bot" for kind, _ in rows)
+    assert any(kind == "bot" for kind, _ in stored)
 
 
 def test_the_http_api_requires_the_token(kefu: Settings) -> None:

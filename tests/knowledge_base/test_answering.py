@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from knowledge_base import service
-from knowledge_base.answering import ANSWER, CLARIFY, UNRESOLVED, KnowledgeBase, Thresholds, decide, pick_answer
+from knowledge_base.answering import (
+    ANSWER,
+    CLARIFY,
+    UNRESOLVED,
+    KnowledgeBase,
+    Thresholds,
+    decide,
+    pick_answer,
+    without_identifiers,
+)
 from knowledge_base.errors import EmptyKnowledgeBaseError, IndexMissingError
 from knowledge_base.index import FaqIndex, IndexMeta, current_version, make_faiss_index
 from knowledge_base.publish import language_gap
@@ -142,6 +151,32 @@ def test_answers_paraphrases_and_crosses_languages(kb_settings) -> None:
     assert cross.candidates[0].answer_lang == "zh"
     # And the other way round.
     assert kb.ask("我忘记密码了怎么办", "zh").candidates[0].faq_id == "password-reset"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("这个问题怎么处理 48213", "这个问题怎么处理"),
+        ("订单KF20231123018 怎么退货", "订单 怎么退货"),
+        ("call 138-1234-5678 for help", "call for help"),
+        ("满199减20怎么用", "满199减20怎么用"),  # prices and sizes are what is asked about
+        ("size 42 exchange", "size 42 exchange"),
+        ("2023112300012345", "2023112300012345"),  # nothing else: left as it is
+    ],
+)
+def test_order_and_phone_numbers_are_left_out_of_the_query(text: str, query: str) -> None:
+    assert without_identifiers(text) == query
+
+
+def test_an_appended_order_number_changes_nothing(kb_settings) -> None:
+    kb = service.knowledge_base(kb_settings)
+    plain = kb.ask("退货的邮费是谁付？", "zh")
+    for number in ("48213", "KF20231123018", "2023112300012345"):
+        numbered = kb.ask(f"退货的邮费是谁付？{number}", "zh")
+        assert numbered.query.endswith(number)  # the review queue keeps the customer's words
+        assert (numbered.decision, [c.faq_id for c in numbered.candidates]) == (
+            plain.decision, [c.faq_id for c in plain.candidates])
+        assert numbered.candidates[0].score == pytest.approx(plain.candidates[0].score, abs=1e-6)
 
 
 def test_unrelated_question_is_unresolved(kb_settings) -> None:
