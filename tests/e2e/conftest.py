@@ -39,10 +39,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under the cluster profile, skip the tests of the embedded default's own machinery."""
     if PROFILE != "cluster":
         return
-    skip = pytest.mark.skip(reason="tests the embedded default's own supervisor or load (make test runs it)")
+    embedded = pytest.mark.skip(reason="tests the embedded default's own supervisor or load (make test runs it)")
+    own = pytest.mark.skip(reason="starts a cluster of its own (the first step of make test-cluster)")
     for item in items:
-        if item.get_closest_marker("embedded_only") or item.path.name == "test_cluster.py":
-            item.add_marker(skip)
+        if item.path.name == "test_cluster.py":
+            item.add_marker(own)
+        elif item.get_closest_marker("embedded_only"):
+            item.add_marker(embedded)
 
 
 @pytest.fixture(scope="session")

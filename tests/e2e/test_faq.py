@@ -67,7 +67,8 @@ def test_an_unknown_question_is_queued_then_answered_once_its_cluster_is_resolve
     assert "还不知道答案" in reply
     [row] = review_rows(kefu, sender)
     assert (row["kind"], row["text"], row["channel"], row["lang"]) == ("unresolved", question, "rest", "zh")
-    candidates = json.loads(row["candidates"])
+    # A JSON column: text on SQLite, already decoded on PostgreSQL.
+    candidates = json.loads(row["candidates"]) if isinstance(row["candidates"], str) else row["candidates"]
     assert candidates and {"faq_id", "score"} <= candidates[0].keys()
 
     queue = service.review_queue(kefu)
