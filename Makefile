@@ -147,8 +147,9 @@ test-conversations: $(MODEL) $(SENTIMENT)  ## conversation tests: rasa test on t
 	$(KEFU) rasa test core --model $(MODEL) --stories tests/conversations \
 		--fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## real servers on loopback: REST, socket.io, the desk's API, the desk in Chromium, the cluster profile
+test-e2e: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## real servers on loopback: REST, socket.io, the desk's API, the desk in Chromium, the cluster profile; then every one of those tests again against a 2-replica cluster
 	$(APP_PY) -m pytest tests/e2e -q
+	KEFU_E2E_PROFILE=cluster $(APP_PY) -m pytest tests/e2e -q
 
 test-cluster: $(MODEL) $(EMBEDDER) $(SENTIMENT) $(CHROMIUM) $(WIDGET) cluster-packages  ## the cluster profile's own tests (replicas, restarts, kills; part of test-e2e), then every end-to-end test against a 2-replica cluster
 	$(APP_PY) -m pytest tests/e2e/test_cluster.py -q
