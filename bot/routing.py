@@ -42,7 +42,8 @@ DIALOGUE_ACTS = {
 # answer the bot's own questions; "are you a bot?" is a question by nature).
 ACTS_A_QUESTION_MAY_HIDE = {"feedback_helpful", "feedback_not_helpful", "reject_choices", "ask_queue_position",
                             "cancel_handoff", "leave_message", "rate"}
-# Never taken over: the customer asked for a person.
+# Never taken over when the message names a person: the customer asked for one. Without a word for one, Rasa's
+# request_human is a guess ("got a promo code from a flyer, where do i type it in") that the KB may overrule.
 HUMAN = "request_human"
 PROTECTED = {HUMAN}
 # Acts that may wrap a request ("在吗 我要取消订单", "how do I cancel thanks"): the request inside decides.
@@ -138,6 +139,13 @@ _QUESTION = re.compile(
 _WANTS_PERSON = re.compile(
     r"人工|真人|转接|客服人员|\b(human|real person|an agent|a person|someone real|representative)\b", re.IGNORECASE)
 _COMPLAINS = re.compile(r"投诉|举报|差评|\bcomplain(t|ts|ing)?\b", re.IGNORECASE)
+# Any word for a person, an agent or a conversation with one: with one of these, request_human is never overruled.
+_PERSON = re.compile(
+    r"人|客服|转接|经理|主管|领导|店长|小二|掌柜|电话|打给|联系|"
+    r"\b(human|person|people|agent|someone|somebody|anyone|representative|rep|manager|supervisor|staff|operator"
+    r"|real|live|transfer|call|phone|talk|speak|chat with|contact)\b",
+    re.IGNORECASE,
+)
 # Asking for something without a question form ("我要取消订单", "帮我退款", "I need a refund").
 _WANTS = re.compile(r"我(要|想|需要|得)|帮(我|忙)|给我|麻烦|\b(i (want|need|would like|'d like)|please|help me)\b",
                     re.IGNORECASE)
@@ -260,10 +268,17 @@ def wrapped_request(text: str, intent: str) -> Optional[str]:
     return trimmed.request if trimmed.changed else None
 
 
+def names_a_person(text: str) -> bool:
+    """True when the message has a word for a person, an agent or talking to one ("转人工", "a real person")."""
+    return bool(_PERSON.search(text))
+
+
 def needs_kb(text: str, intent: str, confidence: float, config: RoutingConfig) -> bool:
     """Whether the KB must be asked before routing this message (clear dialogue acts need not)."""
-    if not text.strip() or text.startswith("/") or not has_words(text) or intent in PROTECTED:
+    if not text.strip() or text.startswith("/") or not has_words(text):
         return False
+    if intent in PROTECTED:
+        return not names_a_person(text)
     if intent in DIALOGUE_ACTS:
         return (confidence < config.act_confidence or len(text) > config.act_max_chars
                 or unlike_its_act(text, intent) or wrapped_request(text, intent) is not None)
@@ -287,6 +302,12 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     request = wrapped_request(text, intent)
     if request is not None:
         return route_wrapped(request, intent, has_order_number, kb)
+    if intent == HUMAN:
+        # No word for a person (needs_kb): what the KB is sure of, or a how-to it matches, is a question; "你们能不
+        # 能处理一下" stays a request for someone to deal with it.
+        if sure or (matched and _HOW_TO.search(text)):
+            return Route(ASK, "no person asked for: a question", intent)
+        return Route(intent, "a person asked for")
     if intent in DIALOGUE_ACTS:
         if cue == "strong":
             return Route(ORDER, "own order status", intent)

@@ -238,3 +238,22 @@ def test_a_request_wrapped_in_a_greeting_or_thanks_is_routed_for_the_request(tex
                                                                              kb: KbSignal | None,
                                                                              wanted: str) -> None:
     assert routed(text, intent, kb, confidence=0.97) == wanted
+
+
+@pytest.mark.parametrize(("text", "kb", "wanted"), [
+    # A word for a person: the customer asked for one, whatever the KB says (and it is not asked).
+    ("转人工", SURE, "request_human"),
+    ("帮我找个客服", SURE, "request_human"),
+    ("can I talk to a real person", SURE, "request_human"),
+    # No word for one: Rasa guessed; a how-to the KB matches, or anything it is sure of, is a question.
+    ("got a voucher in the mail, where do I enter it", CHOICES, "ask_question"),
+    ("退货地址怎么填", CHOICES, "ask_question"),
+    ("want to send back a jacket I bought", SURE, "ask_question"),
+    # Still a request for someone to deal with it.
+    ("你们能不能处理一下", CHOICES, "request_human"),
+    ("sort this out now", NOT_SHOP, "request_human"),
+])
+def test_request_human_without_a_word_for_a_person_is_rasas_guess(text: str, kb: KbSignal, wanted: str) -> None:
+    decided = route(text, "request_human", 0.9, False, kb, CONFIG)
+    assert decided.intent == wanted
+    assert decided.ask_kb == (wanted == "ask_question" or text in ("你们能不能处理一下", "sort this out now"))

@@ -128,3 +128,11 @@ def test_a_trailing_order_number_does_not_change_the_kbs_decision(kefu: Settings
     plain = say(kefu, sender("number"), "退货运费谁出")
     numbered = say(kefu, sender("number"), "退货运费谁出 48213")
     assert texts(numbered) == texts(plain)
+
+
+def test_a_how_to_heard_as_a_request_for_a_person_is_answered_and_a_real_request_is_not(kefu: Settings) -> None:
+    replies = say(kefu, sender("promo"), "I got a discount code in a leaflet, where do I type it in")
+    assert answer_of(kefu, "coupon-011", "en") in texts(replies)
+    handed = texts(say(kefu, sender("person"), "转人工"))
+    assert "人工" in handed or "客服" in handed  # the hand-over path (queue, or the offer of a message)
+    assert "还不知道答案" not in handed
