@@ -99,9 +99,8 @@ def cluster_on_the_demo_kb(prefix: str, replicas: int, **overrides: Any) -> Iter
     """The cluster profile (kefu/cluster.py) on free ports in a throw-away folder, `replicas` of each server, the demo
     knowledge base in its own PostgreSQL and the live index copied (built by `make kb` from the same demo KB);
     yields its Settings and the Cluster, and stops it on exit."""
-    import random
 
-    from kefu.cluster import Cluster
+    from kefu.cluster import Cluster, free_port_base, proxy_ports
     from kefu.config import Settings, get_settings
 
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
@@ -110,8 +109,8 @@ def cluster_on_the_demo_kb(prefix: str, replicas: int, **overrides: Any) -> Iter
     if not live.kb_index_path.exists():
         raise SystemExit("no knowledge base yet: run `make kb` first")
     shutil.copytree(live.kb_index_path, workdir / "cluster" / "index")
-    base = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=workdir,
-                    cluster_port_base=random.randrange(20, 60) * 1000, rasa_replicas=replicas,
+    ports = free_port_base(replicas)
+    base = Settings(**proxy_ports(ports), data_dir=workdir, cluster_port_base=ports, rasa_replicas=replicas,
                     action_replicas=replicas, console_replicas=replicas, **overrides)
     cluster = Cluster.create(base)
     print(f"starting the cluster ({replicas} of each server)…", flush=True)

@@ -40,6 +40,46 @@ PG_DATABASE = "kefu"
 PG_USER = "kefu"
 
 
+# Offsets from KEFU_CLUSTER_PORT_BASE of every port the cluster itself opens (PostgreSQL, Redis, HAProxy's page, and
+# up to 99 replicas of each server).
+_OFFSETS = (432, 379, 936, *range(101, 200), *range(201, 300), *range(301, 400))
+
+
+def ephemeral_ports() -> range:
+    """The ports the OS hands out for free-port requests and outgoing connections (Linux's default if unknown)."""
+    try:
+        low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+# Where tests and benchmarks put the proxy's own ports, relative to the base (the usual 5005, 5055 and 8000 may be
+# taken by a `make run` on the same machine).
+PROXY_OFFSETS = {"rasa_port": 5, "action_port": 55, "console_port": 80}
+
+
+def free_port_base(replicas: int = 2) -> int:
+    """A KEFU_CLUSTER_PORT_BASE for tests and benchmarks, with the proxy on `proxy_ports(base)`: every port the
+    cluster would open is free now and outside the OS's ephemeral range, where an outgoing connection made while
+    the cluster starts (to PostgreSQL, to Redis) could take it first."""
+    import random
+
+    ephemeral = ephemeral_ports()
+    offsets = [o for o in _OFFSETS if o % 100 <= replicas or o in (432, 379, 936)] + list(PROXY_OFFSETS.values())
+    bases = [b * 1000 for b in range(2, 65) if not any((b * 1000 + o) in ephemeral for o in offsets)]
+    random.shuffle(bases)
+    for base in bases:
+        if not any(tcp_open(base + o) for o in offsets):
+            return base
+    raise ServeError("no free range of ports for a cluster on this machine")
+
+
+def proxy_ports(base: int) -> dict[str, int]:
+    """The proxy's ports for a base from free_port_base, as Settings fields."""
+    return {name: base + offset for name, offset in PROXY_OFFSETS.items()}
+
+
 def tcp_open(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something accepts TCP connections on the port."""
     try:

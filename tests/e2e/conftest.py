@@ -9,7 +9,6 @@ there; tests/e2e/test_cluster.py starts a cluster of its own.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import tempfile
@@ -22,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from kefu.cluster import Cluster
+from kefu.cluster import Cluster, free_port_base, proxy_ports
 from kefu.config import Settings, get_settings
 from kefu.serve import Supervisor
 from knowledge_base import io, service
@@ -103,8 +102,8 @@ def cluster_servers(fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervi
     data.chmod(0o755)
     # The index `make kb` built from the same demo knowledge base, so the cluster need not embed it again.
     shutil.copytree(get_settings().kb_index_path, data / "cluster" / "index")
-    base = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
-                    cluster_port_base=random.randrange(20, 60) * 1000, max_message_chars=2000,
+    ports = free_port_base()
+    base = Settings(**proxy_ports(ports), data_dir=data, cluster_port_base=ports, max_message_chars=2000,
                     kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url, rasa_replicas=2, action_replicas=2,
                     console_replicas=2, **WECHAT)
     cluster = Cluster.create(base)

@@ -11,7 +11,6 @@ import concurrent.futures
 import itertools
 import json
 import os
-import random
 import shutil
 import signal
 import tempfile
@@ -26,9 +25,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.channels.wechat.crypto import signature
-from kefu.cluster import Cluster
+from kefu.cluster import Cluster, free_port_base, proxy_ports
 from kefu.config import Settings, get_settings
-from tests.e2e.conftest import WECHAT, free_port
+from tests.e2e.conftest import WECHAT
 from tests.support.clients import Agent, Customer
 
 pytestmark = pytest.mark.slow
@@ -42,8 +41,8 @@ def cluster() -> Iterator[Cluster]:
     # The index built by `make kb` from the same demo knowledge base: the cluster loads that KB into PostgreSQL and
     # finds the index ready instead of embedding every question again (40 s).
     shutil.copytree(get_settings().kb_index_path, data / "cluster" / "index")
-    base = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
-                    cluster_port_base=random.randrange(20, 60) * 1000, kb_reload_check_s=0.5,
+    ports = free_port_base()
+    base = Settings(**proxy_ports(ports), data_dir=data, cluster_port_base=ports, kb_reload_check_s=0.5,
                     rasa_replicas=2, action_replicas=2, console_replicas=2, **WECHAT)
     running = Cluster.create(base)
     try:
