@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from bench.common import summarise_ms, write_result
 from kefu.config import get_settings
+from knowledge_base.onnx_query import export_hidden_states
 
 
 def session(path: Path) -> Any:
@@ -43,31 +43,11 @@ def cut_encoder(model_dir: Path, layers: int, out: Path) -> Path:
     import torch
     from transformers import AutoModel
 
-    class LastHidden(torch.nn.Module):
-        """Keyword arguments for the model, as knowledge_base/onnx_query.py exports it."""
-
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden: torch.Tensor = self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            return hidden
-
     model = AutoModel.from_pretrained(str(model_dir))
     model.encoder.layer = model.encoder.layer[:layers]
     model.config.num_hidden_layers = layers
-    model.eval()
     ids = torch.ones((1, 8), dtype=torch.long)
-    path = out / f"encoder-{layers}.onnx"
-    axes = {0: "batch", 1: "tokens"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about the shapes declared dynamic
-        torch.onnx.export(LastHidden(model), (ids, torch.ones_like(ids)), str(path),
-                          input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
-                          opset_version=17, dynamo=False)
-    return path
+    return export_hidden_states(model.eval(), ids, torch.ones_like(ids), out / f"encoder-{layers}.onnx")
 
 
 def time_pairs(runner: Any, pairs: int, length: int, runs: int) -> dict[str, float]:

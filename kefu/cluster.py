@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import random
 import secrets
 import shutil
 import signal
@@ -38,11 +39,6 @@ from kefu.serve import Child, ServeError, Supervisor, ensure_first_user, on_stop
 
 PG_DATABASE = "kefu"
 PG_USER = "kefu"
-
-
-# Offsets from KEFU_CLUSTER_PORT_BASE of every port the cluster itself opens (PostgreSQL, Redis, HAProxy's page, and
-# up to 99 replicas of each server).
-_OFFSETS = (432, 379, 936, *range(101, 200), *range(201, 300), *range(301, 400))
 
 
 def ephemeral_ports() -> range:
@@ -63,10 +59,10 @@ def free_port_base(replicas: int = 2) -> int:
     """A KEFU_CLUSTER_PORT_BASE for tests and benchmarks, with the proxy on `proxy_ports(base)`: every port the
     cluster would open is free now and outside the OS's ephemeral range, where an outgoing connection made while
     the cluster starts (to PostgreSQL, to Redis) could take it first."""
-    import random
-
     ephemeral = ephemeral_ports()
-    offsets = [o for o in _OFFSETS if o % 100 <= replicas or o in (432, 379, 936)] + list(PROXY_OFFSETS.values())
+    # PostgreSQL, Redis, HAProxy's page (as ClusterPlan places them), each server's replicas, and the proxy.
+    offsets = [432, 379, 936, *(kind + i for kind in (100, 200, 300) for i in range(1, replicas + 1)),
+               *PROXY_OFFSETS.values()]
     bases = [b * 1000 for b in range(2, 65) if not any((b * 1000 + o) in ephemeral for o in offsets)]
     random.shuffle(bases)
     for base in bases:

@@ -32,11 +32,18 @@ def mean_pooled(model_dir: Path) -> bool:
 
 def export(model: SentenceTransformer, model_dir: Path) -> Path | None:
     """Write model_dir/onnx/model.onnx from a loaded model; None when the model does not qualify."""
-    import torch
-
     if not mean_pooled(model_dir):
         return None
-    transformer = model[0].auto_model.eval()
+    sample = model.tokenizer(["query: a sample question"], return_tensors="pt")
+    out = model_dir / ONNX_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return export_hidden_states(model[0].auto_model.eval(), sample["input_ids"], sample["attention_mask"], out)
+
+
+def export_hidden_states(transformer: Any, input_ids: Any, attention_mask: Any, out: Path) -> Path:
+    """Write a transformers encoder as an ONNX graph from (input_ids, attention_mask) to its last hidden states,
+    batch and length dynamic; the sample tensors only trace it."""
+    import torch
 
     class LastHidden(torch.nn.Module):
         def __init__(self, inner: Any) -> None:
@@ -47,16 +54,13 @@ def export(model: SentenceTransformer, model_dir: Path) -> Path | None:
             hidden: torch.Tensor = self.inner(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             return hidden
 
-    sample = model.tokenizer(["query: a sample question"], return_tensors="pt")
-    out = model_dir / ONNX_FILE
-    out.parent.mkdir(parents=True, exist_ok=True)
     axes = {0: "batch", 1: "tokens"}
     # The TorchScript exporter: the dynamo one needs onnxscript and gains nothing for an encoder this size.
     # Its tracer warnings are about shapes we declare dynamic below.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            LastHidden(transformer), (sample["input_ids"], sample["attention_mask"]), str(out),
+            LastHidden(transformer), (input_ids, attention_mask), str(out),
             input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},
             opset_version=17, dynamo=False,
