@@ -53,6 +53,10 @@ def ephemeral_ports() -> range:
 # Where tests and benchmarks put the proxy's own ports, relative to the base (the usual 5005, 5055 and 8000 may be
 # taken by a `make run` on the same machine).
 PROXY_OFFSETS = {"rasa_port": 5, "action_port": 55, "console_port": 80}
+# Ports browsers refuse to open (Chromium's restricted list above 1024: ERR_UNSAFE_PORT), so the browser tests could
+# not reach a console there.
+BROWSER_UNSAFE = {1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669,
+                  6679, 6697, 10080}
 
 
 def free_port_base(replicas: int = 2) -> int:
@@ -63,7 +67,8 @@ def free_port_base(replicas: int = 2) -> int:
     # PostgreSQL, Redis, HAProxy's page (as ClusterPlan places them), each server's replicas, and the proxy.
     offsets = [432, 379, 936, *(kind + i for kind in (100, 200, 300) for i in range(1, replicas + 1)),
                *PROXY_OFFSETS.values()]
-    bases = [b * 1000 for b in range(2, 65) if not any((b * 1000 + o) in ephemeral for o in offsets)]
+    bases = [b * 1000 for b in range(2, 65)
+             if not any((b * 1000 + o) in ephemeral or (b * 1000 + o) in BROWSER_UNSAFE for o in offsets)]
     random.shuffle(bases)
     for base in bases:
         if not any(tcp_open(base + o) for o in offsets):
