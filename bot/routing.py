@@ -161,6 +161,35 @@ _ASKS_THE_SHOP = re.compile(
 )
 
 
+# A service only the shop provides, named: returns, exchanges, refunds, invoices, delivery, coupons, warranty,
+# membership, and what the shop does with its customers' data. Rasa hears some of these as off-topic ("衣服不喜欢
+# 能退吗" with no shop word) or as a request for a person ("I need the next size up"); named, and matched by the KB,
+# they are the shop's questions. Single characters (退, 换) count only with a modal, so "退休" does not.
+_SHOP_SERVICE = re.compile(
+    r"退货|退款|退换|换货|换(个|一个|成|到)?(大|小)(一)?(码|号)|(能|可以|可不可以|能不能|怎么|咋)(退|换)|无理由"
+    r"|发票|开票|运费|包邮|配送|优惠(券|码)|折扣码|兑换码|积分|会员|保修|质保|售后|维修|价保|保价|确认收货"
+    r"|个人信息|隐私|手机号|电话号码|信息泄露|泄露.{0,6}信息"
+    r"|\b(returns?|refunds?|exchanges?|swap|invoices?|receipts?|shipping|delivery|coupons?|promo(tion(al)?)? codes?"
+    r"|discount codes?|vouchers?|warranty|repairs?|membership|loyalty points|privacy"
+    r"|personal (data|information|details)"
+    r"|(my|customers'?) (data|details|phone numbers?|numbers?)|confirm (the )?(receipt|delivery))\b",
+    re.IGNORECASE,
+)
+# Whether shipping reaches a place ("西藏能发货吗", "do you ship to Macau"): a delivery-policy question, not a
+# status request, unless the customer's own order or purchase is named.
+_SHIP_TO = re.compile(
+    r"(能|可以|支持|给)(不能)?(发货|发|寄|送|配送)(到)?[^，,。？?\s]{0,6}(吗|么|不)"
+    r"|(发|寄|送|配送)(得)?到[^，,。？?\s]{1,8}(吗|么|不|要|需要|多久|几天)"
+    r"|\b(do|can|will|does) (you|u|it) (ship|deliver) (to|outside|abroad|overseas|internationally)\b",
+    re.IGNORECASE,
+)
+
+
+def names_a_shop_service(text: str) -> bool:
+    """True when the message names a service only the shop provides (returns, invoices, coupons, its data…)."""
+    return bool(_SHOP_SERVICE.search(text))
+
+
 def asks_the_shop(text: str) -> bool:
     """True for a question addressed to the shop ("do you sell…", "你们有…吗")."""
     return bool(_ASKS_THE_SHOP.search(text)) and is_question(text)
@@ -224,6 +253,8 @@ def order_status_cue(text: str, has_order_number: bool) -> str:
     if has_order_number or _NUMBER_GIVEN.search(text):
         return "strong"
     if _HOW_TO.search(text):
+        return ""
+    if _SHIP_TO.search(text) and not _OWN.search(text) and not _BOUGHT.search(text):
         return ""
     # "帮我看看" on its own could be about anything; with an order or a purchase it is a lookup.
     if _LOOKUP.search(text) and (_ORDER_WORD.search(text) or _BOUGHT.search(text)):
@@ -305,7 +336,7 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     if intent == HUMAN:
         # No word for a person (needs_kb): what the KB is sure of, or a how-to it matches, is a question; "你们能不
         # 能处理一下" stays a request for someone to deal with it.
-        if sure or (matched and _HOW_TO.search(text)):
+        if sure or (matched and (_HOW_TO.search(text) or names_a_shop_service(text))):
             return Route(ASK, "no person asked for: a question", intent)
         return Route(intent, "a person asked for")
     if intent in DIALOGUE_ACTS:
@@ -330,6 +361,8 @@ def route(text: str, intent: str, confidence: float, has_order_number: bool, kb:
     if intent == OUT_OF_SCOPE:
         if sure or (confidence < config.off_topic_confidence and (matched or kb.shop)) or asks_the_shop(text):
             return Route(ASK, "a shop question", intent)
+        if (matched or kb.shop) and names_a_shop_service(text):
+            return Route(ASK, "names a shop service", intent)
         return Route(OUT_OF_SCOPE, "off-topic")
     if intent == COMPLAIN:
         # A complaint is about the shop; one that asks something gets the KB's answer, or its honest "not yet"

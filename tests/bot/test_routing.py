@@ -257,3 +257,38 @@ def test_request_human_without_a_word_for_a_person_is_rasas_guess(text: str, kb:
     decided = route(text, "request_human", 0.9, False, kb, CONFIG)
     assert decided.intent == wanted
     assert decided.ask_kb == (wanted == "ask_question" or text in ("你们能不能处理一下", "sort this out now"))
+
+
+@pytest.mark.parametrize("text", [
+    "衣服不喜欢的话七天内可以退吗", "want to know if I can get a refund on a gift", "优惠码填在哪里",
+    "你们会不会把我的个人信息给别人", "do you share my personal data with anyone",
+])
+def test_a_named_shop_service_is_the_shops_even_when_rasa_is_sure_it_is_off_topic(text: str) -> None:
+    assert routed(text, "out_of_scope", CHOICES, confidence=1.0) == "ask_question"
+    assert routed(text, "out_of_scope", UNKNOWN_SHOP, confidence=1.0) == "ask_question"
+
+
+@pytest.mark.parametrize("text", ["退休以后干点什么好", "快递行业前景怎么样", "how do refunds work at a bank"])
+def test_off_topic_stays_off_topic_without_a_named_shop_service_or_a_kb_match(text: str) -> None:
+    assert routed(text, "out_of_scope", UNKNOWN_SHOP if "bank" not in text else NOT_SHOP, confidence=0.99) == \
+        "out_of_scope"
+    assert routed("写一首关于退货的诗", "out_of_scope", NOT_SHOP, confidence=0.99) == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["新疆能寄到吗", "海南能发货吗 大概几天", "do you ship to Macau?"])
+def test_whether_shipping_reaches_a_place_is_a_policy_question(text: str) -> None:
+    assert not wants_order_status(text, has_order_number=False)
+    assert routed(text, "check_order_status", UNKNOWN_SHOP, confidence=1.0) == "ask_question"
+
+
+def test_shipping_to_a_place_with_the_customers_own_order_is_still_a_status_request() -> None:
+    assert routed("我的快递能送到吗", "check_order_status", UNKNOWN_SHOP, confidence=1.0) == "check_order_status"
+    assert routed("我买的东西什么时候能寄到", "check_order_status", UNKNOWN_SHOP, confidence=1.0) == \
+        "check_order_status"
+
+
+@pytest.mark.parametrize("text", ["these trainers are too small, can I swap them for a bigger size", "我想换大一码"])
+def test_an_exchange_the_kb_matches_is_a_question_not_a_request_for_a_person(text: str) -> None:
+    assert routed(text, "request_human", CHOICES, confidence=0.7) == "ask_question"
+    assert routed(text, "request_human", NOT_SHOP, confidence=0.7) == "request_human"
+    assert routed("换货找人工", "request_human", CHOICES, confidence=0.7) == "request_human"
