@@ -175,6 +175,13 @@ _SHOP_SERVICE = re.compile(
     r"|(my|customers'?) (data|details|phone numbers?|numbers?)|confirm (the )?(receipt|delivery))\b",
     re.IGNORECASE,
 )
+# Confirming receipt ("在哪确认收货", "how do I confirm delivery"): the app's button and its policy (auto-confirmation,
+# what it means for returns), not a question about where the parcel is.
+_CONFIRM_RECEIPT = re.compile(
+    r"确认收货|确认收到|点(了)?确认|\bconfirm(ing)? (the )?(receipt|delivery)\b"
+    r"|\bconfirm (that )?(i|we)('ve| have)? (received|got)\b",
+    re.IGNORECASE,
+)
 # Whether shipping reaches a place ("西藏能发货吗", "do you ship to Macau"): a delivery-policy question, not a
 # status request, unless the customer's own order or purchase is named.
 _SHIP_TO = re.compile(
@@ -252,7 +259,7 @@ def order_status_cue(text: str, has_order_number: bool) -> str:
     "where is my package"), "weak" (their order and a where/when word, but possibly about something else), or ""."""
     if has_order_number or _NUMBER_GIVEN.search(text):
         return "strong"
-    if _HOW_TO.search(text):
+    if _HOW_TO.search(text) or _CONFIRM_RECEIPT.search(text):
         return ""
     if _SHIP_TO.search(text) and not _OWN.search(text) and not _BOUGHT.search(text):
         return ""

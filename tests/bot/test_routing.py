@@ -292,3 +292,9 @@ def test_an_exchange_the_kb_matches_is_a_question_not_a_request_for_a_person(tex
     assert routed(text, "request_human", CHOICES, confidence=0.7) == "ask_question"
     assert routed(text, "request_human", NOT_SHOP, confidence=0.7) == "request_human"
     assert routed("换货找人工", "request_human", CHOICES, confidence=0.7) == "request_human"
+
+
+@pytest.mark.parametrize("text", ["在哪确认收货", "收到货了在哪点确认", "how do I confirm delivery in the app"])
+def test_confirming_receipt_is_a_question_about_the_button_not_a_status_request(text: str) -> None:
+    assert not wants_order_status(text, has_order_number=False)
+    assert routed(text, "check_order_status", CHOICES, confidence=0.9) == "ask_question"
