@@ -78,6 +78,17 @@ def current_ops(login: LoginDep) -> dict[str, Any]:
 OpsDep = Annotated[dict[str, Any], Depends(current_ops)]
 
 
+def current_admin(login: LoginDep) -> dict[str, Any]:
+    """The signed-in user, who must be an admin (agents' capacity, settings of the desk)."""
+    user = login[0]
+    if user["role"] != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may change this")
+    return user
+
+
+AdminDep = Annotated[dict[str, Any], Depends(current_admin)]
+
+
 def get_curator(request: Request) -> Curator:
     """The app's knowledge-base curator."""
     curator: Curator = request.app.state.curator

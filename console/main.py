@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from console.api.routes import auth, dashboard, desk, escalations, events, kb, review, widget
 from console.core.knowledge import Curator
-from console.core.live import Broadcaster, announce_positions, redeliver
+from console.core.live import Broadcaster, announce_positions, auto_assign, redeliver
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
 from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
                 # The embedding model takes seconds to load: do it now, not in the first ops user's publish.
                 asyncio.create_task(asyncio.to_thread(app.state.curator.warm_up)),
             ]
+            if settings.desk_auto_assign:
+                tasks.append(asyncio.create_task(auto_assign(app.state.store, app.state.rasa,
+                                                             broadcaster.queue_changed, settings.desk_assign_every_s)))
         try:
             yield
         finally:

@@ -42,8 +42,11 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # online or away, as the agent set it; online counts only while last_seen_at is fresh (a heartbeat).
+    # online, busy or away, as the agent set it; online and busy count only while last_seen_at is fresh (a
+    # heartbeat). Busy agents are there (customers keep queueing) but get no new conversations.
     status: Mapped[str] = mapped_column(String(16), default="away")
+    # The most conversations auto-assignment gives the agent at once (set by an admin).
+    capacity: Mapped[int] = mapped_column(Integer, default=3, server_default=text("3"))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     handoff_default_handle_s: float = 300.0
     # An agent reply Rasa has not delivered after this many seconds is sent again (the bot delivers each once).
     handoff_redeliver_s: float = 3.0
+    # Auto-assignment (desk/store/assignment.py): the console gives waiting hand-overs to online agents with room
+    # (capacity set per agent by an admin), least load first, round-robin on ties, VIP first; checked on every queue
+    # change and every `desk_assign_every_s`. Off by default for now: agents pick from the queue.
+    desk_auto_assign: bool = False
+    desk_assign_every_s: float = 2.0
 
     # WeChat Official Account (bot/channels/wechat/). Empty token: the webhook answers 503 "not configured".
     wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))

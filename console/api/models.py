@@ -55,9 +55,13 @@ class UserOut(BaseModel):
 
 
 class AgentOut(UserOut):
-    """A console user and whether they are online now."""
+    """A console user: whether they are online now, their status (offline once their heartbeat is stale), the
+    conversations they hold and the most auto-assignment gives them at once."""
 
     online: bool
+    status: Literal["online", "busy", "away", "offline"]
+    load: int
+    capacity: int
 
 
 class LoginOut(BaseModel):
@@ -70,7 +74,7 @@ class LoginOut(BaseModel):
 class PresenceOut(BaseModel):
     """The availability just recorded."""
 
-    status: Literal["online", "away"]
+    status: Literal["online", "busy", "away"]
 
 
 class CannedReplyOut(BaseModel):

@@ -27,6 +27,8 @@ class Broadcaster:
         self.subscribers: set[asyncio.Queue[tuple[int, str, dict[str, Any]]]] = set()
         self.last_id = 0
         self.changed = asyncio.Event()
+        # Set with `changed`, for the auto-assignment loop (each loop clears its own).
+        self.queue_changed = asyncio.Event()
 
     def subscribe(self) -> asyncio.Queue[tuple[int, str, dict[str, Any]]]:
         """A queue that receives every event from now on."""
@@ -52,6 +54,7 @@ class Broadcaster:
                 self.last_id = event[0]
                 if event[1] == "escalation":
                     self.changed.set()
+                    self.queue_changed.set()
                 for queue in list(self.subscribers):
                     if queue.full():  # a desk that stopped reading: drop it, it reloads on reconnect
                         self.subscribers.discard(queue)
@@ -96,3 +99,22 @@ async def announce_positions(store: DeskStore, rasa: RasaClient, changed: asynci
                 await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
             except DeskError as exc:
                 logger.warning("queue update for %s not sent: %s", escalation["conversation_id"], exc)
+
+
+async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event, every_s: float = 2.0) -> None:
+    """Give waiting hand-overs to online agents with room whenever the queue changes, and every `every_s` (an agent
+    who comes online or frees up changes no escalation); each customer assigned hears who joined, as after a claim."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), timeout=every_s)
+        changed.clear()
+        try:
+            assigned = await asyncio.to_thread(store.assign_waiting)
+        except Exception as exc:  # the database may be briefly locked or restarting: try again next round
+            logger.warning("waiting hand-overs not assigned: %s", exc)
+            continue
+        for escalation in assigned:
+            try:
+                await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
+            except DeskError as exc:
+                logger.warning("assignment of %s not announced: %s", escalation["conversation_id"], exc)

@@ -4,6 +4,7 @@ same transaction (events.py), which the consoles tail."""
 from __future__ import annotations
 
 from desk.store.agents import AgentRecords
+from desk.store.assignment import AssignmentRecords
 from desk.store.canned import CannedReplies
 from desk.store.events import EventFeed
 from desk.store.messages import MessageRecords
@@ -17,5 +18,5 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords):
+                ReportRecords, AssignmentRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -10,12 +10,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from desk.db import Agent, LoginSession
+from desk.db import Agent, Escalation, LoginSession
 from desk.errors import ConflictError, InvalidInputError, NotFoundError
 from desk.queue import presence_cutoff
 from desk.store.base import StoreBase
 from desk.store.records import ROLES, _aware, agent_dict, hash_token
 from kefu.db import utcnow
+
+# What an agent can say of themselves; online and busy agents are there, only online ones take new conversations.
+STATUSES = ("online", "busy", "away")
+PRESENT = ("online", "busy")
+MAX_CAPACITY = 50
 
 
 class AgentRecords(StoreBase):
@@ -55,26 +60,45 @@ class AgentRecords(StoreBase):
         return None if row is None else (int(row[0]), str(row[1]))
 
     def agents(self) -> list[dict[str, Any]]:
-        """Every active user, with whether they are online now."""
+        """Every active user: whether they are online now, their status (offline once the heartbeat is stale), the
+        conversations they hold and their capacity."""
         cutoff = presence_cutoff(utcnow(), self.presence_ttl_s)
         with self.session() as s:
             rows = s.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.display_name)).all()
-            return [agent_dict(a, online=a.status == "online" and a.last_seen_at is not None
-                               and _aware(a.last_seen_at) > cutoff) for a in rows]
+            load = dict(s.execute(select(Escalation.agent_id, func.count(Escalation.id))
+                                  .where(Escalation.status == "claimed").group_by(Escalation.agent_id)).tuples().all())
+            out = []
+            for a in rows:
+                fresh = a.last_seen_at is not None and _aware(a.last_seen_at) > cutoff
+                item = agent_dict(a, online=fresh and a.status in PRESENT)
+                item.update(status=a.status if fresh else "offline", capacity=a.capacity, load=int(load.get(a.id, 0)))
+                out.append(item)
+            return out
 
     def set_presence(self, agent_id: int, status: str) -> None:
-        """An agent's heartbeat: online or away, seen now."""
-        if status not in ("online", "away"):
-            raise InvalidInputError("presence is online or away")
+        """An agent's heartbeat: online, busy or away, seen now."""
+        if status not in STATUSES:
+            raise InvalidInputError(f"presence is one of {', '.join(STATUSES)}")
         with self.session() as s:
             s.execute(update(Agent).where(Agent.id == agent_id).values(status=status, last_seen_at=utcnow()))
 
+    def set_capacity(self, agent_id: int, capacity: int) -> dict[str, Any]:
+        """How many conversations auto-assignment may give this user at once (0: none)."""
+        if not 0 <= capacity <= MAX_CAPACITY:
+            raise InvalidInputError(f"capacity is 0 to {MAX_CAPACITY}, not {capacity}")
+        with self.session() as s:
+            agent = s.get(Agent, agent_id)
+            if agent is None or not agent.active:
+                raise NotFoundError(f"no active user {agent_id}")
+            agent.capacity = capacity
+        return next(a for a in self.agents() if a["id"] == agent_id)
+
     def agents_online(self) -> int:
-        """Agents whose last heartbeat said online and is recent."""
+        """Agents whose last heartbeat said online or busy and is recent (someone is there to serve the queue)."""
         cutoff = presence_cutoff(utcnow(), self.presence_ttl_s)
         with self.session() as s:
             return int(s.scalar(select(func.count(Agent.id)).where(
-                Agent.active.is_(True), Agent.status == "online", Agent.last_seen_at > cutoff)) or 0)
+                Agent.active.is_(True), Agent.status.in_(PRESENT), Agent.last_seen_at > cutoff)) or 0)
 
     def create_login(self, agent_id: int, hours: float) -> tuple[str, str]:
         """A new session: (cookie token, CSRF token)."""

@@ -5,24 +5,37 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from console.api.models import AgentOut, CannedReplyOut, PresenceOut, TicketOut, errors
-from console.deps import AgentDep, StoreDep
+from console.deps import AdminDep, AgentDep, StoreDep
+from desk.store.agents import MAX_CAPACITY
 
 router = APIRouter(prefix="/api", tags=["desk"], responses=errors(401, 403))
 
 
 class PresenceIn(BaseModel):
-    """The agent's availability."""
+    """The agent's availability: online takes new conversations, busy keeps serving the ones held, away is gone."""
 
-    status: Literal["online", "away"]
+    status: Literal["online", "busy", "away"]
+
+
+class CapacityIn(BaseModel):
+    """The most conversations auto-assignment gives the agent at once (0: none)."""
+
+    capacity: int = Field(ge=0, le=MAX_CAPACITY)
 
 
 @router.get("/agents", response_model=list[AgentOut])
 def read_agents(agent: AgentDep, store: StoreDep) -> list[dict[str, Any]]:
     """Every active user and whether they are online (for transfers)."""
     return store.agents()
+
+
+@router.put("/agents/{agent_id}/capacity", response_model=AgentOut, responses=errors(404))
+def update_capacity(agent_id: int, body: CapacityIn, admin: AdminDep, store: StoreDep) -> dict[str, Any]:
+    """Set how many conversations auto-assignment may give an agent at once (admins only)."""
+    return store.set_capacity(agent_id, body.capacity)
 
 
 @router.post("/presence", response_model=PresenceOut)

@@ -1,10 +1,13 @@
-// The agent's presence (online / away), sent on change and every 20 s with the agents list refreshed.
+// The agent's presence (online: takes new conversations; busy: keeps the ones held; away), sent on change and
+// every 20 s with the agents list refreshed.
 import { $ } from '../shared/dom.js';
 import { api } from './session.js';
 import { loadAgents } from './transfer.js';
 
+const PRESENCE = ['online', 'busy', 'away'];
+
 export async function sendPresence() {
-  try { await api('POST', '/api/presence', { status: $('presence-select').value === 'away' ? 'away' : 'online' }); } catch (err) { if (err.status !== 401) console.warn('presence', err.detail); }
+  try { await api('POST', '/api/presence', { status: PRESENCE.includes($('presence-select').value) ? $('presence-select').value : 'online' }); } catch (err) { if (err.status !== 401) console.warn('presence', err.detail); }
 }
 
 export function wirePresence() {

@@ -15,7 +15,9 @@ export async function loadAgents() {
   const others = S.agents.filter((a) => !session.me || String(a.id) !== String(session.me.id))
     .sort((a, b) => ((b.online ? 1 : 0) - (a.online ? 1 : 0)) || str(a.display_name).localeCompare(str(b.display_name)));
   const opts = others.map((a) => {
-    const o = el('option', '', `${str(a.display_name || a.username)}${a.online ? '' : ` (${L.offline})`}`);
+    const state = !a.online ? ` (${L.offline})` : a.status === 'busy' ? ` (${L.busy})` : '';
+    const held = Number.isFinite(a.load) && Number.isFinite(a.capacity) ? ` · ${a.load}/${a.capacity}` : '';
+    const o = el('option', '', `${str(a.display_name || a.username)}${state}${held}`);
     o.value = String(a.id);
     return o;
   });

@@ -1,0 +1,82 @@
+"""Auto-assignment: waiting escalations go to online agents with room, so nobody has to pick them from the queue.
+
+Order: VIP customers first, then the queue's own order (priority, then age). Agent: among those online (a fresh
+heartbeat saying online, not busy or away) holding fewer conversations than their capacity, the one holding fewest;
+on a tie, the one whose last conversation came longest ago (round-robin). Each assignment is one conditional UPDATE,
+as a claim is: it takes the escalation only while it still waits and while the agent still has room, so a manual
+claim, another console replica or a second pass cannot give it twice or overfill an agent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from desk.db import Agent, Escalation, Message
+from desk.queue import presence_cutoff
+from desk.store.escalations import EscalationRecords
+from desk.store.records import _aware
+from kefu.db import utcnow
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class AssignmentRecords(EscalationRecords):
+    """Auto-assignment of waiting escalations to online agents by load and capacity."""
+
+    def assign_waiting(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Give waiting escalations to online agents with room, VIP first; the escalations assigned."""
+        now = now or utcnow()
+        positions = self.positions(now)
+        if not positions:
+            return []
+        cutoff = presence_cutoff(now, self.presence_ttl_s)
+        with self.session() as s:
+            agents = s.execute(select(Agent.id, Agent.display_name, Agent.capacity).where(
+                Agent.active.is_(True), Agent.status == "online", Agent.last_seen_at > cutoff,
+                Agent.capacity > 0)).tuples().all()
+            if not agents:
+                return []
+            held = dict(s.execute(select(Escalation.agent_id, func.count(Escalation.id))
+                                  .where(Escalation.status == "claimed").group_by(Escalation.agent_id))
+                        .tuples().all())
+            latest = dict(s.execute(select(Escalation.agent_id, func.max(Escalation.claimed_at))
+                                    .where(Escalation.agent_id.is_not(None)).group_by(Escalation.agent_id))
+                          .tuples().all())
+            vip = set(s.scalars(select(Escalation.id).where(Escalation.status == "waiting",
+                                                             Escalation.tier == "vip")).all())
+        load = {agent_id: int(held.get(agent_id, 0)) for agent_id, _, _ in agents}
+        last = {agent_id: _aware(when) if (when := latest.get(agent_id)) is not None else NEVER
+                for agent_id, _, _ in agents}
+        assigned: list[dict[str, Any]] = []
+        for escalation_id in sorted(positions, key=lambda e: (e not in vip, positions[e])):
+            room = [(agent_id, name, capacity) for agent_id, name, capacity in agents if load[agent_id] < capacity]
+            if not room:
+                break
+            agent_id, name, capacity = min(room, key=lambda a: (load[a[0]], last[a[0]], a[0]))
+            if not self._assign(escalation_id, agent_id, name, capacity, now):
+                continue  # claimed meanwhile, or the agent filled up through another console: next one
+            load[agent_id] += 1
+            last[agent_id] = now
+            assigned.append(self.get_escalation(escalation_id))
+        return assigned
+
+    def _assign(self, escalation_id: int, agent_id: int, name: str, capacity: int, now: datetime) -> bool:
+        """Claim for the agent while the escalation waits and the agent holds fewer than `capacity`; recorded as an
+        automatic assignment in the conversation."""
+        held = (select(func.count(Escalation.id)).where(Escalation.agent_id == agent_id,
+                                                          Escalation.status == "claimed").scalar_subquery())
+        with self.session() as s:
+            result = s.execute(
+                update(Escalation)
+                .where(Escalation.id == escalation_id, Escalation.status == "waiting", held < capacity)
+                .values(status="claimed", agent_id=agent_id, claimed_at=now, told_position=None)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            s.add(Message(escalation_id=escalation_id, role="system", text=f"assigned to {name} automatically"))
+            self._event(s, "escalation", escalation_id)
+        return True
