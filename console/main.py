@@ -69,8 +69,9 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
                 asyncio.create_task(asyncio.to_thread(app.state.curator.warm_up)),
             ]
             if settings.desk_auto_assign:
-                tasks.append(asyncio.create_task(auto_assign(app.state.store, app.state.rasa,
-                                                             broadcaster.queue_changed, settings.desk_assign_every_s)))
+                tasks.append(asyncio.create_task(auto_assign(
+                    app.state.store, app.state.rasa, broadcaster.queue_changed, settings.desk_assign_every_s,
+                    settings.desk_reassign_after)))
         try:
             yield
         finally:

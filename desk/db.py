@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -84,6 +85,10 @@ class Escalation(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # What the customer was last told, so they are told again only when it changes.
     told_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Given to its agent by auto-assignment (not claimed by hand), and the agents it was taken back from because
+    # they did not answer in time (they get it again only when nobody else has room).
+    auto_assigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    passed_over: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
     agent: Mapped[Agent | None] = relationship()
 
     __table_args__ = (

@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     # change and every `desk_assign_every_s`. Off by default for now: agents pick from the queue.
     desk_auto_assign: bool = False
     desk_assign_every_s: float = 2.0
+    # An agent who has not answered an auto-assigned hand-over this many seconds after getting it loses it: it goes
+    # back to the queue (recorded in the conversation) and the next agent gets it.
+    desk_reassign_after: float = 180.0
 
     # WeChat Official Account (bot/channels/wechat/). Empty token: the webhook answers 503 "not configured".
     wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))

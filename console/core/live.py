@@ -101,19 +101,24 @@ async def announce_positions(store: DeskStore, rasa: RasaClient, changed: asynci
                 logger.warning("queue update for %s not sent: %s", escalation["conversation_id"], exc)
 
 
-async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event, every_s: float = 2.0) -> None:
+async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event, every_s: float = 2.0,
+                      reassign_after_s: float = 180.0) -> None:
     """Give waiting hand-overs to online agents with room whenever the queue changes, and every `every_s` (an agent
-    who comes online or frees up changes no escalation); each customer assigned hears who joined, as after a claim."""
+    who comes online or frees up changes no escalation), after taking back those whose agent has not answered within
+    `reassign_after_s`. Each customer assigned hears who joined, as after a claim; one put back and not assigned
+    again at once hears their place in the queue."""
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout=every_s)
         changed.clear()
         try:
+            back = await asyncio.to_thread(store.reclaim_unanswered, reassign_after_s)
             assigned = await asyncio.to_thread(store.assign_waiting)
         except Exception as exc:  # the database may be briefly locked or restarting: try again next round
             logger.warning("waiting hand-overs not assigned: %s", exc)
             continue
-        for escalation in assigned:
+        given = {e["id"] for e in assigned}
+        for escalation in assigned + [e for e in back if e["id"] not in given]:
             try:
                 await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
             except DeskError as exc:

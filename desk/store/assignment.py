@@ -1,5 +1,9 @@
 """Auto-assignment: waiting escalations go to online agents with room, so nobody has to pick them from the queue.
 
+An agent who does not answer an escalation assigned to them within `after_s` (KEFU_DESK_REASSIGN_AFTER) loses it:
+it goes back to the queue, recorded in the conversation, and the next pass gives it to someone else (to the same agent
+again only when nobody else has room).
+
 Order: VIP customers first, then the queue's own order (priority, then age). Agent: among those online (a fresh
 heartbeat saying online, not busy or away) holding fewer conversations than their capacity, the one holding fewest;
 on a tie, the one whose last conversation came longest ago (round-robin). Each assignment is one conditional UPDATE,
@@ -9,7 +13,7 @@ claim, another console replica or a second pass cannot give it twice or overfill
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -45,8 +49,10 @@ class AssignmentRecords(EscalationRecords):
             latest = dict(s.execute(select(Escalation.agent_id, func.max(Escalation.claimed_at))
                                     .where(Escalation.agent_id.is_not(None)).group_by(Escalation.agent_id))
                           .tuples().all())
-            vip = set(s.scalars(select(Escalation.id).where(Escalation.status == "waiting",
-                                                             Escalation.tier == "vip")).all())
+            waiting = s.execute(select(Escalation.id, Escalation.tier, Escalation.passed_over)
+                                .where(Escalation.status == "waiting")).tuples().all()
+        vip = {escalation_id for escalation_id, tier, _ in waiting if tier == "vip"}
+        passed = {escalation_id: set(over or []) for escalation_id, _, over in waiting}
         load = {agent_id: int(held.get(agent_id, 0)) for agent_id, _, _ in agents}
         last = {agent_id: _aware(when) if (when := latest.get(agent_id)) is not None else NEVER
                 for agent_id, _, _ in agents}
@@ -55,6 +61,8 @@ class AssignmentRecords(EscalationRecords):
             room = [(agent_id, name, capacity) for agent_id, name, capacity in agents if load[agent_id] < capacity]
             if not room:
                 break
+            fresh = [a for a in room if a[0] not in passed.get(escalation_id, set())]
+            room = fresh or room
             agent_id, name, capacity = min(room, key=lambda a: (load[a[0]], last[a[0]], a[0]))
             if not self._assign(escalation_id, agent_id, name, capacity, now):
                 continue  # claimed meanwhile, or the agent filled up through another console: next one
@@ -72,7 +80,7 @@ class AssignmentRecords(EscalationRecords):
             result = s.execute(
                 update(Escalation)
                 .where(Escalation.id == escalation_id, Escalation.status == "waiting", held < capacity)
-                .values(status="claimed", agent_id=agent_id, claimed_at=now, told_position=None)
+                .values(status="claimed", agent_id=agent_id, claimed_at=now, told_position=None, auto_assigned=True)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -80,3 +88,38 @@ class AssignmentRecords(EscalationRecords):
             s.add(Message(escalation_id=escalation_id, role="system", text=f"assigned to {name} automatically"))
             self._event(s, "escalation", escalation_id)
         return True
+
+    def reclaim_unanswered(self, after_s: float, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Put back in the queue every automatically assigned escalation whose agent has not answered within
+        `after_s` of getting it; the escalations put back."""
+        now = now or utcnow()
+        deadline = now - timedelta(seconds=after_s)
+        answered = (select(Message.id).where(Message.escalation_id == Escalation.id, Message.role == "agent",
+                                             Message.created_at >= Escalation.claimed_at).exists())
+        with self.session() as s:
+            late = s.execute(select(Escalation.id, Escalation.agent_id, Escalation.claimed_at, Escalation.passed_over,
+                                    Agent.display_name)
+                             .join(Agent, Agent.id == Escalation.agent_id)
+                             .where(Escalation.status == "claimed", Escalation.auto_assigned.is_(True),
+                                    Escalation.claimed_at < deadline, ~answered)).tuples().all()
+        back: list[dict[str, Any]] = []
+        minutes = f"{after_s / 60:g} min" if after_s >= 60 else f"{after_s:g} s"
+        for escalation_id, agent_id, claimed_at, over, name in late:
+            if agent_id is None:
+                continue
+            with self.session() as s:
+                result = s.execute(
+                    update(Escalation)
+                    .where(Escalation.id == escalation_id, Escalation.status == "claimed",
+                           Escalation.agent_id == agent_id, Escalation.claimed_at == claimed_at)
+                    .values(status="waiting", agent_id=None, claimed_at=None, auto_assigned=False,
+                            passed_over=sorted({*(over or []), agent_id}))
+                    .execution_options(synchronize_session=False)
+                )
+                if result.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # answered, resolved or transferred meanwhile
+                s.add(Message(escalation_id=escalation_id, role="system",
+                              text=f"{name} did not answer within {minutes}: back in the queue"))
+                self._event(s, "escalation", escalation_id)
+            back.append(self.get_escalation(escalation_id))
+        return back

@@ -116,7 +116,8 @@ class EscalationRecords(StoreBase):
             result = s.execute(
                 update(Escalation)
                 .where(Escalation.id == escalation_id, Escalation.status == "waiting")
-                .values(status="claimed", agent_id=agent_id, claimed_at=utcnow(), told_position=None)
+                .values(status="claimed", agent_id=agent_id, claimed_at=utcnow(), told_position=None,
+                        auto_assigned=False)
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 e = self._load(s, escalation_id)

@@ -124,3 +124,44 @@ def test_capacity_and_presence_are_checked(store: DeskStore) -> None:
     with pytest.raises(InvalidInputError):
         store.set_presence(ann, "asleep")
     assert store.set_capacity(ann, 4)["capacity"] == 4
+
+
+def test_an_agent_who_does_not_answer_in_time_loses_the_conversation_to_the_next(store: DeskStore) -> None:
+    ann, bob = agent(store, "ann", capacity=1), agent(store, "bob", capacity=1)
+    store.set_presence(bob, "busy")
+    escalation = escalate(store, "c1")
+    store.assign_waiting()
+    assert holder(store, escalation) == ann
+    store.set_presence(bob, "online")
+    soon = utcnow() + timedelta(seconds=60)
+    assert store.reclaim_unanswered(180, now=soon) == []  # not late yet
+    late = utcnow() + timedelta(seconds=200)
+    back = store.reclaim_unanswered(180, now=late)
+    assert [e["id"] for e in back] == [escalation["id"]] and back[0]["status"] == "waiting"
+    texts = [m["text"] for m in store.detail(escalation["id"])["messages"] if m["role"] == "system"]
+    assert texts[-1] == "Ann did not answer within 3 min: back in the queue"
+    store.set_presence(ann, "online")
+    store.set_presence(bob, "online")
+    store.assign_waiting()
+    assert holder(store, escalation) == bob  # the next agent, not Ann again
+
+
+def test_an_answered_or_hand_claimed_conversation_stays(store: DeskStore) -> None:
+    ann, bob = agent(store, "ann"), agent(store, "bob")
+    answered, by_hand = escalate(store, "c1"), escalate(store, "c2")
+    store.claim(by_hand["id"], bob)
+    store.assign_waiting()
+    assert holder(store, answered) == ann
+    store.add_agent_message(answered["id"], ann, "hello, I am looking at it")
+    assert store.reclaim_unanswered(180, now=utcnow() + timedelta(seconds=600)) == []
+    assert holder(store, answered) == ann and holder(store, by_hand) == bob
+
+
+def test_the_agent_passed_over_gets_it_back_when_nobody_else_has_room(store: DeskStore) -> None:
+    ann = agent(store, "ann", capacity=1)
+    escalation = escalate(store, "c1")
+    store.assign_waiting()
+    store.reclaim_unanswered(180, now=utcnow() + timedelta(seconds=200))
+    store.set_presence(ann, "online")
+    store.assign_waiting()
+    assert holder(store, escalation) == ann
