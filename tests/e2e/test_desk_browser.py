@@ -83,3 +83,57 @@ def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, br
         wang = store.credentials("desk-wang")
         if wang:
             store.set_presence(wang[0], "away")
+
+
+def test_an_admin_sets_an_agents_capacity_in_the_team_panel(kefu: Settings, browser: object) -> None:
+    store = desk_store(kefu)
+    if store.credentials("desk-admin") is None:
+        store.create_agent("desk-admin", display_name="Admin Li", role="admin", password_hash=hash_password(PASSWORD))
+    if store.credentials("desk-zhao") is None:
+        store.create_agent("desk-zhao", display_name="赵小青", role="agent", password_hash=hash_password(PASSWORD))
+    zhao = next(a for a in store.agents() if a["username"] == "desk-zhao")
+    context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{kefu.console_url}/login?next=/desk")
+        page.fill("#username", "desk-admin")
+        page.fill("#password", PASSWORD)
+        page.click("#login-button")
+        page.wait_for_url("**/desk")
+        row = page.locator(f"#team li[data-agent-id='{zhao['id']}']")
+        row.wait_for()
+        assert row.locator(".team-name").inner_text() == "赵小青"
+        assert row.locator(".team-status").inner_text() == "offline"
+        row.locator("input.team-capacity").fill("5")
+        row.locator("button").click()
+        for _ in range(50):
+            if next(a for a in store.agents() if a["username"] == "desk-zhao")["capacity"] == 5:
+                break
+            page.wait_for_timeout(100)
+        assert next(a for a in store.agents() if a["username"] == "desk-zhao")["capacity"] == 5
+    finally:
+        context.close()
+        # Later tests expect nobody online (the "leave a message" path): the admin's desk sent a heartbeat.
+        admin_id = next(a["id"] for a in store.agents() if a["username"] == "desk-admin")
+        store.set_presence(admin_id, "away")
+
+
+def test_an_agent_sees_the_team_without_the_capacity_controls(kefu: Settings, browser: object) -> None:
+    store = desk_store(kefu)
+    if store.credentials("desk-wang") is None:
+        store.create_agent("desk-wang", display_name="王小蓝", role="agent", password_hash=hash_password(PASSWORD))
+    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(f"{kefu.console_url}/login?next=/desk")
+        page.fill("#username", "desk-wang")
+        page.fill("#password", PASSWORD)
+        page.click("#login-button")
+        page.wait_for_url("**/desk")
+        page.wait_for_selector("#team li.team-row")
+        assert page.locator("#team input").count() == 0
+        assert "/" in page.locator("#team .team-load").first.inner_text()
+    finally:
+        context.close()
+        wang = next(a["id"] for a in store.agents() if a["username"] == "desk-wang")
+        store.set_presence(wang, "away")

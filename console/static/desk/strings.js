@@ -2,7 +2,7 @@
 import { strings } from '../shared/i18n.js';
 
 export const L = strings({
-  title: 'Kefu · 坐席工作台', deskTitle: '坐席工作台', presence: '在线状态', online: '在线', busy: '忙碌', away: '离开',
+  title: 'Kefu · 坐席工作台', deskTitle: '坐席工作台', presence: '在线状态', online: '在线', busy: '忙碌', away: '离开', team: '团队', capacity: '接待上限', save: '保存',
   queue: '排队', tickets: '离线工单', noConversation: '未选择会话', claim: '接入', resolve: '结束会话',
   reply: '回复', replyPh: '输入回复 — Enter 发送，Shift+Enter 换行', canned: '快捷回复', cannedPick: '插入快捷回复…',
   send: '发送', summary: '摘要', transfer: '转接', transferTo: '转接给', notes: '内部备注', addNote: '添加备注',
@@ -16,7 +16,7 @@ export const L = strings({
   live: '实时连接', reconnecting: '正在重连…', offline: '离线', noAgents: '无其他坐席', sent: { neg: '负面', neu: '中性', pos: '正面' },
   sentiment: '情绪', handoff: '转人工',
 }, {
-  title: 'Kefu · Agent desk', deskTitle: 'Agent desk', presence: 'Presence', online: 'Online', busy: 'Busy', away: 'Away',
+  title: 'Kefu · Agent desk', deskTitle: 'Agent desk', presence: 'Presence', online: 'Online', busy: 'Busy', away: 'Away', team: 'Team', capacity: 'Capacity', save: 'Save',
   queue: 'Queue', tickets: 'Offline tickets', noConversation: 'No conversation selected', claim: 'Claim',
   resolve: 'Resolve', reply: 'Reply', replyPh: 'Type a reply — Enter to send, Shift+Enter for a new line',
   canned: 'Canned', cannedPick: 'Insert a canned reply…', send: 'Send', summary: 'Summary', transfer: 'Transfer',

@@ -6,6 +6,7 @@ import { applyEscalation } from './queue.js';
 import { api, escPath, session } from './session.js';
 import { S } from './state.js';
 import { L } from './strings.js';
+import { renderTeam } from './team.js';
 
 export async function loadAgents() {
   const d = await api('GET', '/api/agents');
@@ -25,6 +26,7 @@ export async function loadAgents() {
   sel.replaceChildren(...opts);
   if (prev && others.some((a) => String(a.id) === prev)) sel.value = prev;
   updateControls();
+  renderTeam();
 }
 
 const transfer = () => act(async () => {
