@@ -82,6 +82,16 @@ async def redeliver(store: DeskStore, rasa: RasaClient, after_s: float) -> None:
                 break  # Rasa is down: try the rest next round
 
 
+async def tell_queue_state(rasa: RasaClient, escalations: list[dict[str, Any]]) -> None:
+    """Have the bot tell each customer where their hand-over stands (their place, or who joined); a failure is
+    logged and the next change tells them again."""
+    for escalation in escalations:
+        try:
+            await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
+        except DeskError as exc:
+            logger.warning("queue update for %s not sent: %s", escalation["conversation_id"], exc)
+
+
 async def announce_positions(store: DeskStore, rasa: RasaClient, changed: asyncio.Event,
                              every_s: float = 15.0) -> None:
     """Tell waiting customers their new place when the queue changes (and periodically, as waiting shifts it)."""
@@ -94,11 +104,7 @@ async def announce_positions(store: DeskStore, rasa: RasaClient, changed: asynci
         except Exception as exc:
             logger.warning("queue positions not computed: %s", exc)
             continue
-        for escalation, _told in moves:
-            try:
-                await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
-            except DeskError as exc:
-                logger.warning("queue update for %s not sent: %s", escalation["conversation_id"], exc)
+        await tell_queue_state(rasa, [escalation for escalation, _told in moves])
 
 
 async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event, every_s: float = 2.0,
@@ -118,8 +124,4 @@ async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event
             logger.warning("waiting hand-overs not assigned: %s", exc)
             continue
         given = {e["id"] for e in assigned}
-        for escalation in assigned + [e for e in back if e["id"] not in given]:
-            try:
-                await rasa.trigger(escalation["conversation_id"], "EXTERNAL_queue_update")
-            except DeskError as exc:
-                logger.warning("assignment of %s not announced: %s", escalation["conversation_id"], exc)
+        await tell_queue_state(rasa, assigned + [e for e in back if e["id"] not in given])

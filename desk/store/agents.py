@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from desk.db import Agent, Escalation, LoginSession
+from desk.db import Agent, LoginSession
 from desk.errors import ConflictError, InvalidInputError, NotFoundError
 from desk.queue import presence_cutoff
 from desk.store.base import StoreBase
@@ -65,13 +65,12 @@ class AgentRecords(StoreBase):
         cutoff = presence_cutoff(utcnow(), self.presence_ttl_s)
         with self.session() as s:
             rows = s.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.display_name)).all()
-            load = dict(s.execute(select(Escalation.agent_id, func.count(Escalation.id))
-                                  .where(Escalation.status == "claimed").group_by(Escalation.agent_id)).tuples().all())
+            load = self._loads(s)
             out = []
             for a in rows:
                 fresh = a.last_seen_at is not None and _aware(a.last_seen_at) > cutoff
                 item = agent_dict(a, online=fresh and a.status in PRESENT)
-                item.update(status=a.status if fresh else "offline", capacity=a.capacity, load=int(load.get(a.id, 0)))
+                item.update(status=a.status if fresh else "offline", capacity=a.capacity, load=load.get(a.id, 0))
                 out.append(item)
             return out
 

@@ -43,9 +43,7 @@ class AssignmentRecords(EscalationRecords):
                 Agent.capacity > 0)).tuples().all()
             if not agents:
                 return []
-            held = dict(s.execute(select(Escalation.agent_id, func.count(Escalation.id))
-                                  .where(Escalation.status == "claimed").group_by(Escalation.agent_id))
-                        .tuples().all())
+            held = self._loads(s)
             latest = dict(s.execute(select(Escalation.agent_id, func.max(Escalation.claimed_at))
                                     .where(Escalation.agent_id.is_not(None)).group_by(Escalation.agent_id))
                           .tuples().all())
@@ -53,7 +51,7 @@ class AssignmentRecords(EscalationRecords):
                                 .where(Escalation.status == "waiting")).tuples().all()
         vip = {escalation_id for escalation_id, tier, _ in waiting if tier == "vip"}
         passed = {escalation_id: set(over or []) for escalation_id, _, over in waiting}
-        load = {agent_id: int(held.get(agent_id, 0)) for agent_id, _, _ in agents}
+        load = {agent_id: held.get(agent_id, 0) for agent_id, _, _ in agents}
         last = {agent_id: _aware(when) if (when := latest.get(agent_id)) is not None else NEVER
                 for agent_id, _, _ in agents}
         assigned: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from desk.db import Escalation, Event, session_factory
@@ -36,6 +37,13 @@ class StoreBase:
     @staticmethod
     def _event(s: Session, kind: str, ref_id: int) -> None:
         s.add(Event(kind=kind, ref_id=ref_id))
+
+    @staticmethod
+    def _loads(s: Session) -> dict[int, int]:
+        """How many conversations each agent holds now (claimed escalations per agent id)."""
+        rows = s.execute(select(Escalation.agent_id, func.count(Escalation.id))
+                         .where(Escalation.status == "claimed").group_by(Escalation.agent_id)).tuples().all()
+        return {int(agent_id): int(count) for agent_id, count in rows if agent_id is not None}
 
     def escalation_dict(self, e: Escalation, now: datetime | None = None,
                         position: int | None = None) -> dict[str, Any]:

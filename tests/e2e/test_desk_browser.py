@@ -3,10 +3,13 @@ person; the agent signs in, claims, replies, sees the customer's HTML as text, r
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from console.core.security import hash_password
 from desk.service import desk_store
+from desk.store import DeskStore
 from kefu.config import Settings
 from tests.support.clients import Customer
 
@@ -14,6 +17,22 @@ PASSWORD = "browser-password-1"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 pytest.importorskip("playwright.sync_api")
+
+
+def agent_user(store: DeskStore, username: str, display_name: str, role: str = "agent") -> dict:
+    """The console user, created on first use."""
+    if store.credentials(username) is None:
+        store.create_agent(username, display_name=display_name, role=role, password_hash=hash_password(PASSWORD))
+    return next(a for a in store.agents() if a["username"] == username)
+
+
+def sign_in(page: Any, kefu: Settings, username: str) -> None:
+    """Sign in on the login page and land on the desk."""
+    page.goto(f"{kefu.console_url}/login?next=/desk")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_url("**/desk")
 
 
 def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, browser: object) -> None:
@@ -87,19 +106,12 @@ def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, br
 
 def test_an_admin_sets_an_agents_capacity_in_the_team_panel(kefu: Settings, browser: object) -> None:
     store = desk_store(kefu)
-    if store.credentials("desk-admin") is None:
-        store.create_agent("desk-admin", display_name="Admin Li", role="admin", password_hash=hash_password(PASSWORD))
-    if store.credentials("desk-zhao") is None:
-        store.create_agent("desk-zhao", display_name="赵小青", role="agent", password_hash=hash_password(PASSWORD))
-    zhao = next(a for a in store.agents() if a["username"] == "desk-zhao")
+    admin = agent_user(store, "desk-admin", "Admin Li", role="admin")
+    zhao = agent_user(store, "desk-zhao", "赵小青")
     context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        page.goto(f"{kefu.console_url}/login?next=/desk")
-        page.fill("#username", "desk-admin")
-        page.fill("#password", PASSWORD)
-        page.click("#login-button")
-        page.wait_for_url("**/desk")
+        sign_in(page, kefu, "desk-admin")
         row = page.locator(f"#team li[data-agent-id='{zhao['id']}']")
         row.wait_for()
         assert row.locator(".team-name").inner_text() == "赵小青"
@@ -114,26 +126,19 @@ def test_an_admin_sets_an_agents_capacity_in_the_team_panel(kefu: Settings, brow
     finally:
         context.close()
         # Later tests expect nobody online (the "leave a message" path): the admin's desk sent a heartbeat.
-        admin_id = next(a["id"] for a in store.agents() if a["username"] == "desk-admin")
-        store.set_presence(admin_id, "away")
+        store.set_presence(admin["id"], "away")
 
 
 def test_an_agent_sees_the_team_without_the_capacity_controls(kefu: Settings, browser: object) -> None:
     store = desk_store(kefu)
-    if store.credentials("desk-wang") is None:
-        store.create_agent("desk-wang", display_name="王小蓝", role="agent", password_hash=hash_password(PASSWORD))
+    wang = agent_user(store, "desk-wang", "王小蓝")
     context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
     page = context.new_page()
     try:
-        page.goto(f"{kefu.console_url}/login?next=/desk")
-        page.fill("#username", "desk-wang")
-        page.fill("#password", PASSWORD)
-        page.click("#login-button")
-        page.wait_for_url("**/desk")
+        sign_in(page, kefu, "desk-wang")
         page.wait_for_selector("#team li.team-row")
         assert page.locator("#team input").count() == 0
         assert "/" in page.locator("#team .team-load").first.inner_text()
     finally:
         context.close()
-        wang = next(a["id"] for a in store.agents() if a["username"] == "desk-wang")
-        store.set_presence(wang, "away")
+        store.set_presence(wang["id"], "away")
