@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -15,19 +13,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.clients.orders import OrderClient, OrderServiceError, order_client
 from kefu.config import get_settings
+from kefu.order_numbers import find_order_number
 
 logger = logging.getLogger(__name__)
-
-# Same pattern as the `order_number` regex in training_data/nlu/orders.yml (tests/actions check they agree).
-ORDER_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?:[Kk][Ff])?\d{10,16}(?![0-9])")
-
-
-def find_order_number(text: str | None) -> str | None:
-    """The first order number in free text, normalised (full-width digits, upper-case KF), or None."""
-    if not text:
-        return None
-    match = ORDER_NUMBER.search(unicodedata.normalize("NFKC", text))
-    return match.group(0).upper() if match else None
 
 
 @lru_cache(maxsize=1)

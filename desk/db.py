@@ -165,13 +165,18 @@ class Ticket(Base):
 
 
 class CannedReply(Base):
-    """A ready-made reply agents can insert."""
+    """A ready-made reply agents insert (with `/shortcut` in the reply box); admins edit them."""
 
     __tablename__ = "desk_canned_replies"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     language: Mapped[str] = mapped_column(String(8), index=True)
     title: Mapped[str] = mapped_column(String(128))
+    # A template: {customer_name}, {order_id} and {agent_name} are filled from the conversation (desk/templates.py).
     text: Mapped[str] = mapped_column(Text)
+    shortcut: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_desk_canned_replies_shortcut", "language", "shortcut", unique=True),)
 
 
 class Event(Base):
@@ -179,7 +184,7 @@ class Event(Base):
 
     __tablename__ = "desk_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket
+    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned
     ref_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

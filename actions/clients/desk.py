@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from desk.errors import DeskUnavailableError
 from desk.service import shared_store
+from kefu.order_numbers import find_order_number
 
 __all__ = ["DeskUnavailableError", "customer_messages", "desk_down", "last_question", "sentiment_trend",
            "shared_store", "summary"]
@@ -20,6 +21,7 @@ logger = logging.getLogger(__name__)
 CONTENTLESS_INTENTS = {"request_human", "affirm", "deny", "greet", "thank", "goodbye", "nlu_fallback",
                        "ask_queue_position", "cancel_handoff", "leave_message", "rate"}
 SUMMARY_MESSAGES = 10
+MAX_NAME = 64
 
 
 def desk_down(dispatcher: CollectingDispatcher, tracker: Tracker, exc: Exception, response: str) -> None:
@@ -81,7 +83,31 @@ def summary(tracker: Tracker, kb_candidates: list[dict[str, Any]]) -> dict[str, 
     messages = customer_messages(tracker)
     intents = [m["intent"] for m in messages if m["intent"] and m["intent"] not in CONTENTLESS_INTENTS]
     return {"last_messages": last[-SUMMARY_MESSAGES:], "intent": intents[-1] if intents else None,
-            "kb_candidates": kb_candidates, "sentiment_trend": sentiment_trend(messages)}
+            "kb_candidates": kb_candidates, "sentiment_trend": sentiment_trend(messages),
+            "customer_name": customer_name(tracker), "order_number": order_number(tracker, messages)}
+
+
+def customer_name(tracker: Tracker) -> str | None:
+    """The name the shop's page or backend gave with the customer's messages (metadata `customer_name`), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            name = (event.get("metadata") or {}).get("customer_name")
+            if isinstance(name, str) and name.strip():
+                # Shown to agents and put into their replies: one line of printable text, kept short.
+                return "".join(ch for ch in name.strip() if ch.isprintable())[:MAX_NAME] or None
+    return None
+
+
+def order_number(tracker: Tracker, messages: list[dict[str, Any]]) -> str | None:
+    """The order the conversation is about: the order form's slot, else the last order number the customer typed."""
+    slot = tracker.get_slot("order_number")
+    if isinstance(slot, str) and find_order_number(slot):
+        return find_order_number(slot)
+    for m in reversed(messages):
+        number = find_order_number(m["text"])
+        if number:
+            return number
+    return None
 
 
 def last_question(tracker: Tracker) -> str | None:

@@ -78,12 +78,34 @@ class PresenceOut(BaseModel):
 
 
 class CannedReplyOut(BaseModel):
-    """A canned reply."""
+    """A canned reply: its template, and (asked for one conversation) the template filled for it."""
 
     id: int
     language: str
     title: str
-    text: str
+    shortcut: str | None = Field(description="Typed after / in the reply box (unique in its language).")
+    text: str = Field(description="The template: {customer_name}, {order_id}, {agent_name}, each with an optional "
+                                  "fallback ({customer_name|亲}).")
+    updated_at: str | None
+    filled: str | None = Field(None, description="The template filled from the conversation (with escalation_id).")
+
+
+class SuggestionOut(BaseModel):
+    """A knowledge-base entry for the customer's latest question, with its answer in the customer's language."""
+
+    faq_id: str
+    question: str
+    answer: str
+    lang: str = Field(description="The answer's language (the other one when the entry has none in the customer's).")
+    score: float
+    category: str
+
+
+class SuggestionsOut(BaseModel):
+    """What the knowledge base offers the agent for the customer's latest question."""
+
+    question: str | None = Field(description="The customer message searched (None: no customer message yet).")
+    suggestions: list[SuggestionOut]
 
 
 class TicketOut(BaseModel):

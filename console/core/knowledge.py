@@ -87,6 +87,17 @@ class Curator:
                            "clarify_confidence": thresholds.clarify_confidence if thresholds.confidence else None},
         }
 
+    def suggest(self, text: str, language: str, limit: int = 3) -> list[dict[str, Any]]:
+        """The entries nearest to a customer's message, best first, each answer in their language where it has one
+        (agent assist: the agent reads, edits and sends). Empty when the knowledge base is not ready."""
+        try:
+            result = self.searcher.ask(text, language if language in ("zh", "en") else "zh")
+        except KnowledgeBaseError as exc:
+            logger.info("no suggestions: %s", exc)
+            return []
+        return [{"faq_id": c.faq_id, "question": c.question, "answer": c.answer, "lang": c.answer_lang,
+                 "score": round(c.score, 4), "category": c.category} for c in result.candidates[:limit]]
+
     def nearest(self, texts: list[str], limit: int = 5) -> list[dict[str, Any]]:
         """The published entries nearest to any of these questions now, best score first."""
         if not texts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,16 @@ from desk.errors import NotFoundError
 from desk.store.escalations import EscalationRecords
 from desk.store.records import MAX_TEXT, _clean, message_dict, note_dict
 from kefu.db import utcnow
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def says_something(text: str) -> bool:
+    """Whether a message is worth searching the knowledge base for: 4+ Chinese characters or 2+ words, not a bare
+    "在吗", "转人工", "human" or "???"."""
+    han, words = len(_HAN.findall(text)), len(_WORD.findall(text))
+    return han >= 4 or words >= 2 or (han >= 2 and words >= 1)
 
 
 class MessageRecords(EscalationRecords):
@@ -29,6 +40,19 @@ class MessageRecords(EscalationRecords):
                               .options(selectinload(Note.agent)).order_by(Note.id)).all()
             return {"escalation": escalation, "messages": [message_dict(m) for m in messages],
                     "notes": [note_dict(n) for n in notes]}
+
+    def latest_question(self, escalation_id: int) -> str | None:
+        """The customer's newest message that says something (`says_something`), from the hand-over's messages,
+        else from what they told the bot before it."""
+        with self.session() as s:
+            e = self._load(s, escalation_id)
+            texts = list(s.scalars(select(Message.text).where(Message.escalation_id == escalation_id,
+                                                              Message.role == "customer")
+                                   .order_by(Message.id.desc()).limit(20)).all())
+            earlier = (e.summary or {}).get("last_messages") or []
+        texts += [str(m.get("text") or "") for m in reversed(earlier)
+                  if isinstance(m, dict) and m.get("role") == "customer"]
+        return next((t for t in texts if says_something(t)), None)
 
     def add_customer_message(self, conversation_id: str, text: str, *, sentiment: dict[str, Any] | None,
                              frustration: float | None, source_id: str | None) -> dict[str, Any] | None:

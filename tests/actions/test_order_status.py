@@ -6,12 +6,8 @@ import pytest
 import yaml
 
 from actions.clients.orders import DemoOrderBook, OrderServiceError, parse_order
-from actions.order_status import (
-    ORDER_NUMBER,
-    ActionCheckOrderStatus,
-    ValidateOrderStatusForm,
-    find_order_number,
-)
+from actions.order_status import ActionCheckOrderStatus, ValidateOrderStatusForm
+from kefu.order_numbers import ORDER_NUMBER, find_order_number
 from tests.actions.conftest import make_tracker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -142,3 +142,67 @@ def test_an_agent_sees_the_team_without_the_capacity_controls(kefu: Settings, br
     finally:
         context.close()
         store.set_presence(wang["id"], "away")
+
+
+def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggestion(kefu: Settings,
+                                                                                      browser: object) -> None:
+    """The admin writes a reply with variables in the editor; in a conversation with a named customer who gave an
+    order number, `/fp` + Enter inserts it filled; a new question brings the KB's suggestions, Insert puts the
+    answer in the box, and what is sent reaches the customer."""
+    store = desk_store(kefu)
+    admin = agent_user(store, "desk-admin", "Admin Li", role="admin")
+    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept())
+    customer = None
+    try:
+        sign_in(page, kefu, "desk-admin")
+        page.wait_for_selector("#canned-admin:not([hidden])")
+        page.select_option("#canned-lang", "zh")
+        page.fill("#canned-title", "发票说明")
+        page.fill("#canned-shortcut", "/fp")
+        page.fill("#canned-text", "{customer_name|亲}您好，订单{order_id}的电子发票会在发货后发到您的邮箱。")
+        page.click("#canned-save")
+        page.wait_for_selector("#canned-admin-list li:has-text('/fp')")
+        assert any(c["shortcut"] == "fp" for c in store.canned("zh"))
+
+        for _ in range(50):
+            if store.agents_online():
+                break
+            page.wait_for_timeout(200)
+        customer = Customer(kefu.rasa_url)
+        page_meta = {"customer_name": "王芳"}
+        customer.say("我的订单KF20231123018发货了吗", metadata=page_meta)
+        customer.wait_for(lambda t: "KF20231123018" in t)
+        customer.say("转人工", metadata=page_meta)
+        customer.wait_for(lambda t: "前面还有" in t)
+        escalation = store.active_for(customer.session_id)
+        assert escalation is not None and escalation["summary"]["customer_name"] == "王芳"
+        page.locator(f".queue-item[data-escalation-id='{escalation['id']}']").click()
+        page.click("#claim-button")
+        customer.wait_for(lambda t: "已接入" in t)
+
+        reply = page.locator("#reply-input")
+        page.wait_for_function("() => !document.getElementById('reply-input').disabled")
+        reply.click()
+        reply.type("/f")
+        page.wait_for_selector("#slash-menu .slash-item.active:has-text('/fp')")
+        reply.press("Enter")
+        assert reply.input_value() == "王芳您好，订单KF20231123018的电子发票会在发货后发到您的邮箱。"
+        assert page.locator("#slash-menu").is_hidden()
+        reply.fill("")
+
+        customer.say("退货的运费谁来出？")
+        page.wait_for_selector("#assist .assist-question:has-text('退货的运费谁来出')")
+        first = page.locator("#assist .assist-item").first
+        answer = first.locator(".assist-answer").get_attribute("title")
+        assert answer
+        first.locator("button.assist-insert").click()
+        assert reply.input_value() == answer
+        page.click("#send-button")
+        customer.wait_for(lambda t: t == answer)
+    finally:
+        if customer is not None:
+            customer.close()
+        context.close()
+        store.set_presence(admin["id"], "away")

@@ -38,10 +38,14 @@ class Customer:
             self.messages.append((time.monotonic(), data))
             self._changed.notify_all()
 
-    def say(self, text: str) -> float:
-        """Send a message; returns when it was sent (monotonic seconds)."""
+    def say(self, text: str, metadata: dict[str, Any] | None = None) -> float:
+        """Send a message (with the page's metadata, such as `customer_name`); returns when it was sent (monotonic
+        seconds)."""
         sent = time.monotonic()
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        data: dict[str, Any] = {"message": text, "session_id": self.session_id}
+        if metadata:
+            data["metadata"] = metadata
+        self.client.emit("user_uttered", data)
         return sent
 
     def wait_for(self, check: Callable[[str], bool], timeout: float = 30.0, after: int = 0) -> tuple[float, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from console.api.models import AgentOut, CannedReplyOut, PresenceOut, TicketOut, errors
@@ -45,10 +45,44 @@ def update_presence(body: PresenceIn, agent: AgentDep, store: StoreDep) -> dict[
     return {"status": body.status}
 
 
-@router.get("/canned", response_model=list[CannedReplyOut])
-def read_canned(agent: AgentDep, store: StoreDep, language: str | None = None) -> list[dict[str, Any]]:
-    """Canned replies, in one language or all."""
+class CannedIn(BaseModel):
+    """A canned reply as an admin writes it: the text may use {customer_name}, {order_id} and {agent_name}."""
+
+    language: Literal["zh", "en"]
+    title: str = Field(min_length=1, max_length=128)
+    shortcut: str | None = Field(None, max_length=33, description="Typed after / in the reply box.")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+@router.get("/canned", response_model=list[CannedReplyOut], response_model_exclude_unset=True,
+            responses=errors(404))
+def read_canned(agent: AgentDep, store: StoreDep, language: str | None = None,
+                escalation_id: int | None = None) -> list[dict[str, Any]]:
+    """Canned replies, in one language or all; with `escalation_id`, each also `filled` for that conversation."""
+    if escalation_id is not None:
+        return store.canned_for(escalation_id, agent["display_name"], language)
     return store.canned(language)
+
+
+@router.post("/canned", response_model=CannedReplyOut, status_code=201, response_model_exclude_unset=True,
+             responses=errors(409))
+def create_canned(body: CannedIn, admin: AdminDep, store: StoreDep) -> dict[str, Any]:
+    """Add a canned reply (admins only); 422 names an unknown variable, 409 a shortcut already taken."""
+    return store.create_canned(body.language, body.title, body.text, body.shortcut)
+
+
+@router.put("/canned/{canned_id}", response_model=CannedReplyOut, response_model_exclude_unset=True,
+            responses=errors(404, 409))
+def update_canned(canned_id: int, body: CannedIn, admin: AdminDep, store: StoreDep) -> dict[str, Any]:
+    """Change a canned reply (admins only); every open desk reloads its list."""
+    return store.update_canned(canned_id, body.language, body.title, body.text, body.shortcut)
+
+
+@router.delete("/canned/{canned_id}", status_code=204, responses=errors(404))
+def delete_canned(canned_id: int, admin: AdminDep, store: StoreDep) -> Response:
+    """Remove a canned reply (admins only)."""
+    store.delete_canned(canned_id)
+    return Response(status_code=204)
 
 
 @router.get("/tickets", response_model=list[TicketOut])

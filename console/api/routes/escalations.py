@@ -8,9 +8,18 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, Field
 
-from console.api.models import EscalationDetailOut, EscalationOut, MessageOut, NoteOut, QueueOut, RatingOut, errors
+from console.api.models import (
+    EscalationDetailOut,
+    EscalationOut,
+    MessageOut,
+    NoteOut,
+    QueueOut,
+    RatingOut,
+    SuggestionsOut,
+    errors,
+)
 from console.core.rasa import RasaClient
-from console.deps import AgentDep, RasaDep, StoreDep
+from console.deps import AgentDep, CuratorDep, RasaDep, StoreDep
 from desk.errors import DeskError
 
 logger = logging.getLogger(__name__)
@@ -47,6 +56,15 @@ def read_queue(agent: AgentDep, store: StoreDep) -> dict[str, Any]:
 def read_escalation(escalation_id: int, agent: AgentDep, store: StoreDep) -> dict[str, Any]:
     """One hand-over with its summary, transcript and notes."""
     return store.detail(escalation_id)
+
+
+@router.get("/escalations/{escalation_id}/suggestions", response_model=SuggestionsOut, responses=errors(404))
+def read_suggestions(escalation_id: int, agent: AgentDep, store: StoreDep, curator: CuratorDep) -> dict[str, Any]:
+    """The knowledge base's top entries for the customer's latest question, answers in the customer's language."""
+    escalation = store.get_escalation(escalation_id)
+    question = store.latest_question(escalation_id)
+    return {"question": question,
+            "suggestions": curator.suggest(question, escalation["language"]) if question else []}
 
 
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut, responses=errors(404, 409))

@@ -1,4 +1,4 @@
-"""The live feed of the desk: Server-Sent Events of escalations, messages, notes and tickets."""
+"""The live feed of the desk: Server-Sent Events of escalations, messages, notes, tickets and canned replies."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ KEEPALIVE_S = 15.0
 
 
 @router.get("/events", response_class=StreamingResponse,
-            responses={200: {"description": "Server-Sent Events: escalation, message, note and ticket.",
+            responses={200: {"description": "Server-Sent Events: escalation, message, note, ticket and canned.",
                              "content": {"text/event-stream": {}}}})
 async def read_events(request: Request, agent: AgentDep) -> StreamingResponse:
     """One SSE stream per open desk; a comment every 15 s keeps proxies from closing it."""

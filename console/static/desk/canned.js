@@ -1,4 +1,5 @@
-// Canned replies in the conversation's language: the picker, and the chosen one put in the reply box.
+// Canned replies for the open conversation, filled for it by the server ({customer_name}, {order_id}, {agent_name}):
+// the picker, and putting a chosen reply (or any text) into the reply box at the caret.
 import { $, el } from '../shared/dom.js';
 import { zh } from '../shared/i18n.js';
 import { clip, str } from '../shared/values.js';
@@ -8,40 +9,54 @@ import { api, showError } from './session.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 
-export async function loadCanned(language) {
-  const lk = langKey(language || (zh ? 'zh' : 'en'));
-  let list = S.canned.get(lk);
-  if (!list) {
-    try {
-      const d = await api('GET', `/api/canned?language=${lk}`);
-      list = Array.isArray(d) ? d : (d && d.canned) || [];
-      S.canned.set(lk, list);
-    } catch (err) { showError(err); return; }
-  }
-  if (S.open && langKey(S.open.language) !== lk) return;
+let seq = 0;
+
+// The replies for the open conversation (filled), or in the desk's language before one is open.
+export async function loadCanned() {
+  const e = S.open;
+  const lk = langKey((e && e.language) || (zh ? 'zh' : 'en'));
+  const mine = ++seq;
+  let list;
+  try {
+    const q = e ? `&escalation_id=${encodeURIComponent(e.id)}` : '';
+    const d = await api('GET', `/api/canned?language=${lk}${q}`);
+    list = Array.isArray(d) ? d : [];
+  } catch (err) { if (mine === seq) showError(err); return; }
+  if (mine !== seq) return;
+  S.canned = list;
   const sel = $('canned-select');
   const ph = el('option', '', L.cannedPick);
   ph.value = '';
   sel.replaceChildren(ph, ...list.map((c) => {
-    const o = el('option', '', str(c.title) || clip(c.text, 40));
+    const cut = str(c.shortcut);
+    const o = el('option', '', `${cut ? `/${cut} · ` : ''}${str(c.title) || clip(c.text, 40)}`);
     o.value = String(c.id);
-    o.title = str(c.text);
+    o.title = str(c.filled ?? c.text);
     return o;
   }));
-  sel.dataset.language = lk;
+}
+
+export const cannedText = (c) => str(c.filled ?? c.text);
+
+// Put text into the reply box, replacing [start, end) (the selection by default), and leave the caret after it.
+export function putInReply(text, start, end) {
+  const input = $('reply-input');
+  if (input.disabled) return false;
+  const a = start ?? input.selectionStart ?? input.value.length;
+  const b = end ?? input.selectionEnd ?? a;
+  input.value = input.value.slice(0, a) + text + input.value.slice(b);
+  const caret = a + text.length;
+  input.focus();
+  input.setSelectionRange(caret, caret);
+  updateControls();
+  return true;
 }
 
 export function wireCanned() {
-  const input = $('reply-input');
   $('canned-select').addEventListener('change', (ev) => {
     const sel = ev.target;
-    const list = S.canned.get(sel.dataset.language || '') || [];
-    const c = list.find((x) => String(x.id) === sel.value);
-    if (c) {
-      input.value = str(c.text);
-      sel.value = '';
-      updateControls();
-      if (!input.disabled) { input.focus(); input.setSelectionRange(input.value.length, input.value.length); }
-    }
+    const c = S.canned.find((x) => String(x.id) === sel.value);
+    sel.value = '';
+    if (c) putInReply(cannedText(c));
   });
 }

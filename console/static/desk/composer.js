@@ -1,10 +1,11 @@
-// The reply box: Enter sends (Shift+Enter a new line), only in a conversation I have claimed.
+// The reply box: Enter sends (Shift+Enter a new line), only in a conversation I have claimed; / opens the shortcuts.
 import { $ } from '../shared/dom.js';
 import { updateControls } from './controls.js';
 import { isMine } from './escalations.js';
 import { reloadOpen } from './open.js';
 import { api, escPath, showError } from './session.js';
 import { S } from './state.js';
+import { slashKey, updateSlash, wireSlash } from './slash.js';
 import { upsertMessage } from './transcript.js';
 
 async function sendReply() {
@@ -31,8 +32,10 @@ async function sendReply() {
 export function wireComposer() {
   $('reply-form').addEventListener('submit', (ev) => { ev.preventDefault(); sendReply(); });
   const input = $('reply-input');
-  input.addEventListener('input', updateControls);
+  input.addEventListener('input', () => { updateControls(); updateSlash(); });
   input.addEventListener('keydown', (ev) => {
+    if (slashKey(ev)) return;
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) { ev.preventDefault(); sendReply(); }
   });
+  wireSlash();
 }

@@ -19,6 +19,8 @@ export function updateControls() {
   $('transfer-button').disabled = !mine || !ts_.value;
   $('note-input').disabled = !open;
   $('note-button').disabled = !open || !$('note-input').value.trim();
+  for (const b of document.querySelectorAll('.assist-insert')) b.disabled = !mine;
+  $('canned-select').disabled = !mine;
 }
 
 export async function act(fn) {

@@ -5,6 +5,7 @@ import { updateControls } from './controls.js';
 import { shortId, statusText } from './format.js';
 import { S } from './state.js';
 import { L } from './strings.js';
+import { renderAssist } from './assist.js';
 import { renderSummary } from './summary.js';
 
 export function renderOpen() {
@@ -15,6 +16,7 @@ export function renderOpen() {
     title.textContent = L.noConversation;
     st.textContent = '';
     $('summary').replaceChildren(el('p', 'muted small', L.noConversation));
+    renderAssist();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -26,6 +28,7 @@ export function renderOpen() {
     st.classList.toggle('ended', ended);
     $('transcript').classList.toggle('ended', ended);
     renderSummary();
+    renderAssist();
   }
   updateControls();
 }

@@ -1,6 +1,9 @@
 // Live updates from /api/events (server-sent events), with a full reload after a reconnect and our own reconnects.
 import { $ } from '../shared/dom.js';
 import { str } from '../shared/values.js';
+import { loadAssist } from './assist.js';
+import { loadCanned } from './canned.js';
+import { reloadCanned } from './canned-admin.js';
 import { upsertNote } from './notes.js';
 import { reloadOpen } from './open.js';
 import { applyEscalation, loadQueue, renderQueue } from './queue.js';
@@ -12,7 +15,7 @@ import { loadTickets, upsertTicket } from './tickets.js';
 import { upsertMessage } from './transcript.js';
 import { loadAgents } from './transfer.js';
 
-let es = null, hadError = false, retry = 1000;
+let es = null, hadError = false, retry = 1000, refresh = null;
 session.onLeave(() => { if (es) es.close(); });
 
 const setConn = (ok) => {
@@ -27,7 +30,13 @@ function onMessageEvent(m) {
   if (m.role === 'customer') S.preview.set(id, str(m.text));
   if (id === S.openId) {
     upsertMessage(m);
-    if (m.role === 'customer') renderSummary();
+    if (m.role === 'customer') {
+      renderSummary();
+      // What the customer just said may be a new question or give an order number: suggestions and the canned
+      // replies' {order_id} follow, once a burst of messages settles.
+      clearTimeout(refresh);
+      refresh = setTimeout(() => { loadAssist(); loadCanned(); }, 400);
+    }
   } else if (m.role !== 'agent' && S.esc.has(id)) S.unread.add(id);
   renderQueue();
 }
@@ -36,6 +45,7 @@ function resync() {
   reloadOpen().catch(showError);
   loadTickets().catch(showError);
   loadAgents().catch(() => {});
+  reloadCanned();
 }
 export function connect() {
   if (session.leaving) return;
@@ -49,6 +59,7 @@ export function connect() {
   on('message', onMessageEvent);
   on('note', upsertNote);
   on('ticket', upsertTicket);
+  on('canned', () => { reloadCanned(); });
   es.onopen = () => {
     setConn(true);
     retry = 1000;

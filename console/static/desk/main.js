@@ -1,7 +1,8 @@
 // The agent desk's entry: the page in its language, every panel wired, then the session, the live feed, the data.
 import { $ } from '../shared/dom.js';
-import { translatePage, zh } from '../shared/i18n.js';
+import { translatePage } from '../shared/i18n.js';
 import { loadCanned, wireCanned } from './canned.js';
+import { loadCannedAdmin, wireCannedAdmin } from './canned-admin.js';
 import { wireClaim } from './claim.js';
 import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
@@ -23,6 +24,7 @@ function wire() {
   wireNotes();
   wireComposer();
   wireCanned();
+  wireCannedAdmin();
   wirePresence();
   $('logout-button').addEventListener('click', session.logout);
   $('desk-error-close').addEventListener('click', () => { $('desk-error').hidden = true; });
@@ -38,7 +40,7 @@ async function boot() {
   $('presence-select').value = 'online';
   sendPresence();
   connect();
-  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(zh ? 'zh' : 'en')];
+  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin()];
   const results = await Promise.allSettled(tasks);
   for (const r of results) if (r.status === 'rejected') showError(r.reason);
   const h = decodeURIComponent(location.hash.slice(1));

@@ -1,6 +1,7 @@
 // Opening a conversation: its transcript, notes and summary loaded (again after a conflict), from the queue or the URL.
 import { $ } from '../shared/dom.js';
 import { ts } from '../shared/values.js';
+import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
 import { renderOpen } from './conversation.js';
 import { isActive } from './escalations.js';
@@ -51,7 +52,8 @@ function applyDetail(d) {
   tr.scrollTop = tr.scrollHeight;
   renderOpen();
   renderQueue();
-  loadCanned(e.language);
+  loadCanned();
+  loadAssist();
 }
 
 export async function reloadOpen() {

@@ -44,6 +44,8 @@ export function renderSummary() {
   const dl = el('dl', 'kv');
   const row = (k, v) => { dl.append(el('dt', '', k)); const dd = el('dd'); if (v instanceof Node) dd.append(v); else dd.textContent = str(v) || '—'; dl.append(dd); };
   row(L.reason, e.reason);
+  if (sm.customer_name) row(L.customerName, sm.customer_name);
+  if (sm.order_number) row(L.order, sm.order_number);
   row(L.intent, sm.intent);
   const tierNode = el('span', '', str(e.tier) || '—');
   if (str(e.tier).toLowerCase() === 'vip') tierNode.replaceChildren(vipBadge());
