@@ -128,12 +128,16 @@ REASONS_DEFINITION = ("Hand-overs created in the range, filtered by their own ch
 
 @dataclass(frozen=True)
 class Filters:
-    """The range [start, end) and the optional channel and language the dashboard is restricted to."""
+    """The range [start, end) and the optional channel, language and desk label the dashboard is restricted to.
+
+    A label belongs to a hand-over: with one, the desk's figures count the hand-overs carrying it (and their
+    ratings), and the conversation figures the conversations of the customers those hand-overs were for."""
 
     start: datetime  # aware, inclusive
     end: datetime  # aware, exclusive
     channel: str | None = None
     language: str | None = None
+    label: int | None = None  # a desk label's id
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
@@ -271,6 +275,8 @@ class DeskFigures:
     scores: list[int]
     channels: set[str]
     languages: set[str]
+    labels: list[dict[str, Any]] = field(default_factory=list)  # hand-overs in the range per label
+    labelled_senders: set[str] | None = None  # with a label filter: the customers of the hand-overs carrying it
 
 
 class Dashboard:
@@ -313,7 +319,9 @@ class Dashboard:
         rows: list[EscalationFacts] = self.desk.escalations_between(start, end)
         first_agent = self.desk.first_agent_replies(start, end)
         ratings: list[RatingFacts] = self.desk.ratings_between(start, end)
-        chosen = [r for r in rows if f.matches(r.channel, r.language)]
+        matching = [r for r in rows if f.matches(r.channel, r.language)]
+        per_label = Counter(label for r in matching for label in r.labels)
+        chosen = [r for r in matching if f.label is None or f.label in r.labels]
         reasons = Counter(str(r.trigger) for r in chosen)
         reasons[OFFLINE_REASON] += sum(r.status == OFFLINE_STATUS for r in chosen)
         waits = [(r.claimed_at - r.created_at).total_seconds() for r in chosen if r.claimed_at]
@@ -324,7 +332,12 @@ class Dashboard:
         for session in sessions:
             by_sender.setdefault(session.sender_id, []).append(session)
         scores = []
+        chosen_ids = {r.id for r in chosen}
         for rating in ratings:
+            if f.label is not None:  # a label is a hand-over's: only ratings of the hand-overs carrying it
+                if rating.escalation_id in chosen_ids:
+                    scores.append(rating.score)
+                continue
             if rating.channel is None:  # no hand-over: the customer's latest conversation started before it
                 at = rating.created_at.timestamp()
                 before = [c for c in by_sender.get(rating.conversation_id, []) if (c.started or 0) <= at]
@@ -340,7 +353,9 @@ class Dashboard:
             reasons=[{"reason": reason, "count": n} for reason, n in ranked],
             first_response_s=_median(responses), queue_wait_s=_median(waits),
             queue_wait_p90_s=_percentile(waits, 0.9), handle_time_s=_median(handles), scores=scores,
-            channels={r.channel for r in rows}, languages={r.language for r in rows})
+            channels={r.channel for r in rows}, languages={r.language for r in rows},
+            labels=[{**label, "count": per_label[label["id"]]} for label in self.desk.labels()],
+            labelled_senders=None if f.label is None else {r.conversation_id for r in chosen})
 
     # -- the review queue ------------------------------------------------------------------------------------
     def _clusters(self, f: Filters) -> list[dict[str, Any]]:
@@ -367,8 +382,9 @@ class Dashboard:
         size = bucket_size(start, end)
         sessions = self.conversations(start, end)
         in_range = [s for s in sessions if start.timestamp() <= (s.started or 0) < end.timestamp()]
-        chosen = [s for s in in_range if filters.matches(s.channel, s.language)]
         desk = self._desk(filters, sessions)
+        chosen = [s for s in in_range if filters.matches(s.channel, s.language)
+                  and (desk.labelled_senders is None or s.sender_id in desk.labelled_senders)]
         clusters = self._clusters(filters)
 
         escalated = sum(s.escalated for s in chosen)
@@ -408,7 +424,7 @@ class Dashboard:
                 trend_sentiment[bucket_of(ts)][label] += 1
         return {
             "filters": {"start": start.isoformat(), "end": end.isoformat(), "channel": filters.channel,
-                        "language": filters.language, "bucket": size},
+                        "language": filters.language, "label": filters.label, "bucket": size},
             "figures": [{"key": key, "label": label, "value": values[key], "unit": unit, "definition": definition}
                         for key, label, unit, definition in _figures(lang)],
             "escalation_reasons": [{**r, "label": reason_labels.get(r["reason"], r["reason"])} for r in desk.reasons],
@@ -422,6 +438,8 @@ class Dashboard:
             "conversations_trend": [{"bucket": b.isoformat(), "conversations": n["conversations"],
                                      "escalated": n["escalated"]} for b, n in trend_conversations.items()],
             "top_clusters": clusters,
+            "labels": [{"id": label["id"], "name": label["name"], "color": label["color"], "count": label["count"]}
+                       for label in desk.labels],
             "channels": sorted({s.channel for s in in_range} | desk.channels),
             "languages": sorted({s.language or DEFAULT_LANGUAGE for s in in_range} | desk.languages),
         }
@@ -463,6 +481,9 @@ def _csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
         for label in LABELS:
             yield ["sentiment_trend", point["bucket"], label, point[label], "count",
                    f"Typed customer messages labelled {label} sent in this {report['filters']['bucket']}."]
+    for label in report.get("labels", []):
+        yield ["label", label["id"], label["name"], label["count"], "count",
+               "Hand-overs started in the range carrying this label (channel and language filters applied)."]
     for cluster in report["top_clusters"]:
         yield ["top_cluster", cluster["id"], cluster["example"], cluster["count"], "count",
                f"Questions in the range in this open review cluster ({cluster['total']} in all)."]

@@ -90,6 +90,9 @@ class Escalation(Base):
     auto_assigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     passed_over: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
     agent: Mapped[Agent | None] = relationship()
+    # Loaded with every escalation in one extra query per batch (the queue shows them on every item).
+    labels: Mapped[list[Label]] = relationship(secondary="desk_escalation_labels", lazy="selectin",
+                                               order_by="Label.name", viewonly=True)
 
     __table_args__ = (
         # One active hand-over per conversation, enforced by the database, so two triggers cannot race.
@@ -101,6 +104,31 @@ class Escalation(Base):
             postgresql_where=text("status IN ('waiting', 'claimed')"),
         ),
     )
+
+
+class Label(Base):
+    """A label agents put on conversations (refund, logistics, VIP complaint…); admins keep the list."""
+
+    __tablename__ = "desk_labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(48))
+    color: Mapped[str] = mapped_column(String(16), default="grey", server_default="grey")
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
+
+    __table_args__ = (Index("ix_desk_labels_name", "name", unique=True),)
+
+
+class EscalationLabel(Base):
+    """A label on a hand-over, who put it there and when."""
+
+    __tablename__ = "desk_escalation_labels"
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("desk_escalations.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("desk_labels.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
+
+    __table_args__ = (Index("ix_desk_escalation_labels_label", "label_id"),)
 
 
 class Message(Base):
@@ -184,7 +212,7 @@ class Event(Base):
 
     __tablename__ = "desk_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned
+    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned, label
     ref_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -121,6 +121,20 @@ class TicketOut(BaseModel):
     created_at: str
 
 
+class LabelRefOut(BaseModel):
+    """A label: its name and colour (one of grey, red, orange, yellow, green, blue, purple, pink)."""
+
+    id: int
+    name: str
+    color: str
+
+
+class LabelOut(LabelRefOut):
+    """A label of the list, with how many waiting or claimed conversations carry it now."""
+
+    open: int = 0
+
+
 class EscalationAgentOut(BaseModel):
     """The agent holding a hand-over."""
 
@@ -147,6 +161,7 @@ class EscalationOut(BaseModel):
     agent: EscalationAgentOut | None
     position: int | None
     summary: dict[str, Any] = Field(description="What the bot gathered for the agent (free-form).")
+    labels: list[LabelRefOut] = Field(default_factory=list, description="The labels agents put on it, by name.")
 
 
 class QueueOut(BaseModel):
@@ -526,6 +541,8 @@ class DashboardFiltersOut(BaseModel):
     end: str
     channel: str | None
     language: str | None
+    label: int | None = Field(None, description="A desk label's id: only hand-overs carrying it, and their "
+                                                "customers' conversations.")
     bucket: Literal["hour", "day"]
 
 
@@ -591,6 +608,12 @@ class TopClusterOut(BaseModel):
     last_seen: str
 
 
+class LabelCountOut(LabelRefOut):
+    """A label and how many hand-overs that started in the range carry it."""
+
+    count: int
+
+
 class DashboardOut(BaseModel):
     """Every dashboard figure with its definition, the breakdowns and the trends."""
 
@@ -603,5 +626,6 @@ class DashboardOut(BaseModel):
     csat: CsatOut
     conversations_trend: list[ConversationsPointOut]
     top_clusters: list[TopClusterOut]
+    labels: list[LabelCountOut] = Field(default_factory=list, description="Hand-overs in the range per label.")
     channels: list[str]
     languages: list[str]

@@ -7,6 +7,7 @@ from desk.store.agents import AgentRecords
 from desk.store.assignment import AssignmentRecords
 from desk.store.canned import CannedReplies
 from desk.store.events import EventFeed
+from desk.store.labels import LabelRecords
 from desk.store.messages import MessageRecords
 from desk.store.ratings import RatingRecords
 from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
@@ -18,5 +19,5 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords, AssignmentRecords):
+                ReportRecords, AssignmentRecords, LabelRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

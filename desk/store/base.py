@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from desk.db import Escalation, Event, session_factory
 from desk.errors import ConflictError, DeskUnavailableError, ForbiddenError, NotFoundError
 from desk.queue import QueueRules, priority
-from desk.store.records import _aware, _iso
+from desk.store.records import _aware, _iso, label_dict
 from kefu.db import unavailable_as, utcnow
 
 
@@ -56,7 +56,7 @@ class StoreBase:
             "priority": priority(e.frustration, e.tier, e.trigger, _aware(e.created_at), now, self.rules),
             "created_at": _iso(e.created_at), "claimed_at": _iso(e.claimed_at), "resolved_at": _iso(e.resolved_at),
             "agent": {"id": e.agent.id, "display_name": e.agent.display_name} if e.agent else None,
-            "position": position, "summary": e.summary or {},
+            "position": position, "summary": e.summary or {}, "labels": [label_dict(label) for label in e.labels],
         }
 
     def _load(self, s: Session, escalation_id: int) -> Escalation:

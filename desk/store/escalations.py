@@ -67,8 +67,9 @@ class EscalationRecords(StoreBase):
                          .order_by(Escalation.id.desc()).limit(1))
         return None if e is None else self.get_escalation(e)
 
-    def queue(self, now: datetime | None = None) -> list[dict[str, Any]]:
-        """Active escalations: waiting ones by priority (highest first), then claimed ones by priority."""
+    def queue(self, now: datetime | None = None, label_id: int | None = None) -> list[dict[str, Any]]:
+        """Active escalations: waiting ones by priority (highest first), then claimed ones by priority; with
+        `label_id`, only those carrying that label (positions stay those of the whole queue)."""
         now = now or utcnow()
         with self.session() as s:
             rows = s.scalars(select(Escalation).where(Escalation.status.in_(ACTIVE))
@@ -77,6 +78,8 @@ class EscalationRecords(StoreBase):
         items.sort(key=lambda d: (d["status"] != "waiting", -d["priority"], d["id"]))
         for number, item in enumerate(i for i in items if i["status"] == "waiting"):
             item["position"] = number + 1
+        if label_id is not None:
+            items = [i for i in items if any(label["id"] == label_id for label in i["labels"])]
         return items
 
     def positions(self, now: datetime | None = None) -> dict[int, int]:

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from desk.db import CannedReply, Escalation, Event, Message, Note, Ticket
+from desk.db import CannedReply, Escalation, Event, Label, Message, Note, Ticket
 from desk.store.canned import canned_dict
 from desk.store.escalations import EscalationRecords
-from desk.store.records import message_dict, note_dict, ticket_dict
+from desk.store.records import label_dict, message_dict, note_dict, ticket_dict
 
 
 class EventFeed(EscalationRecords):
@@ -43,6 +43,9 @@ class EventFeed(EscalationRecords):
                 elif kind == "ticket":
                     t = s.get(Ticket, ref)
                     payload = ticket_dict(t) if t else None
+                elif kind == "label":  # the list changed: every desk reloads it
+                    label = s.get(Label, ref)
+                    payload = label_dict(label) if label else {"id": ref, "deleted": True}
                 elif kind == "canned":  # created, edited or deleted: every desk reloads its list
                     c = s.get(CannedReply, ref)
                     payload = canned_dict(c) if c else {"id": ref, "deleted": True}

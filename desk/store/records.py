@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from desk.db import Agent, Message, Note, Ticket
+from desk.db import Agent, Label, Message, Note, Ticket
 from desk.errors import InvalidInputError
 
 ROLES = ("agent", "ops", "admin")
@@ -67,3 +67,8 @@ def ticket_dict(t: Ticket) -> dict[str, Any]:
     """An offline ticket as the API shows it."""
     return {"id": t.id, "conversation_id": t.conversation_id, "channel": t.channel, "language": t.language,
             "message": t.message, "contact": t.contact, "status": t.status, "created_at": _iso(t.created_at)}
+
+
+def label_dict(label: Label) -> dict[str, Any]:
+    """A label as the API shows it."""
+    return {"id": label.id, "name": label.name, "color": label.color}

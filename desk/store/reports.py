@@ -1,4 +1,4 @@
-"""The desk's facts for the ops dashboard: escalations, first agent replies and ratings in a time range.
+"""The desk's facts for the ops dashboard: escalations (with labels), first agent replies and ratings in a range.
 
 Read here, in the store that owns the tables, so the dashboard gets database failures as DeskUnavailableError and
 never touches the desk's tables itself; console/analytics.py keeps the arithmetic.
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from desk.db import Escalation, Message, Rating
+from desk.db import Escalation, EscalationLabel, Message, Rating
 from desk.store.base import StoreBase
 from desk.store.records import _aware
 
@@ -28,6 +28,8 @@ class EscalationFacts:
     created_at: datetime
     claimed_at: datetime | None
     resolved_at: datetime | None
+    conversation_id: str = ""
+    labels: tuple[int, ...] = ()  # label ids
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class RatingFacts:
     conversation_id: str
     channel: str | None
     language: str | None
+    escalation_id: int | None = None
 
 
 def _maybe(value: datetime | None) -> datetime | None:
@@ -46,17 +49,24 @@ def _maybe(value: datetime | None) -> datetime | None:
 
 
 class ReportRecords(StoreBase):
-    """The desk's facts for the ops dashboard: escalations, first agent replies and ratings in a time range."""
+    """The desk's facts for the ops dashboard: escalations (with labels), first agent replies and ratings in a range."""
 
     def escalations_between(self, start: datetime, end: datetime) -> list[EscalationFacts]:
-        """Escalations created in [start, end)."""
+        """Escalations created in [start, end), with their labels."""
+        in_range = (Escalation.created_at >= start, Escalation.created_at < end)
         with self.session() as s:
             rows = s.execute(select(Escalation.id, Escalation.trigger, Escalation.status, Escalation.channel,
                                     Escalation.language, Escalation.created_at, Escalation.claimed_at,
-                                    Escalation.resolved_at)
-                             .where(Escalation.created_at >= start, Escalation.created_at < end)).all()
+                                    Escalation.resolved_at, Escalation.conversation_id).where(*in_range)).all()
+            labelled = s.execute(select(EscalationLabel.escalation_id, EscalationLabel.label_id)
+                                 .join(Escalation, Escalation.id == EscalationLabel.escalation_id)
+                                 .where(*in_range)).tuples().all()
+        labels: dict[int, list[int]] = {}
+        for escalation_id, label_id in labelled:
+            labels.setdefault(int(escalation_id), []).append(int(label_id))
         return [EscalationFacts(int(r.id), str(r.trigger), str(r.status), str(r.channel), str(r.language),
-                                _aware(r.created_at), _maybe(r.claimed_at), _maybe(r.resolved_at)) for r in rows]
+                                _aware(r.created_at), _maybe(r.claimed_at), _maybe(r.resolved_at),
+                                str(r.conversation_id), tuple(sorted(labels.get(int(r.id), ())))) for r in rows]
 
     def first_agent_replies(self, start: datetime, end: datetime) -> dict[int, datetime]:
         """Escalation id to its first agent message, for escalations created in [start, end)."""
@@ -72,8 +82,8 @@ class ReportRecords(StoreBase):
         """Ratings given in [start, end), with their hand-over's channel and language where there was one."""
         with self.session() as s:
             rows = s.execute(select(Rating.score, Rating.created_at, Rating.conversation_id, Escalation.channel,
-                                    Escalation.language)
+                                    Escalation.language, Rating.escalation_id)
                              .outerjoin(Escalation, Rating.escalation_id == Escalation.id)
                              .where(Rating.created_at >= start, Rating.created_at < end)).all()
-        return [RatingFacts(int(r.score), _aware(r.created_at), str(r.conversation_id), r.channel, r.language)
-                for r in rows]
+        return [RatingFacts(int(r.score), _aware(r.created_at), str(r.conversation_id), r.channel, r.language,
+                            None if r.escalation_id is None else int(r.escalation_id)) for r in rows]

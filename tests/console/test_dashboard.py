@@ -273,6 +273,7 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
         "end": END.isoformat(),
         "channel": None,
         "language": None,
+        "label": None,
         "bucket": "day",
     }
     assert [{"reason": r["reason"], "count": r["count"]} for r in report["escalation_reasons"]] == [
@@ -505,3 +506,20 @@ def test_tracker_events_stream_the_window_in_stored_order(settings: Settings) ->
     assert list(TrackerEvents(f"sqlite:///{settings.data_dir}/none.db").in_window(0, 1e12, ("user",), ())) == []
     with pytest.raises(TrackerUnavailableError, match="Rasa's conversation store is unavailable"):
         list(TrackerEvents(DOWN).in_window(0, 1e12, ("user",), ()))
+
+
+def test_a_label_narrows_the_report_to_its_hand_overs_and_their_customers(seeded: Dashboard, store: DeskStore) -> None:
+    refund = next(label["id"] for label in store.labels() if label["name"] == "refund")
+    c4 = next(e for e in seeded.desk.escalations_between(START, END) if e.conversation_id == "c4")
+    store.set_labels(c4.id, store.credentials("ann")[0], [refund])  # type: ignore[index]
+    everything = seeded.report(Filters(START, END))
+    assert {label["name"]: label["count"] for label in everything["labels"]}["refund"] == 1
+    report = seeded.report(Filters(START, END, label=refund))
+    assert report["filters"]["label"] == refund
+    assert [(r["reason"], r["count"]) for r in report["escalation_reasons"]] == [("frustration", 1)]
+    values = figures(report)
+    assert values["conversations"] == 2  # c4's two conversations in the range
+    assert values["escalation_rate"] == 50.0
+    assert (values["csat_average"], values["csat_responses"]) == (2.0, 1)  # only c4's rating
+    assert values["queue_wait_s"] == 600.0
+    assert "label," + str(refund) + ",refund,1,count" in seeded.csv(Filters(START, END))

@@ -206,3 +206,61 @@ def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggest
             customer.close()
         context.close()
         store.set_presence(admin["id"], "away")
+
+
+def test_agents_label_conversations_filter_the_queue_and_see_an_admins_rename_live(kefu: Settings,
+                                                                                     browser: object) -> None:
+    """An agent adds a label in the open conversation; the admin's desk shows the chip on the queue item without
+    a reload, filters the queue by it, and renames the label: the agent's chip follows."""
+    store = desk_store(kefu)
+    admin = agent_user(store, "desk-admin", "Admin Li", role="admin")
+    wang = agent_user(store, "desk-wang", "王小蓝")
+    context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    agent_page, admin_page = context.new_page(), context.new_page()
+    customers: list[Customer] = []
+    try:
+        sign_in(agent_page, kefu, "desk-wang")
+        for _ in range(50):
+            if store.agents_online():
+                break
+            agent_page.wait_for_timeout(200)
+        for text in ("转人工", "人工客服"):
+            customer = Customer(kefu.rasa_url)
+            customers.append(customer)
+            customer.say(text)
+            customer.wait_for(lambda t: "前面还有" in t)
+        first, second = (store.active_for(c.session_id) for c in customers)
+        assert first is not None and second is not None
+        agent_page.locator(f".queue-item[data-escalation-id='{first['id']}']").click()
+        agent_page.wait_for_selector("#label-add:not([hidden])")
+        agent_page.select_option("#label-add", label="logistics")
+        agent_page.wait_for_selector("#conv-labels .label-chip:has-text('logistics')")
+        assert [x["name"] for x in store.get_escalation(first["id"])["labels"]] == ["logistics"]
+
+        sign_in(admin_page, kefu, "desk-admin")
+        item = admin_page.locator(f".queue-item[data-escalation-id='{first['id']}'] .label-chip")
+        item.wait_for()
+        assert item.inner_text() == "logistics"
+        admin_page.select_option("#queue-label-filter", label="logistics")
+        admin_page.wait_for_selector(f".queue-item[data-escalation-id='{second['id']}']", state="detached")
+        assert admin_page.locator(f".queue-item[data-escalation-id='{first['id']}']").count() == 1
+
+        row = admin_page.locator("#labels-admin-list li", has_text="logistics")
+        row.locator("input.label-name-input").fill("shipping")
+        row.locator("button", has_text="Save").click()
+        agent_page.wait_for_selector("#conv-labels .label-chip:has-text('shipping')")
+        agent_page.locator("#conv-labels .label-chip button.label-remove").click()
+        agent_page.wait_for_selector("#conv-labels .label-chip", state="detached")
+        assert store.get_escalation(first["id"])["labels"] == []
+    finally:
+        for customer in customers:
+            customer.close()
+        context.close()
+        for user in (admin, wang):
+            store.set_presence(user["id"], "away")
+        for label in store.labels():
+            if label["name"] == "shipping":
+                store.update_label(label["id"], "logistics", label["color"])
+        for escalation in (store.active_for(c.session_id) for c in customers):
+            if escalation is not None:
+                store.cancel(escalation["conversation_id"])

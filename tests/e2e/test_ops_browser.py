@@ -88,6 +88,12 @@ def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Setting
         value = "#figures .figure[data-key='conversations'] .value"
         page.wait_for_function("s => /\\d/.test(document.querySelector(s).textContent)", arg=value)
         assert figure.locator(".definition").inner_text().strip()
+        # The desk's labels filter it, and each label's hand-overs are counted.
+        page.wait_for_selector("#dash-label option:has-text('refund')", state="attached")
+        page.select_option("#dash-label", label="refund")
+        page.click("#dash-apply")
+        page.wait_for_function("() => /label=\\d/.test(document.getElementById('dash-csv').href)")
+        page.wait_for_selector("#labels-tally li")
         assert dialogs == []
     finally:
         context.close()

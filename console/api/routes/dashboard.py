@@ -32,7 +32,8 @@ def parse_moment(value: str, name: str, end_of_day: bool) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def read_filters(start: str | None, end: str | None, channel: str | None, language: str | None) -> Filters:
+def read_filters(start: str | None, end: str | None, channel: str | None, language: str | None,
+                 label: int | None = None) -> Filters:
     """Query parameters to filters (default: the last 7 days); 422 for bad dates or ranges."""
     until = parse_moment(end, "end", end_of_day=True) if end else datetime.now(UTC)
     since = parse_moment(start, "start", end_of_day=False) if start else until - DEFAULT_SPAN
@@ -42,7 +43,7 @@ def read_filters(start: str | None, end: str | None, channel: str | None, langua
     if until - since > MAX_SPAN:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"the range is {(until - since).days} days; the limit is {MAX_SPAN.days}")
-    return Filters(since, until, channel or None, language or None)
+    return Filters(since, until, channel or None, language or None, label)
 
 
 def get_dashboard(request: Request, settings: Settings) -> Dashboard:
@@ -64,21 +65,22 @@ def _stamp(moment: datetime, end: bool) -> str:
 # Plain `def`: the report is synchronous SQL, so FastAPI runs it in its thread pool.
 @router.get("", response_model=DashboardOut)
 def read_dashboard(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
-                   end: str | None = None, channel: str | None = None,
-                   language: str | None = None, lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
+                   end: str | None = None, channel: str | None = None, language: str | None = None,
+                   label: int | None = None, lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
     """Every dashboard figure with its definition, the breakdowns and the trends for the range and filters;
-    `lang` is the console's language (of labels and definitions), `language` the customers' (a filter)."""
-    filters = read_filters(start, end, channel, language)
+    `lang` is the console's language (of labels and definitions), `language` the customers' (a filter), `label`
+    a desk label's id (the hand-overs carrying it, and their customers' conversations)."""
+    filters = read_filters(start, end, channel, language, label)
     return get_dashboard(request, settings).report(filters, lang)
 
 
 @router.get(".csv", response_class=Response,
             responses={200: {"description": "The report as CSV.", "content": {"text/csv": {}}}})
 def read_dashboard_csv(request: Request, user: OpsDep, settings: SettingsDep, start: str | None = None,
-                       end: str | None = None, channel: str | None = None,
-                       language: str | None = None, lang: Literal["zh", "en"] = "en") -> Response:
+                       end: str | None = None, channel: str | None = None, language: str | None = None,
+                       label: int | None = None, lang: Literal["zh", "en"] = "en") -> Response:
     """The same report as a CSV download."""
-    filters = read_filters(start, end, channel, language)
+    filters = read_filters(start, end, channel, language, label)
     body = get_dashboard(request, settings).csv(filters, lang)
     name = f"kefu-dashboard-{_stamp(filters.start, False)}-{_stamp(filters.end, True)}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",

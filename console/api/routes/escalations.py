@@ -47,9 +47,10 @@ async def tell_bot(rasa: RasaClient, conversation_id: str, intent: str, entities
 
 
 @router.get("/queue", response_model=QueueOut)
-def read_queue(agent: AgentDep, store: StoreDep) -> dict[str, Any]:
-    """Waiting and claimed hand-overs, most urgent first, and how many agents are online."""
-    return {"escalations": store.queue(), "agents_online": store.agents_online()}
+def read_queue(agent: AgentDep, store: StoreDep, label: int | None = None) -> dict[str, Any]:
+    """Waiting and claimed hand-overs, most urgent first (with `label`, only those carrying it; positions stay
+    those of the whole queue), and how many agents are online."""
+    return {"escalations": store.queue(label_id=label), "agents_online": store.agents_online()}
 
 
 @router.get("/escalations/{escalation_id}", response_model=EscalationDetailOut, responses=errors(404))

@@ -6,6 +6,7 @@ import { shortId, statusText } from './format.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 import { renderAssist } from './assist.js';
+import { renderOpenLabels } from './labels.js';
 import { renderSummary } from './summary.js';
 
 export function renderOpen() {
@@ -17,6 +18,7 @@ export function renderOpen() {
     st.textContent = '';
     $('summary').replaceChildren(el('p', 'muted small', L.noConversation));
     renderAssist();
+    renderOpenLabels();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -29,6 +31,7 @@ export function renderOpen() {
     $('transcript').classList.toggle('ended', ended);
     renderSummary();
     renderAssist();
+    renderOpenLabels();
   }
   updateControls();
 }

@@ -4,6 +4,7 @@ import { str } from '../shared/values.js';
 import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
 import { reloadCanned } from './canned-admin.js';
+import { loadLabels } from './labels.js';
 import { upsertNote } from './notes.js';
 import { reloadOpen } from './open.js';
 import { applyEscalation, loadQueue, renderQueue } from './queue.js';
@@ -46,6 +47,7 @@ function resync() {
   loadTickets().catch(showError);
   loadAgents().catch(() => {});
   reloadCanned();
+  loadLabels();
 }
 export function connect() {
   if (session.leaving) return;
@@ -60,6 +62,7 @@ export function connect() {
   on('note', upsertNote);
   on('ticket', upsertTicket);
   on('canned', () => { reloadCanned(); });
+  on('label', () => { loadLabels(); });
   es.onopen = () => {
     setConn(true);
     retry = 1000;

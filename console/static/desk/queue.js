@@ -5,6 +5,7 @@ import { vipBadge } from './badges.js';
 import { renderOpen } from './conversation.js';
 import { group, isActive, isMine } from './escalations.js';
 import { fmtWait, shortId, statusText } from './format.js';
+import { chip, passesFilter } from './labels.js';
 import { api } from './session.js';
 import { S } from './state.js';
 import { L } from './strings.js';
@@ -46,13 +47,14 @@ function fillQueueItem(li, e) {
   if (e.reason) parts.push(el('span', 'qi-line reason', clip(e.reason, 60)));
   const pv = previewFor(e);
   if (pv) parts.push(el('span', 'qi-line preview', clip(pv, 70)));
+  if (e.labels && e.labels.length) { const lb = el('span', 'qi-line qi-labels'); lb.append(...e.labels.map((l) => chip(l))); parts.push(lb); }
   if (e.agent) parts.push(el('span', 'qi-line claimed-by small', `${L.claimedBy}${isMine(e) ? `${L.mine} (${str(e.agent.display_name)})` : str(e.agent.display_name)}`));
   btn.replaceChildren(...parts);
 }
 
 export function renderQueue() {
   const q = $('queue');
-  const list = [...S.esc.values()].filter(isActive);
+  const list = [...S.esc.values()].filter((e) => isActive(e) && passesFilter(e));
   list.sort((a, b) => (group(a) - group(b)) || ((num(b.priority) || 0) - (num(a.priority) || 0)) || ((ts(a.created_at) || 0) - (ts(b.created_at) || 0)));
   const want = new Set(list.map((e) => String(e.id)));
   for (const [id, li] of queueEls) if (!want.has(id)) { li.remove(); queueEls.delete(id); }
@@ -64,7 +66,7 @@ export function renderQueue() {
     fillQueueItem(li, e);
     if (q.children[i] !== li) q.insertBefore(li, q.children[i] || null);
   });
-  if (!list.length) q.append(el('li', 'empty muted small', L.queueEmpty));
+  if (!list.length) q.append(el('li', 'empty muted small', S.labelFilter ? L.queueEmptyLabel : L.queueEmpty));
   const waiting = list.filter((e) => e.status === 'waiting').length;
   $('queue-count').textContent = list.length ? `${waiting}/${list.length}` : '';
   $('agents-online').textContent = S.agentsOnline === null ? '' : L.agentsOnline(S.agentsOnline);

@@ -1,4 +1,5 @@
-// Dashboard, the tallies: bot decisions, escalation reasons and satisfaction ratings, each a list and a chart.
+// Dashboard, the tallies: bot decisions, escalation reasons and satisfaction ratings, each a list and a chart; the
+// hand-overs per desk label, a list.
 import { $, el } from '../shared/dom.js';
 import { zh } from '../shared/i18n.js';
 import { clip, num, str } from '../shared/values.js';
@@ -45,6 +46,15 @@ export function renderReasons(d, colours) {
     data: { labels: reasons.map((r) => clip(r.label || r.reason, 36)), datasets: [{ label: L.count, data: reasons.map((r) => num(r.count) ?? 0), backgroundColor: colours.warn }] },
     options: { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
+}
+
+export function renderLabelTally(d) {
+  const labels = (Array.isArray(d.labels) ? d.labels : []).filter((l) => l && num(l.count));
+  const total = labels.reduce((s, l) => s + (num(l.count) || 0), 0);
+  const items = labels.sort((a, b) => (num(b.count) || 0) - (num(a.count) || 0))
+    .map((l) => tallyItem(str(l.name), num(l.count) ?? 0, total, `dot-label label-${str(l.color)}`, str(l.id)));
+  if (!items.length) items.push(el('li', 'empty muted small', L.noData));
+  $('labels-tally').replaceChildren(...items);
 }
 
 export function renderCsat(d, colours) {

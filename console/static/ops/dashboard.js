@@ -5,7 +5,7 @@ import { zh } from '../shared/i18n.js';
 import { fullTime } from '../shared/time.js';
 import { clip, num, str } from '../shared/values.js';
 import { Charts, chartColours } from './charts.js';
-import { renderCsat, renderDecisions, renderReasons } from './dashboard-tallies.js';
+import { renderCsat, renderDecisions, renderLabelTally, renderReasons } from './dashboard-tallies.js';
 import { renderConversations, renderSentiment } from './dashboard-trends.js';
 import { hideError, showError } from './feedback.js';
 import { daysAgo, fmtFigure, fmtTime, isoDate, tally } from './format.js';
@@ -21,6 +21,7 @@ export function setRange(days) {
 }
 const dashParams = () => ({
   start: $('dash-start').value, end: $('dash-end').value, channel: $('dash-channel').value, language: $('dash-language').value,
+  label: $('dash-label').value,
   lang: zh ? 'zh' : 'en', // labels and definitions in the console's language
 });
 
@@ -32,6 +33,16 @@ function fillSelect(sel, values) {
   all.value = '';
   sel.replaceChildren(all, ...vals.map((v) => { const o = el('option', '', v); o.value = v; return o; }));
   sel.value = prev;
+}
+
+// The desk's labels: the value is the label's id, the text its name.
+function fillLabels(sel, labels) {
+  const prev = sel.value;
+  const all = el('option', '', L.all);
+  all.value = '';
+  const list = (Array.isArray(labels) ? labels : []).filter((l) => l && l.id !== undefined);
+  sel.replaceChildren(all, ...list.map((l) => { const o = el('option', '', str(l.name)); o.value = String(l.id); return o; }));
+  sel.value = list.some((l) => String(l.id) === prev) ? prev : '';
 }
 
 export async function loadDashboard() {
@@ -68,6 +79,7 @@ function renderDashboard(d) {
   $('dash-state').textContent = L.rangeLine($('dash-start').value, $('dash-end').value, kind);
   fillSelect($('dash-channel'), d.channels);
   fillSelect($('dash-language'), d.languages);
+  fillLabels($('dash-label'), d.labels);
 
   // Figures
   const figs = (Array.isArray(d.figures) ? d.figures : []).map((x) => {
@@ -89,6 +101,7 @@ function renderDashboard(d) {
   renderReasons(d, colours);
   renderSentiment(d, kind, C, colours);
   renderCsat(d, colours);
+  renderLabelTally(d);
   renderTopClusters(d);
 }
 

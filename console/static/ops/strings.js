@@ -27,7 +27,8 @@ export const L = strings({
   from: '从', to: '到', quickRanges: '快捷范围', today: '今天', days7: '7 天', days30: '30 天',
   apply: '应用', csv: '下载 CSV', chartsMissing: '图表不可用（网页组件未构建：运行 make widget）。所有数字都在下方表格中。',
   chConversations: '会话与转人工', showNumbers: '数字', chDecisions: '机器人的判断', chReasons: '转人工的原因',
-  chSentiment: '客户情绪', chCsat: '满意度评分', topClusters: '最常见的未回答问题', example: '示例',
+  chSentiment: '客户情绪', chCsat: '满意度评分', chLabels: '各标签的转人工会话', label: '标签',
+  labelsDefinition: '区间内开始、带有该标签的转人工会话数（坐席在工作台给会话打标签）。', topClusters: '最常见的未回答问题', example: '示例',
   inRange: '期间内', total: '累计', langsChannels: '语言 / 渠道', lastSeen: '最近出现',
   // dynamic
   loading: '加载中…', loadFailed: '加载失败',
@@ -94,6 +95,8 @@ export const L = strings({
   apply: 'Apply', csv: 'Download CSV', chartsMissing: 'Charts are not available (the web widget is not built: run make widget). Every number is shown in the tables below.',
   chConversations: 'Conversations and escalations', showNumbers: 'Numbers', chDecisions: 'Bot decisions',
   chReasons: 'Why customers were handed to a person', chSentiment: 'Customer sentiment', chCsat: 'Satisfaction ratings',
+  chLabels: 'Hand-overs by label', label: 'Label',
+  labelsDefinition: 'Hand-overs started in the range carrying each label (agents label conversations in the desk).',
   topClusters: 'Top unanswered questions', example: 'Example', inRange: 'In range', total: 'Total',
   langsChannels: 'Languages / channels', lastSeen: 'Last seen',
   // dynamic
