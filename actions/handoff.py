@@ -25,9 +25,8 @@ from actions.clients.desk import (
     summary,
 )
 from desk.errors import DeskError, NotFoundError
-from desk.queue import eta_minutes, in_service_hours
+from desk.queue import eta_minutes, hours_text, in_service_hours
 from desk.store import DeskStore
-from kefu.config import get_settings
 from kefu.db import utcnow
 from kefu.vocabulary import (
     ACTION_END_HANDOFF,
@@ -102,7 +101,6 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Write the escalation first, then apologise if the bot decided it, then give the queue position."""
-        settings = get_settings()
         reason = tracker.get_slot(HANDOFF_REASON)
         asked = _intent(tracker) in ("request_human", "affirm") or not reason
         trigger = "request" if asked else (
@@ -136,7 +134,7 @@ class ActionHandoff(Action):
             else:
                 dispatcher.utter_message(
                     response="utter_closed_offer_ticket",
-                    hours=f"{settings.handoff_service_hours} ({settings.handoff_timezone})",
+                    hours=hours_text(store.rules, _language(tracker), utcnow()),
                     handoff={"state": "offline"},
                 )
             return [SlotSet(HANDOFF_REASON, reason_text), SlotSet(HANDOFF_STATE, HandoffState.OFFER_TICKET.value)]

@@ -14,7 +14,8 @@ def queue_rules(settings: Settings) -> QueueRules:
     return QueueRules(vip_boost=settings.handoff_vip_boost, request_boost=settings.handoff_request_boost,
                       wait_weight=settings.handoff_wait_weight, default_handle_s=settings.handoff_default_handle_s,
                       service_hours=settings.handoff_service_hours, service_days=settings.handoff_service_days,
-                      timezone=settings.handoff_timezone)
+                      timezone=settings.handoff_timezone, week_hours=settings.handoff_week_hours,
+                      holidays=settings.handoff_holidays)
 
 
 def desk_store(settings: Settings | None = None) -> DeskStore:

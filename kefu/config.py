@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each service-time setting and the parser that raises ValueError on a malformed value (kefu/hours.py).
 SERVICE_TIME_CHECKS: dict[str, Callable[[str], object]] = {
     "handoff_service_hours": hours.parse_hours, "handoff_service_days": hours.parse_days,
-    "handoff_timezone": hours.check_timezone}
+    "handoff_timezone": hours.check_timezone, "handoff_week_hours": hours.parse_week,
+    "handoff_holidays": hours.parse_holidays}
 
 
 class Settings(BaseSettings):
@@ -146,6 +147,11 @@ class Settings(BaseSettings):
     handoff_service_hours: str = "00:00-24:00"
     handoff_service_days: str = "1-7"
     handoff_timezone: str = "Asia/Shanghai"
+    # Hours per weekday, replacing the two above when set: "mon-fri 09:00-21:00; sat 10:00-12:00,13:00-18:00"
+    # (days not named are closed; a span may cross midnight). Holidays: closed dates, "2026-10-01..2026-10-07,
+    # 2027-01-01", local to the time zone; a night shift that began the evening before still runs past midnight.
+    handoff_week_hours: str = ""
+    handoff_holidays: str = ""
     # An agent counts as online while their desk's heartbeat (every 20 s) is younger than this.
     handoff_presence_ttl_s: float = 60.0
     # Queue priority: 100 × frustration, plus these boosts, plus points per minute waited.
@@ -176,7 +182,8 @@ class Settings(BaseSettings):
                                  validation_alias=AliasChoices("WECHAT_API_BASE", "KEFU_WECHAT_API_BASE"))
 
     # Structured values are checked when the settings load, so a typo stops the start, not the first hand-over.
-    @field_validator("handoff_service_hours", "handoff_service_days", "handoff_timezone")
+    @field_validator("handoff_service_hours", "handoff_service_days", "handoff_timezone", "handoff_week_hours",
+                     "handoff_holidays")
     @classmethod
     def _check_service_times(cls, value: str, info: ValidationInfo) -> str:
         SERVICE_TIME_CHECKS[str(info.field_name)](value)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from desk.errors import InvalidInputError
-from desk.queue import QueueRules, eta_minutes, in_service_hours, parse_days, priority
+from desk.queue import QueueRules, eta_minutes, hours_text, in_service_hours, parse_days, priority
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # a Monday, 12:00 in Shanghai
 
@@ -42,3 +42,35 @@ def test_bad_service_settings_are_clear_errors() -> None:
         parse_days("0-8")
     with pytest.raises(InvalidInputError, match="09:00-21:00"):
         in_service_hours(NOW, QueueRules(service_hours="nine to five"))
+
+
+def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
+    """A moment of November 2026 given in Shanghai time (the 23rd is a Monday)."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - timedelta(hours=8)
+
+
+def test_hours_per_weekday_with_a_lunch_break_and_a_day_off() -> None:
+    rules = QueueRules(week_hours="mon-fri 09:00-21:00; sat 10:00-12:00,13:00-18:00; sun closed")
+    assert in_service_hours(shanghai(23, 9), rules) and not in_service_hours(shanghai(23, 8, 59), rules)
+    assert not in_service_hours(shanghai(23, 21), rules)
+    assert in_service_hours(shanghai(28, 11), rules)  # Saturday morning
+    assert not in_service_hours(shanghai(28, 12, 30), rules)  # Saturday lunch
+    assert not in_service_hours(shanghai(29, 11), rules)  # Sunday
+    assert hours_text(rules, "zh", shanghai(23, 12)) == \
+        "周一至周五 09:00-21:00，周六 10:00-12:00,13:00-18:00 (Asia/Shanghai)"
+    assert hours_text(rules, "en", shanghai(23, 12)) == \
+        "Mon–Fri 09:00-21:00, Sat 10:00-12:00,13:00-18:00 (Asia/Shanghai)"
+
+
+def test_holidays_close_the_day_but_not_the_night_shift_begun_before() -> None:
+    rules = QueueRules(week_hours="mon-sun 20:00-02:00", holidays="2026-11-25")
+    assert in_service_hours(shanghai(24, 23), rules)
+    assert in_service_hours(shanghai(25, 1), rules)  # Tuesday's shift runs into the holiday
+    assert not in_service_hours(shanghai(25, 21), rules)  # the holiday's own evening
+    assert not in_service_hours(shanghai(26, 1), rules)  # no shift began on the holiday
+    assert in_service_hours(shanghai(26, 20), rules)
+    assert hours_text(rules, "zh", shanghai(25, 21)).endswith("，今天是节假日休息")
+    simple = QueueRules(service_hours="09:00-21:00", holidays="2026-11-23..2026-11-24")
+    assert not in_service_hours(shanghai(23, 12), simple) and not in_service_hours(shanghai(24, 12), simple)
+    assert in_service_hours(shanghai(25, 12), simple)
+    assert hours_text(simple, "en", shanghai(25, 12)) == "09:00-21:00 (Asia/Shanghai)"
