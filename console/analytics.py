@@ -74,6 +74,11 @@ FIGURES: tuple[tuple[str, str, str, str], ...] = (
     ("handle_time_s", "Handle time", "seconds",
      f"Median seconds from claim to resolution, over the {_HANDOVERS} that an agent resolved (cancelled ones are "
      "left out)."),
+    ("sla_breaches", "SLA breaches", "count",
+     f"Deadlines missed (first response, next response, resolution; targets per level set in the desk) by the "
+     f"{_HANDOVERS} that entered the queue."),
+    ("sla_met_rate", "Within SLA", "percent",
+     f"Share of the {_HANDOVERS} that entered the queue and missed no deadline so far."),
 )
 # The same labels and definitions for the Chinese console (the UI shows what the report carries, verbatim).
 _HANDOVERS_ZH = "范围内创建的转人工会话（各按其自身的渠道和语言筛选）"
@@ -108,6 +113,9 @@ FIGURES_ZH: dict[str, tuple[str, str]] = {
         "排队等待（90 分位）",
         "同样的创建到接入时间的第 90 百分位（线性插值）：十个已接入的会话中有九个等待不超过此值。"),
     "handle_time_s": ("处理时长", f"{_HANDOVERS_ZH}中，从接入到解决的秒数中位数（只算已解决的，取消的不计）。"),
+    "sla_breaches": ("SLA 超时", f"{_HANDOVERS_ZH}中进入排队的会话错过的时限数"
+                                 "（首次响应、再次响应、解决；各级别的时限在坐席工作台设置）。"),
+    "sla_met_rate": ("SLA 达标率", f"{_HANDOVERS_ZH}中进入排队、至今没有错过任何时限的比例。"),
 }
 REASON_LABELS_ZH = {
     "request": "客户要求转人工",
@@ -275,6 +283,8 @@ class DeskFigures:
     scores: list[int]
     channels: set[str]
     languages: set[str]
+    sla_breaches: int = 0
+    sla_met_rate: float | None = None
     labels: list[dict[str, Any]] = field(default_factory=list)  # hand-overs in the range per label
     labelled_senders: set[str] | None = None  # with a label filter: the customers of the hand-overs carrying it
 
@@ -324,6 +334,8 @@ class Dashboard:
         chosen = [r for r in matching if f.label is None or f.label in r.labels]
         reasons = Counter(str(r.trigger) for r in chosen)
         reasons[OFFLINE_REASON] += sum(r.status == OFFLINE_STATUS for r in chosen)
+        queued = {r.id for r in chosen if r.status != OFFLINE_STATUS}
+        missed = [e_id for e_id, _kind in self.desk.breaches_between(start, end) if e_id in queued]
         waits = [(r.claimed_at - r.created_at).total_seconds() for r in chosen if r.claimed_at]
         handles = [(r.resolved_at - r.claimed_at).total_seconds() for r in chosen
                    if r.status == "resolved" and r.claimed_at and r.resolved_at]
@@ -355,7 +367,8 @@ class Dashboard:
             queue_wait_p90_s=_percentile(waits, 0.9), handle_time_s=_median(handles), scores=scores,
             channels={r.channel for r in rows}, languages={r.language for r in rows},
             labels=[{**label, "count": per_label[label["id"]]} for label in self.desk.labels()],
-            labelled_senders=None if f.label is None else {r.conversation_id for r in chosen})
+            labelled_senders=None if f.label is None else {r.conversation_id for r in chosen},
+            sla_breaches=len(missed), sla_met_rate=_percent(len(queued - set(missed)), len(queued)))
 
     # -- the review queue ------------------------------------------------------------------------------------
     def _clusters(self, f: Filters) -> list[dict[str, Any]]:
@@ -407,6 +420,8 @@ class Dashboard:
             "queue_wait_s": desk.queue_wait_s,
             "queue_wait_p90_s": desk.queue_wait_p90_s,
             "handle_time_s": desk.handle_time_s,
+            "sla_breaches": desk.sla_breaches,
+            "sla_met_rate": desk.sla_met_rate,
         }
 
         reason_labels = REASON_LABELS_ZH if lang == "zh" else REASON_LABELS

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from console.api.routes import auth, dashboard, desk, escalations, events, kb, labels, review, widget
 from console.core.knowledge import Curator
-from console.core.live import Broadcaster, announce_positions, auto_assign, redeliver
+from console.core.live import Broadcaster, announce_positions, auto_assign, redeliver, watch_sla
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
 from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
                 asyncio.create_task(broadcaster.run()),
                 asyncio.create_task(redeliver(app.state.store, app.state.rasa, settings.handoff_redeliver_s)),
                 asyncio.create_task(announce_positions(app.state.store, app.state.rasa, broadcaster.changed)),
+                asyncio.create_task(watch_sla(app.state.store, settings.desk_sla_check_s)),
                 # The embedding model takes seconds to load: do it now, not in the first ops user's publish.
                 asyncio.create_task(asyncio.to_thread(app.state.curator.warm_up)),
             ]

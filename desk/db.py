@@ -89,10 +89,14 @@ class Escalation(Base):
     # they did not answer in time (they get it again only when nobody else has room).
     auto_assigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     passed_over: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    # For the SLA clocks (desk/sla.py): the first agent reply, and the oldest customer message since the last one.
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     agent: Mapped[Agent | None] = relationship()
     # Loaded with every escalation in one extra query per batch (the queue shows them on every item).
     labels: Mapped[list[Label]] = relationship(secondary="desk_escalation_labels", lazy="selectin",
                                                order_by="Label.name", viewonly=True)
+    breaches: Mapped[list[SlaBreach]] = relationship(lazy="selectin", order_by="SlaBreach.id", viewonly=True)
 
     __table_args__ = (
         # One active hand-over per conversation, enforced by the database, so two triggers cannot race.
@@ -129,6 +133,31 @@ class EscalationLabel(Base):
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
 
     __table_args__ = (Index("ix_desk_escalation_labels_label", "label_id"),)
+
+
+class SlaTarget(Base):
+    """An admin's SLA targets for one level (urgent, high, normal), in seconds; settings give the rest."""
+
+    __tablename__ = "desk_sla_targets"
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_response_s: Mapped[int] = mapped_column(Integer)
+    next_response_s: Mapped[int] = mapped_column(Integer)
+    resolution_s: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SlaBreach(Base):
+    """An SLA target a hand-over missed (first response, next response or resolution), recorded once per deadline."""
+
+    __tablename__ = "desk_sla_breaches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("desk_escalations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    breached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_desk_sla_breaches_once", "escalation_id", "kind", "due_at", unique=True),
+                      Index("ix_desk_sla_breaches_breached_at", "breached_at"))
 
 
 class Message(Base):
@@ -212,7 +241,7 @@ class Event(Base):
 
     __tablename__ = "desk_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned, label
+    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned, label, sla, sla_targets
     ref_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

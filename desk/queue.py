@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from desk import sla as sla_targets
 from desk.errors import InvalidInputError
 from kefu import hours
 
@@ -32,6 +33,8 @@ class QueueRules:
     # Hours per weekday (replacing service_hours/_days when set) and closed dates: kefu/hours.py's spellings.
     week_hours: str = ""
     holidays: str = ""
+    # SLA targets per level, desk/sla.py's spelling (admins may override them in the desk).
+    sla: str = sla_targets.DEFAULT_SPEC
 
 
 def priority(frustration: float, tier: str, trigger: str, created_at: datetime, now: datetime,

@@ -15,7 +15,7 @@ def queue_rules(settings: Settings) -> QueueRules:
                       wait_weight=settings.handoff_wait_weight, default_handle_s=settings.handoff_default_handle_s,
                       service_hours=settings.handoff_service_hours, service_days=settings.handoff_service_days,
                       timezone=settings.handoff_timezone, week_hours=settings.handoff_week_hours,
-                      holidays=settings.handoff_holidays)
+                      holidays=settings.handoff_holidays, sla=settings.desk_sla)
 
 
 def desk_store(settings: Settings | None = None) -> DeskStore:

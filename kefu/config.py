@@ -11,14 +11,14 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kefu import hours
+from kefu import hours, sla
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each service-time setting and the parser that raises ValueError on a malformed value (kefu/hours.py).
 SERVICE_TIME_CHECKS: dict[str, Callable[[str], object]] = {
     "handoff_service_hours": hours.parse_hours, "handoff_service_days": hours.parse_days,
     "handoff_timezone": hours.check_timezone, "handoff_week_hours": hours.parse_week,
-    "handoff_holidays": hours.parse_holidays}
+    "handoff_holidays": hours.parse_holidays, "desk_sla": sla.parse_targets}
 
 
 class Settings(BaseSettings):
@@ -170,6 +170,11 @@ class Settings(BaseSettings):
     # An agent who has not answered an auto-assigned hand-over this many seconds after getting it loses it: it goes
     # back to the queue (recorded in the conversation) and the next agent gets it.
     desk_reassign_after: float = 180.0
+    # SLA targets per level, in seconds: first response / next response / resolution (desk/sla.py). Urgent: VIP
+    # customers; high: frustrated ones; normal: the rest. Admins may change them in the desk. The console looks for
+    # breaches every `desk_sla_check_s`.
+    desk_sla: str = "urgent=60/300/1800; high=120/600/3600; normal=300/900/7200"
+    desk_sla_check_s: float = 5.0
 
     # WeChat Official Account (bot/channels/wechat/). Empty token: the webhook answers 503 "not configured".
     wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))
@@ -183,7 +188,7 @@ class Settings(BaseSettings):
 
     # Structured values are checked when the settings load, so a typo stops the start, not the first hand-over.
     @field_validator("handoff_service_hours", "handoff_service_days", "handoff_timezone", "handoff_week_hours",
-                     "handoff_holidays")
+                     "handoff_holidays", "desk_sla")
     @classmethod
     def _check_service_times(cls, value: str, info: ValidationInfo) -> str:
         SERVICE_TIME_CHECKS[str(info.field_name)](value)

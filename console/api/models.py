@@ -135,6 +135,40 @@ class LabelOut(LabelRefOut):
     open: int = 0
 
 
+class SlaTargetsOut(BaseModel):
+    """Seconds allowed for the first response, each next response and the resolution."""
+
+    first_response_s: int
+    next_response_s: int
+    resolution_s: int
+
+
+class SlaBreachOut(BaseModel):
+    """A deadline the hand-over missed."""
+
+    kind: Literal["first_response", "next_response", "resolution"]
+    due_at: str | None
+    breached_at: str | None
+
+
+class SlaOut(BaseModel):
+    """A hand-over's SLA: its level, its targets, the deadlines still running (null: not running) and its breaches."""
+
+    level: Literal["urgent", "high", "normal"]
+    targets: SlaTargetsOut
+    first_response_due: str | None
+    next_response_due: str | None
+    resolution_due: str | None
+    breaches: list[SlaBreachOut]
+
+
+class SlaSettingsOut(BaseModel):
+    """The SLA targets per level in force (an admin's, else the settings'), and the settings' defaults."""
+
+    levels: dict[str, SlaTargetsOut]
+    defaults: dict[str, SlaTargetsOut]
+
+
 class EscalationAgentOut(BaseModel):
     """The agent holding a hand-over."""
 
@@ -162,6 +196,7 @@ class EscalationOut(BaseModel):
     position: int | None
     summary: dict[str, Any] = Field(description="What the bot gathered for the agent (free-form).")
     labels: list[LabelRefOut] = Field(default_factory=list, description="The labels agents put on it, by name.")
+    sla: SlaOut | None = None
 
 
 class QueueOut(BaseModel):

@@ -125,3 +125,18 @@ async def auto_assign(store: DeskStore, rasa: RasaClient, changed: asyncio.Event
             continue
         given = {e["id"] for e in assigned}
         await tell_queue_state(rasa, assigned + [e for e in back if e["id"] not in given])
+
+
+async def watch_sla(store: DeskStore, every_s: float = 5.0) -> None:
+    """Record SLA deadlines that pass (first response, next response, resolution), forever; each is stored once
+    whichever console sees it first, and its desk events turn it red on every desk."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            found = await asyncio.to_thread(store.check_sla)
+        except Exception as exc:  # the database may be briefly locked or restarting: look again next round
+            logger.warning("SLA deadlines not checked: %s", exc)
+            continue
+        for breach in found:
+            logger.info("SLA breach: hand-over %s missed its %s deadline (%s)", breach["escalation_id"],
+                        breach["kind"].replace("_", " "), breach["due_at"])

@@ -12,6 +12,7 @@ from desk.store.messages import MessageRecords
 from desk.store.ratings import RatingRecords
 from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
 from desk.store.reports import EscalationFacts, RatingFacts, ReportRecords
+from desk.store.sla import SlaRecords
 from desk.store.tickets import TicketRecords
 
 __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "hash_token",
@@ -19,5 +20,5 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords, AssignmentRecords, LabelRecords):
+                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

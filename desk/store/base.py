@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -10,10 +12,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from desk.db import Escalation, Event, session_factory
+from desk import sla
+from desk.db import Escalation, Event, SlaTarget, session_factory
 from desk.errors import ConflictError, DeskUnavailableError, ForbiddenError, NotFoundError
 from desk.queue import QueueRules, priority
-from desk.store.records import _aware, _iso, label_dict
+from desk.store.records import _aware, _iso, _maybe, label_dict
 from kefu.db import unavailable_as, utcnow
 
 
@@ -26,6 +29,44 @@ class StoreBase:
         self.presence_ttl_s = presence_ttl_s
         with unavailable_as(DeskUnavailableError, "the desk's database"):
             self._sessions = session_factory(url)
+        self._sla_defaults = sla.parse_targets(self.rules.sla)
+        self._sla_cache: tuple[float, dict[str, sla.Targets]] | None = None
+        self._sla_lock = threading.Lock()
+
+    # Every queue read shows each hand-over's deadlines: the admins' targets are read at most every few seconds per
+    # process (another console's change shows within SLA_CACHE_S).
+    SLA_CACHE_S = 5.0
+
+    def sla_targets(self) -> dict[str, sla.Targets]:
+        """The SLA targets per level: an admin's where set, else the settings'."""
+        with self._sla_lock:
+            cached = self._sla_cache
+            if cached is not None and time.monotonic() - cached[0] < self.SLA_CACHE_S:
+                return cached[1]
+        with self.session() as s:
+            rows = s.scalars(select(SlaTarget)).all()
+        targets = dict(self._sla_defaults)
+        for row in rows:
+            if row.level in targets:
+                targets[row.level] = sla.Targets(row.first_response_s, row.next_response_s, row.resolution_s)
+        with self._sla_lock:
+            self._sla_cache = (time.monotonic(), targets)
+        return targets
+
+    def _forget_sla_targets(self) -> None:
+        with self._sla_lock:
+            self._sla_cache = None
+
+    def sla_dict(self, e: Escalation, targets: dict[str, sla.Targets] | None = None) -> dict[str, Any]:
+        """A hand-over's SLA: its level and targets, the deadlines still running, and the breaches recorded."""
+        level = sla.level_of(e.tier, e.trigger, e.frustration)
+        chosen = (targets or self.sla_targets())[level]
+        due = sla.deadlines(chosen, e.status, _aware(e.created_at), _maybe(e.first_response_at),
+                            _maybe(e.awaiting_since))
+        return {"level": level, "targets": chosen.as_dict(),
+                **{f"{kind}_due": _iso(at) for kind, at in due.items()},
+                "breaches": [{"kind": b.kind, "due_at": _iso(b.due_at), "breached_at": _iso(b.breached_at)}
+                             for b in e.breaches]}
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -57,6 +98,7 @@ class StoreBase:
             "created_at": _iso(e.created_at), "claimed_at": _iso(e.claimed_at), "resolved_at": _iso(e.resolved_at),
             "agent": {"id": e.agent.id, "display_name": e.agent.display_name} if e.agent else None,
             "position": position, "summary": e.summary or {}, "labels": [label_dict(label) for label in e.labels],
+            "sla": self.sla_dict(e),
         }
 
     def _load(self, s: Session, escalation_id: int) -> Escalation:

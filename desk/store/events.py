@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from desk.db import CannedReply, Escalation, Event, Label, Message, Note, Ticket
+from desk.db import CannedReply, Escalation, Event, Label, Message, Note, SlaBreach, Ticket
 from desk.store.canned import canned_dict
 from desk.store.escalations import EscalationRecords
 from desk.store.records import label_dict, message_dict, note_dict, ticket_dict
+from desk.store.sla import breach_dict
 
 
 class EventFeed(EscalationRecords):
@@ -46,6 +47,11 @@ class EventFeed(EscalationRecords):
                 elif kind == "label":  # the list changed: every desk reloads it
                     label = s.get(Label, ref)
                     payload = label_dict(label) if label else {"id": ref, "deleted": True}
+                elif kind == "sla":  # a deadline missed: the desks show it in red
+                    b = s.get(SlaBreach, ref)
+                    payload = breach_dict(b) if b else None
+                elif kind == "sla_targets":  # an admin changed the targets: every desk reloads them
+                    payload = {"id": ref, "changed": True}
                 elif kind == "canned":  # created, edited or deleted: every desk reloads its list
                     c = s.get(CannedReply, ref)
                     payload = canned_dict(c) if c else {"id": ref, "deleted": True}

@@ -67,6 +67,9 @@ class MessageRecords(EscalationRecords):
                             frustration=frustration, source_id=source_id)
                 s.add(m)
                 s.flush()
+                # The next-response clock starts at the oldest message the agent has not answered yet.
+                s.execute(update(Escalation).where(Escalation.id == e_id, Escalation.awaiting_since.is_(None))
+                          .values(awaiting_since=m.created_at))
                 self._event(s, "message", m.id)
                 return message_dict(m)
         except IntegrityError:  # relayed before (a retry or a backfill)
@@ -93,6 +96,9 @@ class MessageRecords(EscalationRecords):
             m = Message(escalation_id=escalation_id, role="agent", text=body, agent_id=agent_id)
             s.add(m)
             s.flush()
+            if e.first_response_at is None:
+                e.first_response_at = m.created_at
+            e.awaiting_since = None
             self._event(s, "message", m.id)
             m.agent = e.agent
             return {**message_dict(m), "conversation_id": e.conversation_id}

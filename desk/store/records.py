@@ -25,6 +25,10 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _maybe(value: datetime | None) -> datetime | None:
+    return None if value is None else _aware(value)
+
+
 def _clean(text: str, what: str) -> str:
     value = (text or "").strip()
     if not value:

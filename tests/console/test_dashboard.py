@@ -250,6 +250,8 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
         "queue_wait_s",
         "queue_wait_p90_s",
         "handle_time_s",
+        "sla_breaches",
+        "sla_met_rate",
     ]
     assert all(f["definition"].endswith(".") and len(f["definition"]) > 40 for f in report["figures"])
     assert figures(report) == {
@@ -267,6 +269,8 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
         "queue_wait_s": 120.0,
         "queue_wait_p90_s": 504.0,
         "handle_time_s": 1200.0,
+        "sla_breaches": 0,
+        "sla_met_rate": 100.0,
     }
     assert report["filters"] == {
         "start": START.isoformat(),
@@ -327,6 +331,8 @@ def test_channel_and_language_filters(seeded: Dashboard) -> None:
         "queue_wait_s": 600.0,
         "queue_wait_p90_s": 600.0,
         "handle_time_s": 1800.0,
+        "sla_breaches": 0,
+        "sla_met_rate": 100.0,
     }
     assert [(r["reason"], r["count"]) for r in wechat["escalation_reasons"]] == [
         ("frustration", 2),
@@ -365,8 +371,9 @@ def test_an_empty_database_gives_zeros(tmp_path: Any) -> None:
     settings = Settings(data_dir=tmp_path / "empty", rasa_token="test-token")
     report = Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url).report(Filters(START, END))
     values = figures(report)
-    assert values["conversations"] == values["faq_questions"] == values["csat_responses"] == 0
-    assert all(values[k] is None for k in values if k not in ("conversations", "faq_questions", "csat_responses"))
+    counts = ("conversations", "faq_questions", "csat_responses", "sla_breaches")
+    assert all(values[k] == 0 for k in counts)
+    assert all(values[k] is None for k in values if k not in counts)
     assert report["escalation_reasons"] == [] and report["top_clusters"] == []
     assert [p["conversations"] for p in report["conversations_trend"]] == [0, 0, 0]
     assert report["csat"]["distribution"] == {str(n): 0 for n in range(1, 6)}
@@ -523,3 +530,14 @@ def test_a_label_narrows_the_report_to_its_hand_overs_and_their_customers(seeded
     assert (values["csat_average"], values["csat_responses"]) == (2.0, 1)  # only c4's rating
     assert values["queue_wait_s"] == 600.0
     assert "label," + str(refund) + ",refund,1,count" in seeded.csv(Filters(START, END))
+
+
+def test_sla_breaches_are_counted_for_the_hand_overs_in_the_range(seeded: Dashboard, store: DeskStore) -> None:
+    # x3 still waits, days after its deadlines: no first response and no resolution (the others ended in time).
+    found = store.check_sla()
+    assert sorted(b["kind"] for b in found) == ["first_response", "resolution"]
+    assert store.check_sla() == []  # each deadline is recorded once
+    values = figures(seeded.report(Filters(START, END)))
+    assert (values["sla_breaches"], values["sla_met_rate"]) == (2, 75.0)  # 3 of the 4 hand-overs that queued
+    wechat = figures(seeded.report(Filters(START, END, channel="wechat")))
+    assert (wechat["sla_breaches"], wechat["sla_met_rate"]) == (0, 100.0)

@@ -35,6 +35,22 @@ def sign_in(page: Any, kefu: Settings, username: str) -> None:
     page.wait_for_url("**/desk")
 
 
+def queued_customer(store: DeskStore, page: Any, kefu: Settings, text: str = "转人工",
+                    metadata: dict | None = None, customer: Customer | None = None) -> tuple[Customer, dict]:
+    """A socket.io customer (new, or the one given) who asks for a person once the page's desk counts as online;
+    with its escalation."""
+    for _ in range(50):  # the desk's heartbeat makes the agent online, so the customer joins the queue
+        if store.agents_online():
+            break
+        page.wait_for_timeout(200)
+    customer = customer or Customer(kefu.rasa_url)
+    customer.say(text, metadata=metadata)
+    customer.wait_for(lambda t: "前面还有" in t)
+    escalation = store.active_for(customer.session_id)
+    assert escalation is not None
+    return customer, escalation
+
+
 def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, browser: object) -> None:
     store = desk_store(kefu)
     if store.credentials("desk-wang") is None:
@@ -56,16 +72,7 @@ def test_agent_claims_replies_resolves_and_the_customer_rates(kefu: Settings, br
         page.wait_for_url("**/desk")
         page.wait_for_selector("#me:has-text('王小蓝')")
 
-        # The desk's heartbeat makes the agent online, so the customer joins the queue.
-        for _ in range(50):
-            if store.agents_online():
-                break
-            page.wait_for_timeout(200)
-        customer = Customer(kefu.rasa_url)
-        customer.say("转人工")
-        customer.wait_for(lambda t: "前面还有" in t)
-        escalation = store.active_for(customer.session_id)
-        assert escalation is not None
+        customer, escalation = queued_customer(store, page, kefu)
         item = page.locator(f".queue-item[data-escalation-id='{escalation['id']}']")
         item.wait_for()
         item.click()
@@ -166,18 +173,12 @@ def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggest
         page.wait_for_selector("#canned-admin-list li:has-text('/fp')")
         assert any(c["shortcut"] == "fp" for c in store.canned("zh"))
 
-        for _ in range(50):
-            if store.agents_online():
-                break
-            page.wait_for_timeout(200)
-        customer = Customer(kefu.rasa_url)
         page_meta = {"customer_name": "王芳"}
+        customer = Customer(kefu.rasa_url)
         customer.say("我的订单KF20231123018发货了吗", metadata=page_meta)
         customer.wait_for(lambda t: "KF20231123018" in t)
-        customer.say("转人工", metadata=page_meta)
-        customer.wait_for(lambda t: "前面还有" in t)
-        escalation = store.active_for(customer.session_id)
-        assert escalation is not None and escalation["summary"]["customer_name"] == "王芳"
+        customer, escalation = queued_customer(store, page, kefu, "转人工", page_meta, customer)
+        assert escalation["summary"]["customer_name"] == "王芳"
         page.locator(f".queue-item[data-escalation-id='{escalation['id']}']").click()
         page.click("#claim-button")
         customer.wait_for(lambda t: "已接入" in t)
@@ -220,17 +221,12 @@ def test_agents_label_conversations_filter_the_queue_and_see_an_admins_rename_li
     customers: list[Customer] = []
     try:
         sign_in(agent_page, kefu, "desk-wang")
-        for _ in range(50):
-            if store.agents_online():
-                break
-            agent_page.wait_for_timeout(200)
+        escalations = []
         for text in ("转人工", "人工客服"):
-            customer = Customer(kefu.rasa_url)
+            customer, escalation = queued_customer(store, agent_page, kefu, text)
             customers.append(customer)
-            customer.say(text)
-            customer.wait_for(lambda t: "前面还有" in t)
-        first, second = (store.active_for(c.session_id) for c in customers)
-        assert first is not None and second is not None
+            escalations.append(escalation)
+        first, second = escalations
         agent_page.locator(f".queue-item[data-escalation-id='{first['id']}']").click()
         agent_page.wait_for_selector("#label-add:not([hidden])")
         agent_page.select_option("#label-add", label="logistics")
@@ -264,3 +260,40 @@ def test_agents_label_conversations_filter_the_queue_and_see_an_admins_rename_li
         for escalation in (store.active_for(c.session_id) for c in customers):
             if escalation is not None:
                 store.cancel(escalation["conversation_id"])
+
+
+def test_an_admin_tightens_the_sla_and_a_missed_first_reply_turns_red_live(kefu: Settings, browser: object) -> None:
+    """The admin sets a 6-second first reply for normal customers in the SLA panel; a customer who asks for a
+    person shows the countdown in the queue, and once it passes the console records the breach and the desk shows
+    it in red with an alert, without a reload."""
+    store = desk_store(kefu)
+    admin = agent_user(store, "desk-admin", "Admin Li", role="admin")
+    defaults = store.sla_settings()["defaults"]
+    context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    page = context.new_page()
+    customer = None
+    try:
+        sign_in(page, kefu, "desk-admin")
+        page.wait_for_selector("#sla-admin:not([hidden]) #sla-admin-rows tr[data-level='normal']")
+        page.fill("#sla-admin-rows tr[data-level='normal'] input[data-field='first_response_s']", "0.1")
+        page.click("#sla-save")
+        page.wait_for_selector("#sla-saved:not([hidden])")
+        assert desk_store(kefu).sla_targets()["normal"].first_response_s == 6
+
+        customer, escalation = queued_customer(store, page, kefu)
+        assert escalation["sla"]["level"] == "normal"
+        clock = page.locator(f".queue-item[data-escalation-id='{escalation['id']}'] .sla")
+        clock.wait_for()
+        assert "First reply" in clock.inner_text()
+        page.wait_for_selector(f".queue-item[data-escalation-id='{escalation['id']}'] .sla.sla-late", timeout=30000)
+        page.wait_for_selector("#sla-alert:not([hidden]):has-text('First reply')", timeout=30000)
+        kinds = [b["kind"] for b in store.get_escalation(escalation["id"])["sla"]["breaches"]]
+        assert kinds == ["first_response"]
+    finally:
+        if customer is not None:
+            customer.close()
+        context.close()
+        store.set_presence(admin["id"], "away")
+        store.set_sla_targets(defaults)
+        if customer is not None and store.active_for(customer.session_id):
+            store.cancel(customer.session_id)

@@ -1,4 +1,4 @@
-"""Agents, presence, canned replies and offline tickets."""
+"""Agents, presence, canned replies, SLA targets and offline tickets."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from console.api.models import AgentOut, CannedReplyOut, PresenceOut, TicketOut, errors
-from console.deps import AdminDep, AgentDep, StoreDep
+from console.api.models import AgentOut, CannedReplyOut, PresenceOut, SlaSettingsOut, TicketOut, errors
+from console.deps import AdminDep, AgentDep, LoginDep, StoreDep
 from desk.store.agents import MAX_CAPACITY
+from kefu.sla import MAX_TARGET_S
 
 router = APIRouter(prefix="/api", tags=["desk"], responses=errors(401, 403))
 
@@ -43,6 +44,14 @@ def update_presence(body: PresenceIn, agent: AgentDep, store: StoreDep) -> dict[
     """The desk's heartbeat: online agents take hand-overs; with none online, customers may leave a message."""
     store.set_presence(agent["id"], body.status)
     return {"status": body.status}
+
+
+class SlaTargetsIn(BaseModel):
+    """Seconds allowed for the first response, each next response and the resolution of one level."""
+
+    first_response_s: int = Field(gt=0, le=MAX_TARGET_S)
+    next_response_s: int = Field(gt=0, le=MAX_TARGET_S)
+    resolution_s: int = Field(gt=0, le=MAX_TARGET_S)
 
 
 class CannedIn(BaseModel):
@@ -83,6 +92,24 @@ def delete_canned(canned_id: int, admin: AdminDep, store: StoreDep) -> Response:
     """Remove a canned reply (admins only)."""
     store.delete_canned(canned_id)
     return Response(status_code=204)
+
+
+class SlaIn(BaseModel):
+    """New SLA targets for some levels (seconds; each at most a week)."""
+
+    levels: dict[Literal["urgent", "high", "normal"], SlaTargetsIn] = Field(min_length=1)
+
+
+@router.get("/sla", response_model=SlaSettingsOut)
+def read_sla(login: LoginDep, store: StoreDep) -> dict[str, Any]:
+    """The SLA targets per level: urgent (VIP), high (frustrated), normal."""
+    return store.sla_settings()
+
+
+@router.put("/sla", response_model=SlaSettingsOut)
+def update_sla(body: SlaIn, admin: AdminDep, store: StoreDep) -> dict[str, Any]:
+    """Set the SLA targets of the levels given (admins only); every desk's clocks follow."""
+    return store.set_sla_targets({level: targets.model_dump() for level, targets in body.levels.items()})
 
 
 @router.get("/tickets", response_model=list[TicketOut])

@@ -7,6 +7,7 @@ import { S } from './state.js';
 import { L } from './strings.js';
 import { renderAssist } from './assist.js';
 import { renderOpenLabels } from './labels.js';
+import { slaNode } from './sla.js';
 import { renderSummary } from './summary.js';
 
 export function renderOpen() {
@@ -19,6 +20,7 @@ export function renderOpen() {
     $('summary').replaceChildren(el('p', 'muted small', L.noConversation));
     renderAssist();
     renderOpenLabels();
+    $('conv-sla').replaceChildren();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -32,6 +34,7 @@ export function renderOpen() {
     renderSummary();
     renderAssist();
     renderOpenLabels();
+    $('conv-sla').replaceChildren(slaNode(e));
   }
   updateControls();
 }

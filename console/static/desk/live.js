@@ -4,11 +4,14 @@ import { str } from '../shared/values.js';
 import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
 import { reloadCanned } from './canned-admin.js';
+import { renderOpen } from './conversation.js';
+import { shortId } from './format.js';
 import { loadLabels } from './labels.js';
 import { upsertNote } from './notes.js';
 import { reloadOpen } from './open.js';
 import { applyEscalation, loadQueue, renderQueue } from './queue.js';
 import { session, showError } from './session.js';
+import { announceBreach, applyMessageToSla, loadSlaAdmin } from './sla.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 import { renderSummary } from './summary.js';
@@ -29,6 +32,10 @@ function onMessageEvent(m) {
   if (!m || m.escalation_id === undefined || m.escalation_id === null) return;
   const id = String(m.escalation_id);
   if (m.role === 'customer') S.preview.set(id, str(m.text));
+  const held = S.esc.get(id);
+  applyMessageToSla(held, m);
+  if (S.open && String(S.open.id) === id && S.open !== held) applyMessageToSla(S.open, m);
+  if (id === S.openId && (m.role === 'agent' || m.role === 'customer')) renderOpen();
   if (id === S.openId) {
     upsertMessage(m);
     if (m.role === 'customer') {
@@ -63,6 +70,11 @@ export function connect() {
   on('ticket', upsertTicket);
   on('canned', () => { reloadCanned(); });
   on('label', () => { loadLabels(); });
+  on('sla', (b) => {
+    const e = S.esc.get(String(b.escalation_id));
+    announceBreach(b, e ? `#${shortId(e.conversation_id)}` : `#${str(b.escalation_id)}`);
+  });
+  on('sla_targets', () => { loadQueue().catch(showError); loadSlaAdmin().catch(() => {}); });
   es.onopen = () => {
     setConn(true);
     retry = 1000;

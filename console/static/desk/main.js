@@ -8,6 +8,7 @@ import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
 import { loadLabels, wireLabels } from './labels.js';
 import { connect } from './live.js';
+import { loadSlaAdmin, wireSla } from './sla.js';
 import { wireNotes } from './notes.js';
 import { openEscalation, wireOpen } from './open.js';
 import { sendPresence, startHeartbeat, wirePresence } from './presence.js';
@@ -27,6 +28,7 @@ function wire() {
   wireCanned();
   wireCannedAdmin();
   wirePresence();
+  wireSla();
   wireLabels((e) => { if (e) applyEscalation(e); else renderQueue(); });
   $('logout-button').addEventListener('click', session.logout);
   $('desk-error-close').addEventListener('click', () => { $('desk-error').hidden = true; });
@@ -42,7 +44,7 @@ async function boot() {
   $('presence-select').value = 'online';
   sendPresence();
   connect();
-  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin(), loadLabels()];
+  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin(), loadLabels(), loadSlaAdmin()];
   const results = await Promise.allSettled(tasks);
   for (const r of results) if (r.status === 'rejected') showError(r.reason);
   const h = decodeURIComponent(location.hash.slice(1));

@@ -6,6 +6,7 @@ import { renderOpen } from './conversation.js';
 import { group, isActive, isMine } from './escalations.js';
 import { fmtWait, shortId, statusText } from './format.js';
 import { chip, passesFilter } from './labels.js';
+import { slaNode, tickSla } from './sla.js';
 import { api } from './session.js';
 import { S } from './state.js';
 import { L } from './strings.js';
@@ -43,7 +44,7 @@ function fillQueueItem(li, e) {
 
   const l2 = el('span', 'qi-line small muted');
   l2.append(el('span', 'cid', `#${shortId(e.conversation_id)}`), el('span', 'chan', str(e.channel)), el('span', 'lang', str(e.language)));
-  const parts = [l1, l2];
+  const parts = [l1, l2, slaNode(e, 'qi-line small')];
   if (e.reason) parts.push(el('span', 'qi-line reason', clip(e.reason, 60)));
   const pv = previewFor(e);
   if (pv) parts.push(el('span', 'qi-line preview', clip(pv, 70)));
@@ -95,5 +96,6 @@ export function applyEscalation(e) {
 export function startWaitClock() {
   setInterval(() => {
     document.querySelectorAll('#queue .wait[data-since]').forEach((w) => { w.textContent = fmtWait(w.dataset.since); });
+    tickSla();
   }, 1000);
 }
