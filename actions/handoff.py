@@ -70,7 +70,8 @@ async def _kb_candidates(tracker: Tracker) -> list[dict[str, Any]]:
     except Exception as exc:  # the summary is a courtesy: a KB problem must not block the hand-over
         logger.warning("no KB candidates for the hand-over summary: %s", exc)
         return []
-    return [{"faq_id": c.faq_id, "question": c.question, "score": round(c.score, 3)} for c in result.candidates[:3]]
+    return [{"faq_id": c.faq_id, "question": c.question, "score": round(c.score, 3), "category": c.category}
+            for c in result.candidates[:3]]
 
 
 async def _wait(store: DeskStore, position: int) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
@@ -92,7 +93,12 @@ class Escalation(Base):
     # For the SLA clocks (desk/sla.py): the first agent reply, and the oldest customer message since the last one.
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Skills routing: what the hand-over is about (the knowledge base's category of the last question, else the
+    # intent) and the team that covers it (None: anyone).
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("desk_teams.id", ondelete="SET NULL"), nullable=True)
     agent: Mapped[Agent | None] = relationship()
+    team: Mapped[Team | None] = relationship(lazy="selectin", viewonly=True)
     # Loaded with every escalation in one extra query per batch (the queue shows them on every item).
     labels: Mapped[list[Label]] = relationship(secondary="desk_escalation_labels", lazy="selectin",
                                                order_by="Label.name", viewonly=True)
@@ -108,6 +114,30 @@ class Escalation(Base):
             postgresql_where=text("status IN ('waiting', 'claimed')"),
         ),
     )
+
+
+class Team(Base):
+    """A team of agents that takes the hand-overs of some categories (knowledge-base categories or intents)."""
+
+    __tablename__ = "desk_teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Off: the team's hand-overs wait for someone to claim them, even with KEFU_DESK_AUTO_ASSIGN on.
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=utcnow)
+    members: Mapped[list[Agent]] = relationship(secondary="desk_team_members", lazy="selectin",
+                                                order_by="Agent.display_name")
+
+    __table_args__ = (Index("ix_desk_teams_name", "name", unique=True),)
+
+
+class TeamMember(Base):
+    """An agent in a team."""
+
+    __tablename__ = "desk_team_members"
+    team_id: Mapped[int] = mapped_column(ForeignKey("desk_teams.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("desk_agents.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Label(Base):
@@ -241,7 +271,8 @@ class Event(Base):
 
     __tablename__ = "desk_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # escalation, message, note, ticket, canned, label, sla, sla_targets
+    # escalation, message, note, ticket, canned, label, sla, sla_targets, team
+    kind: Mapped[str] = mapped_column(String(16))
     ref_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -169,6 +169,30 @@ class SlaSettingsOut(BaseModel):
     defaults: dict[str, SlaTargetsOut]
 
 
+class TeamRefOut(BaseModel):
+    """The team a hand-over is routed to."""
+
+    id: int
+    name: str
+
+
+class TeamMemberOut(BaseModel):
+    """An agent in a team."""
+
+    id: int
+    display_name: str
+
+
+class TeamOut(TeamRefOut):
+    """A team: the categories it covers (knowledge-base categories or intents), whether its hand-overs are
+    auto-assigned, its members, and how many waiting or claimed hand-overs it has now."""
+
+    categories: list[str]
+    auto_assign: bool
+    members: list[TeamMemberOut]
+    open: int = 0
+
+
 class EscalationAgentOut(BaseModel):
     """The agent holding a hand-over."""
 
@@ -197,6 +221,9 @@ class EscalationOut(BaseModel):
     summary: dict[str, Any] = Field(description="What the bot gathered for the agent (free-form).")
     labels: list[LabelRefOut] = Field(default_factory=list, description="The labels agents put on it, by name.")
     sla: SlaOut | None = None
+    category: str | None = Field(None, description="What it is about: the KB's category of the last question, "
+                                                   "else the intent.")
+    team: TeamRefOut | None = Field(None, description="The team it is routed to (null: anyone).")
 
 
 class QueueOut(BaseModel):

@@ -13,6 +13,7 @@ from desk.store.ratings import RatingRecords
 from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
 from desk.store.reports import EscalationFacts, RatingFacts, ReportRecords
 from desk.store.sla import SlaRecords
+from desk.store.teams import TeamRecords
 from desk.store.tickets import TicketRecords
 
 __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "hash_token",
@@ -20,5 +21,5 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords):
+                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

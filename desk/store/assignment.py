@@ -6,9 +6,13 @@ again only when nobody else has room).
 
 Order: VIP customers first, then the queue's own order (priority, then age). Agent: among those online (a fresh
 heartbeat saying online, not busy or away) holding fewer conversations than their capacity, the one holding fewest;
-on a tie, the one whose last conversation came longest ago (round-robin). Each assignment is one conditional UPDATE,
-as a claim is: it takes the escalation only while it still waits and while the agent still has room, so a manual
-claim, another console replica or a second pass cannot give it twice or overfill an agent.
+on a tie, the one whose last conversation came longest ago (round-robin). A hand-over routed to a team goes to that
+team's members while any of them is there (online or busy), waiting for one of them to have room, and to anyone
+when none is; a team with auto-assignment switched off leaves its hand-overs for agents to claim.
+
+Each assignment is one conditional UPDATE, as a claim is: it takes the escalation only while it still waits and
+while the agent still has room, so a manual claim, another console replica or a second pass cannot give it twice or
+overfill an agent.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from desk.db import Agent, Escalation, Message
+from desk.db import Agent, Escalation, Message, Team
 from desk.queue import presence_cutoff
 from desk.store.escalations import EscalationRecords
 from desk.store.records import _aware
@@ -47,10 +51,15 @@ class AssignmentRecords(EscalationRecords):
             latest = dict(s.execute(select(Escalation.agent_id, func.max(Escalation.claimed_at))
                                     .where(Escalation.agent_id.is_not(None)).group_by(Escalation.agent_id))
                           .tuples().all())
-            waiting = s.execute(select(Escalation.id, Escalation.tier, Escalation.passed_over)
+            waiting = s.execute(select(Escalation.id, Escalation.tier, Escalation.passed_over, Escalation.team_id)
                                 .where(Escalation.status == "waiting")).tuples().all()
-        vip = {escalation_id for escalation_id, tier, _ in waiting if tier == "vip"}
-        passed = {escalation_id: set(over or []) for escalation_id, _, over in waiting}
+            present = set(s.scalars(select(Agent.id).where(
+                Agent.active.is_(True), Agent.status.in_(("online", "busy")), Agent.last_seen_at > cutoff)).all())
+            teams = {team.id: (bool(team.auto_assign), {a.id for a in team.members})
+                     for team in s.scalars(select(Team)).all()}
+        vip = {escalation_id for escalation_id, tier, _, _ in waiting if tier == "vip"}
+        passed = {escalation_id: set(over or []) for escalation_id, _, over, _ in waiting}
+        team_of = {escalation_id: team_id for escalation_id, _, _, team_id in waiting}
         load = {agent_id: held.get(agent_id, 0) for agent_id, _, _ in agents}
         last = {agent_id: _aware(when) if (when := latest.get(agent_id)) is not None else NEVER
                 for agent_id, _, _ in agents}
@@ -59,6 +68,15 @@ class AssignmentRecords(EscalationRecords):
             room = [(agent_id, name, capacity) for agent_id, name, capacity in agents if load[agent_id] < capacity]
             if not room:
                 break
+            team = teams.get(team_of.get(escalation_id) or -1)
+            if team is not None:
+                auto, members = team
+                if not auto:
+                    continue  # this team claims by hand
+                if members & present:  # the team is there: wait for one of them rather than give it to anyone
+                    room = [a for a in room if a[0] in members]
+                    if not room:
+                        continue
             fresh = [a for a in room if a[0] not in passed.get(escalation_id, set())]
             room = fresh or room
             agent_id, name, capacity = min(room, key=lambda a: (load[a[0]], last[a[0]], a[0]))

@@ -80,6 +80,15 @@ class StoreBase:
         s.add(Event(kind=kind, ref_id=ref_id))
 
     @staticmethod
+    def _name_free(s: Session, model: Any, name: str, what: str, other_than: int | None = None) -> None:
+        """ConflictError when another row of `model` (a label, a team) has this name in any case."""
+        query = select(model.id).where(func.lower(model.name) == name.lower())
+        if other_than is not None:
+            query = query.where(model.id != other_than)
+        if s.scalar(query) is not None:
+            raise ConflictError(f"a {what} named {name!r} exists")
+
+    @staticmethod
     def _loads(s: Session) -> dict[int, int]:
         """How many conversations each agent holds now (claimed escalations per agent id)."""
         rows = s.execute(select(Escalation.agent_id, func.count(Escalation.id))
@@ -98,7 +107,8 @@ class StoreBase:
             "created_at": _iso(e.created_at), "claimed_at": _iso(e.claimed_at), "resolved_at": _iso(e.resolved_at),
             "agent": {"id": e.agent.id, "display_name": e.agent.display_name} if e.agent else None,
             "position": position, "summary": e.summary or {}, "labels": [label_dict(label) for label in e.labels],
-            "sla": self.sla_dict(e),
+            "sla": self.sla_dict(e), "category": e.category,
+            "team": {"id": e.team.id, "name": e.team.name} if e.team else None,
         }
 
     def _load(self, s: Session, escalation_id: int) -> Escalation:

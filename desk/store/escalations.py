@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from desk.db import ACTIVE, Agent, Escalation, Message
+from desk.db import ACTIVE, Agent, Escalation, Message, Team
 from desk.errors import ConflictError, NotFoundError
 from desk.queue import priority
 from desk.store.base import StoreBase
@@ -29,9 +29,10 @@ class EscalationRecords(StoreBase):
         """
         try:
             with self.session() as s:
+                category, team_id = self._route(s, summary)
                 e = Escalation(conversation_id=conversation_id, channel=channel, language=language, tier=tier,
                                trigger=trigger, reason=reason, frustration=frustration, summary=summary,
-                               status=status)
+                               status=status, category=category, team_id=team_id)
                 s.add(e)
                 s.flush()
                 self._event(s, "escalation", e.id)
@@ -44,6 +45,23 @@ class EscalationRecords(StoreBase):
                                               summary=summary, status=status)
             return active, False
         return self.get_escalation(created_id), True
+
+    @staticmethod
+    def _route(s: Session, summary: dict[str, Any]) -> tuple[str | None, int | None]:
+        """What the hand-over is about and the team that covers it: the knowledge base's category for the last
+        real question, else the detected intent; the first team (by id) listing either; (category, None) for
+        anyone."""
+        candidates = summary.get("kb_candidates") or []
+        top = candidates[0] if candidates and isinstance(candidates[0], dict) else {}
+        intent = summary.get("intent") if isinstance(summary.get("intent"), str) else None
+        category = str(top.get("category") or "") or intent
+        keys = {k for k in (category, intent) if k}
+        if not keys:
+            return None, None
+        for team_id, categories in s.execute(select(Team.id, Team.categories).order_by(Team.id)).tuples().all():
+            if keys & set(categories or []):
+                return category, int(team_id)
+        return category, None
 
     def get_escalation(self, escalation_id: int) -> dict[str, Any]:
         """One escalation with its queue position (when waiting)."""

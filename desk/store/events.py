@@ -52,6 +52,8 @@ class EventFeed(EscalationRecords):
                     payload = breach_dict(b) if b else None
                 elif kind == "sla_targets":  # an admin changed the targets: every desk reloads them
                     payload = {"id": ref, "changed": True}
+                elif kind == "team":  # a team changed: every desk reloads the list
+                    payload = {"id": ref}
                 elif kind == "canned":  # created, edited or deleted: every desk reloads its list
                     c = s.get(CannedReply, ref)
                     payload = canned_dict(c) if c else {"id": ref, "deleted": True}

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from desk.db import ACTIVE, Escalation, EscalationLabel, Label
-from desk.errors import ConflictError, InvalidInputError, NotFoundError
+from desk.errors import InvalidInputError, NotFoundError
 from desk.store.escalations import EscalationRecords
 from desk.store.records import _clean, label_dict
 
@@ -39,18 +39,11 @@ class LabelRecords(EscalationRecords):
             return [{**label_dict(label), "open": int(open_counts.get(label.id, 0))}
                     for label in s.scalars(select(Label).order_by(func.lower(Label.name))).all()]
 
-    def _same_name(self, s: Session, name: str, other_than: int | None = None) -> None:
-        query = select(Label.id).where(func.lower(Label.name) == name.lower())
-        if other_than is not None:
-            query = query.where(Label.id != other_than)
-        if s.scalar(query) is not None:
-            raise ConflictError(f"a label named {name!r} exists")
-
     def create_label(self, name: str, color: str = "grey") -> dict[str, Any]:
         """Add a label (InvalidInputError for a bad name or colour, ConflictError for a name taken in any case)."""
         name, color = _checked(name, color)
         with self.session() as s:
-            self._same_name(s, name)
+            self._name_free(s, Label, name, "label")
             label = Label(name=name, color=color)
             s.add(label)
             s.flush()
@@ -64,7 +57,7 @@ class LabelRecords(EscalationRecords):
             label = s.get(Label, label_id)
             if label is None:
                 raise NotFoundError(f"no label {label_id}")
-            self._same_name(s, name, other_than=label_id)
+            self._name_free(s, Label, name, "label", other_than=label_id)
             label.name, label.color = name, color
             self._event(s, "label", label_id)
             self._touch_carriers(s, label_id)

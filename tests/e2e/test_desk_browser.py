@@ -297,3 +297,50 @@ def test_an_admin_tightens_the_sla_and_a_missed_first_reply_turns_red_live(kefu:
         store.set_sla_targets(defaults)
         if customer is not None and store.active_for(customer.session_id):
             store.cancel(customer.session_id)
+
+
+def test_a_question_about_invoices_reaches_the_invoices_team_and_an_agent_moves_it(kefu: Settings,
+                                                                                  browser: object) -> None:
+    """The admin puts an agent in the invoices team from the Teams panel; a customer who asked about an invoice
+    and then for a person is routed to that team (shown on the queue item and in the summary); the agent gives the
+    conversation to anyone instead, and the desk shows it without a reload."""
+    store = desk_store(kefu)
+    admin = agent_user(store, "desk-admin", "Admin Li", role="admin")
+    wang = agent_user(store, "desk-wang", "王小蓝")
+    context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    page = context.new_page()
+    customer = None
+    invoices = next(t for t in store.teams() if t["name"] == "Invoices & payment")
+    try:
+        sign_in(page, kefu, "desk-admin")
+        form = page.locator(f"#teams-admin-list li[data-team-id='{invoices['id']}'] form")
+        form.wait_for()
+        form.locator(f"input[type=checkbox][value='{wang['id']}']").check()
+        form.locator("button[type=submit]").click()
+        for _ in range(50):
+            if any(m["id"] == wang["id"] for m in store.team(invoices["id"])["members"]):
+                break
+            page.wait_for_timeout(100)
+        assert [m["display_name"] for m in store.team(invoices["id"])["members"]] == ["王小蓝"]
+
+        customer = Customer(kefu.rasa_url)
+        customer.say("电子发票怎么开")
+        customer.wait_for(lambda t: "发票" in t)
+        customer, escalation = queued_customer(store, page, kefu, "转人工", customer=customer)
+        assert escalation["team"] == {"id": invoices["id"], "name": "Invoices & payment"}
+        item = page.locator(f".queue-item[data-escalation-id='{escalation['id']}']")
+        item.locator(".qi-team:has-text('Invoices & payment')").wait_for()
+        item.click()
+        page.wait_for_selector("#summary dd:has-text('Invoices & payment (invoices)')")
+        page.select_option("#team-move", label="Anyone")
+        page.click("#team-move-button")
+        item.locator(".qi-team").wait_for(state="detached")
+        assert store.get_escalation(escalation["id"])["team"] is None
+    finally:
+        if customer is not None:
+            customer.close()
+        context.close()
+        store.set_presence(admin["id"], "away")
+        store.update_team(invoices["id"], invoices["name"], invoices["categories"], invoices["auto_assign"], [])
+        if customer is not None and store.active_for(customer.session_id):
+            store.cancel(customer.session_id)

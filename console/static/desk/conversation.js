@@ -8,6 +8,7 @@ import { L } from './strings.js';
 import { renderAssist } from './assist.js';
 import { renderOpenLabels } from './labels.js';
 import { slaNode } from './sla.js';
+import { renderMove } from './teams.js';
 import { renderSummary } from './summary.js';
 
 export function renderOpen() {
@@ -21,6 +22,7 @@ export function renderOpen() {
     renderAssist();
     renderOpenLabels();
     $('conv-sla').replaceChildren();
+    renderMove();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -35,6 +37,7 @@ export function renderOpen() {
     renderAssist();
     renderOpenLabels();
     $('conv-sla').replaceChildren(slaNode(e));
+    renderMove();
   }
   updateControls();
 }

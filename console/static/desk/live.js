@@ -7,6 +7,7 @@ import { reloadCanned } from './canned-admin.js';
 import { renderOpen } from './conversation.js';
 import { shortId } from './format.js';
 import { loadLabels } from './labels.js';
+import { loadTeams } from './teams.js';
 import { upsertNote } from './notes.js';
 import { reloadOpen } from './open.js';
 import { applyEscalation, loadQueue, renderQueue } from './queue.js';
@@ -55,6 +56,7 @@ function resync() {
   loadAgents().catch(() => {});
   reloadCanned();
   loadLabels();
+  loadTeams();
 }
 export function connect() {
   if (session.leaving) return;
@@ -70,6 +72,7 @@ export function connect() {
   on('ticket', upsertTicket);
   on('canned', () => { reloadCanned(); });
   on('label', () => { loadLabels(); });
+  on('team', () => { loadTeams(); });
   on('sla', (b) => {
     const e = S.esc.get(String(b.escalation_id));
     announceBreach(b, e ? `#${shortId(e.conversation_id)}` : `#${str(b.escalation_id)}`);

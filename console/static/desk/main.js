@@ -9,6 +9,7 @@ import { updateControls } from './controls.js';
 import { loadLabels, wireLabels } from './labels.js';
 import { connect } from './live.js';
 import { loadSlaAdmin, wireSla } from './sla.js';
+import { loadTeams, wireTeams } from './teams.js';
 import { wireNotes } from './notes.js';
 import { openEscalation, wireOpen } from './open.js';
 import { sendPresence, startHeartbeat, wirePresence } from './presence.js';
@@ -29,6 +30,7 @@ function wire() {
   wireCannedAdmin();
   wirePresence();
   wireSla();
+  wireTeams((e) => { if (e) applyEscalation(e); });
   wireLabels((e) => { if (e) applyEscalation(e); else renderQueue(); });
   $('logout-button').addEventListener('click', session.logout);
   $('desk-error-close').addEventListener('click', () => { $('desk-error').hidden = true; });
@@ -46,6 +48,7 @@ async function boot() {
   connect();
   const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin(), loadLabels(), loadSlaAdmin()];
   const results = await Promise.allSettled(tasks);
+  await loadTeams(); // after the agents: the editor lists them as possible members
   for (const r of results) if (r.status === 'rejected') showError(r.reason);
   const h = decodeURIComponent(location.hash.slice(1));
   if (h) openEscalation(h);

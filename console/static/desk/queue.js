@@ -44,6 +44,7 @@ function fillQueueItem(li, e) {
 
   const l2 = el('span', 'qi-line small muted');
   l2.append(el('span', 'cid', `#${shortId(e.conversation_id)}`), el('span', 'chan', str(e.channel)), el('span', 'lang', str(e.language)));
+  if (e.team) l2.append(el('span', 'qi-team', str(e.team.name)));
   const parts = [l1, l2, slaNode(e, 'qi-line small')];
   if (e.reason) parts.push(el('span', 'qi-line reason', clip(e.reason, 60)));
   const pv = previewFor(e);

@@ -44,6 +44,7 @@ export function renderSummary() {
   const dl = el('dl', 'kv');
   const row = (k, v) => { dl.append(el('dt', '', k)); const dd = el('dd'); if (v instanceof Node) dd.append(v); else dd.textContent = str(v) || '—'; dl.append(dd); };
   row(L.reason, e.reason);
+  row(L.teamRow, e.team ? `${str(e.team.name)}${e.category ? ` (${str(e.category)})` : ''}` : `${L.anyone}${e.category ? ` (${str(e.category)})` : ''}`);
   if (sm.customer_name) row(L.customerName, sm.customer_name);
   if (sm.order_number) row(L.order, sm.order_number);
   row(L.intent, sm.intent);
