@@ -131,6 +131,9 @@ class ReviewItem(Base):
     channel: Mapped[str] = mapped_column(String(32))
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     failed_faq_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # kind "agent_answer": the answer an agent gave a customer, proposed for the knowledge base from the desk.
+    proposed_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    proposed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("kb_review_clusters.id"), index=True)
     cluster: Mapped[ReviewCluster] = relationship(back_populates="items")
 

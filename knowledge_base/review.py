@@ -18,7 +18,7 @@ from knowledge_base.io import EntryData
 from knowledge_base.publish import VARIANT_PROMPT
 from knowledge_base.store import KnowledgeStore
 
-KINDS = ("unresolved", "unhelpful", "ignored_clarification", "off_topic")
+KINDS = ("unresolved", "unhelpful", "ignored_clarification", "off_topic", "agent_answer")
 TOPICS = ("shop", "off_topic")
 EXAMPLES = 5
 
@@ -131,8 +131,10 @@ class ReviewQueue(ReviewReader):
 
     def record(self, *, text: str, kind: str, lang: str, conversation_id: str, channel: str,
                candidates: list[dict[str, Any]], failed_faq_id: str | None = None,
-               vector: np.ndarray | None = None) -> tuple[int, int]:
-        """Store one failure; return (item id, cluster id). Pass the question's vector if it is at hand."""
+               vector: np.ndarray | None = None, proposed_answer: str | None = None,
+               proposed_by: str | None = None) -> tuple[int, int]:
+        """Store one failure (or, kind agent_answer, a question with the answer an agent proposes); return (item id,
+        cluster id). Pass the question's vector if it is at hand."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         if vector is None:
@@ -164,7 +166,7 @@ class ReviewQueue(ReviewReader):
             cluster.last_seen = now
             item = ReviewItem(kind=kind, text=text, lang=lang, conversation_id=conversation_id, channel=channel,
                               candidates=candidates, failed_faq_id=failed_faq_id, cluster_id=cluster.id,
-                              created_at=now)
+                              created_at=now, proposed_answer=proposed_answer, proposed_by=proposed_by)
             s.add(item)
             s.flush()
             return item.id, cluster.id
@@ -192,7 +194,8 @@ class ReviewQueue(ReviewReader):
                 raise EntryNotFoundError(f"no review cluster {cluster_id}")
             items = [{"id": i.id, "at": i.created_at.isoformat(), "kind": i.kind, "text": i.text, "lang": i.lang,
                       "conversation_id": i.conversation_id, "channel": i.channel, "candidates": i.candidates,
-                      "failed_faq_id": i.failed_faq_id} for i in cluster.items]
+                      "failed_faq_id": i.failed_faq_id, "proposed_answer": i.proposed_answer,
+                      "proposed_by": i.proposed_by} for i in cluster.items]
             return _info(cluster), items
 
     def counts(self) -> dict[str, int]:

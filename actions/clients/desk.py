@@ -21,6 +21,12 @@ logger = logging.getLogger(__name__)
 CONTENTLESS_INTENTS = {"request_human", "affirm", "deny", "greet", "thank", "goodbye", "nlu_fallback",
                        "ask_queue_position", "cancel_handoff", "leave_message", "rate"}
 SUMMARY_MESSAGES = 10
+# The bot's responses an agent wants counted in the hand-over's brief, by what they mean for the customer.
+TRIED = {"utter_faq_answer": "faq_answers", "utter_faq_other_language": "faq_answers",
+         "utter_faq_clarify": "clarifications", "utter_faq_unknown": "unresolved",
+         "utter_faq_unknown_related": "unresolved", "utter_order_not_found": "order_lookups"}
+# A sentiment change (positive minus negative, -1 … 1) this large between the first and last messages is a trend.
+MOOD_CHANGE = 0.3
 MAX_NAME = 64
 
 
@@ -82,9 +88,34 @@ def summary(tracker: Tracker, kb_candidates: list[dict[str, Any]]) -> dict[str, 
             last.append({"role": "bot", "text": event["text"], "sentiment": None, "at": _at(event.get("timestamp"))})
     messages = customer_messages(tracker)
     intents = [m["intent"] for m in messages if m["intent"] and m["intent"] not in CONTENTLESS_INTENTS]
+    trend = sentiment_trend(messages)
     return {"last_messages": last[-SUMMARY_MESSAGES:], "intent": intents[-1] if intents else None,
-            "kb_candidates": kb_candidates, "sentiment_trend": sentiment_trend(messages),
-            "customer_name": customer_name(tracker), "order_number": order_number(tracker, messages)}
+            "kb_candidates": kb_candidates, "sentiment_trend": trend,
+            "customer_name": customer_name(tracker), "order_number": order_number(tracker, messages),
+            "brief": {"wants": last_question(tracker), "tried": bot_tried(tracker), "mood": mood(trend)}}
+
+
+def bot_tried(tracker: Tracker) -> dict[str, int]:
+    """What the bot already did for the customer, by kind (FAQ answers, choices offered, "not yet", order look-ups),
+    from the responses it sent (Rasa records each one's name with the message)."""
+    tried: dict[str, int] = {}
+    for event in tracker.events:
+        if event.get("event") != "bot":
+            continue
+        response = str((event.get("metadata") or {}).get("utter_action") or "")
+        kind = TRIED.get(response) or ("order_lookups" if response.startswith("utter_order_status_") else None)
+        if kind:
+            tried[kind] = tried.get(kind, 0) + 1
+    return tried
+
+
+def mood(trend: list[float]) -> str | None:
+    """"worse", "better" or "steady": the customer's last two messages against their first two (None: too few)."""
+    if len(trend) < 2:
+        return None
+    head, tail = trend[:2], trend[-2:]
+    change = sum(tail) / len(tail) - sum(head) / len(head)
+    return "worse" if change <= -MOOD_CHANGE else "better" if change >= MOOD_CHANGE else "steady"
 
 
 def customer_name(tracker: Tracker) -> str | None:

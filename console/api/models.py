@@ -169,6 +169,13 @@ class SlaSettingsOut(BaseModel):
     defaults: dict[str, SlaTargetsOut]
 
 
+class FaqProposalOut(BaseModel):
+    """A question and an agent's answer, sent to the review queue for ops to turn into an entry."""
+
+    item_id: int
+    cluster_id: int
+
+
 class TeamRefOut(BaseModel):
     """The team a hand-over is routed to."""
 
@@ -567,6 +574,8 @@ class ReviewItemOut(BaseModel):
     channel: str
     candidates: list[dict[str, Any]] = Field(description="The candidates stored with the failure (free-form).")
     failed_faq_id: str | None
+    proposed_answer: str | None = Field(None, description="kind agent_answer: the answer an agent proposed.")
+    proposed_by: str | None = Field(None, description="The agent who proposed it.")
 
 
 class NearestOut(BaseModel):

@@ -98,6 +98,17 @@ class Curator:
         return [{"faq_id": c.faq_id, "question": c.question, "answer": c.answer, "lang": c.answer_lang,
                  "score": round(c.score, 4), "category": c.category} for c in result.candidates[:limit]]
 
+    def propose(self, question: str, answer: str, escalation: dict[str, Any], agent_name: str) -> tuple[int, int]:
+        """Send a question with the answer an agent gave to the review queue (kind agent_answer), clustered with
+        the same questions customers asked; (item id, cluster id)."""
+        language = escalation["language"] if escalation["language"] in ("zh", "en") else (
+            detect_language(question) or "zh")
+        candidates = [{"faq_id": c["faq_id"], "question": c["question"], "score": c["score"]}
+                      for c in self.suggest(question, language)]
+        return self.queue.record(text=question, kind="agent_answer", lang=language,
+                                 conversation_id=escalation["conversation_id"], channel=escalation["channel"],
+                                 candidates=candidates, proposed_answer=answer, proposed_by=agent_name)
+
     def nearest(self, texts: list[str], limit: int = 5) -> list[dict[str, Any]]:
         """The published entries nearest to any of these questions now, best score first."""
         if not texts:

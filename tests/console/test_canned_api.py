@@ -99,3 +99,29 @@ def test_suggestions_answer_the_latest_question_in_the_customers_language(
     assert ann.get("/api/escalations/999/suggestions").status_code == 404
     olga = sign_in(app, rasa, "olga")  # ops staff do not work conversations
     assert olga.get(f"/api/escalations/{e['id']}/suggestions").status_code == 403
+
+
+def test_after_resolving_an_agent_saves_the_answer_for_ops_to_publish(
+        kb: Settings, app_and_rasa: Any, store: DeskStore) -> None:  # noqa: F811
+    app, rasa = app_and_rasa
+    e, _ = store.create_escalation("c-faq", channel="socketio", language="en", tier="regular", trigger="request",
+                                   reason="asked", frustration=0.2, summary={"last_messages": []})
+    ann = sign_in(app, rasa, "ann")
+    proposal = {"question": "can I get my parcel wrapped as a gift?",
+                "answer": "Yes: tick 'gift wrap' at checkout; it costs ¥5."}
+    assert ann.post(f"/api/escalations/{e['id']}/save-as-faq", json=proposal).status_code == 409  # not resolved
+    ann_id = store.credentials("ann")[0]  # type: ignore[index]
+    store.claim(e["id"], ann_id)
+    store.add_agent_message(e["id"], ann_id, proposal["answer"])
+    store.resolve(e["id"], ann_id)
+    assert ann.post(f"/api/escalations/{e['id']}/save-as-faq", json={**proposal, "answer": ""}).status_code == 422
+    olga = sign_in(app, rasa, "olga")
+    assert olga.post(f"/api/escalations/{e['id']}/save-as-faq", json=proposal).status_code == 403
+    saved = ann.post(f"/api/escalations/{e['id']}/save-as-faq", json=proposal)
+    assert saved.status_code == 201, saved.text
+    detail = olga.get(f"/api/kb/review/clusters/{saved.json()['cluster_id']}").json()
+    [item] = [i for i in detail["items"] if i["id"] == saved.json()["item_id"]]
+    assert (item["kind"], item["text"], item["proposed_by"]) == ("agent_answer", proposal["question"], "Ann")
+    assert item["proposed_answer"] == proposal["answer"] and item["conversation_id"] == "c-faq"
+    assert detail["draft"]["answers"]["en"] == proposal["answer"]  # the new-entry form starts from it
+    assert proposal["question"] in detail["draft"]["variants"]["en"]

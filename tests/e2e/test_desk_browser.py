@@ -3,6 +3,7 @@ person; the agent signs in, claims, replies, sees the customer's HTML as text, r
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from console.core.security import hash_password
 from desk.service import desk_store
 from desk.store import DeskStore
 from kefu.config import Settings
+from knowledge_base import service
+from knowledge_base.review import ReviewReader
 from tests.support.clients import Customer
 
 PASSWORD = "browser-password-1"
@@ -182,6 +185,8 @@ def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggest
         page.locator(f".queue-item[data-escalation-id='{escalation['id']}']").click()
         page.click("#claim-button")
         customer.wait_for(lambda t: "已接入" in t)
+        # The brief: what the bot already did (the order look-up) before the hand-over.
+        page.wait_for_selector("#summary .brief:has-text('查了 1 次订单')")
 
         reply = page.locator("#reply-input")
         page.wait_for_function("() => !document.getElementById('reply-input').disabled")
@@ -202,6 +207,17 @@ def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggest
         assert reply.input_value() == answer
         page.click("#send-button")
         customer.wait_for(lambda t: t == answer)
+
+        # Resolved, the question and the answer that helped go to ops as a proposed FAQ entry.
+        page.click("#resolve-button")
+        page.wait_for_selector("#faq-panel:not([hidden])")
+        assert page.input_value("#faq-question") == "退货的运费谁来出？"
+        assert page.input_value("#faq-answer") == answer
+        page.click("#faq-save-button")
+        page.wait_for_selector("#faq-saved:not([hidden])")
+        since = datetime.now(UTC) - timedelta(minutes=10)
+        queued = ReviewReader(service.store(kefu)).open_questions(since, datetime.now(UTC) + timedelta(minutes=1))
+        assert "退货的运费谁来出？" in [row.text for row in queued]
     finally:
         if customer is not None:
             customer.close()

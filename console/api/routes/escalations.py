@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from console.api.models import (
     EscalationDetailOut,
     EscalationOut,
+    FaqProposalOut,
     MessageOut,
     NoteOut,
     QueueOut,
@@ -20,7 +21,7 @@ from console.api.models import (
 )
 from console.core.rasa import RasaClient
 from console.deps import AgentDep, CuratorDep, RasaDep, StoreDep
-from desk.errors import DeskError
+from desk.errors import ConflictError, DeskError
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["escalations"], responses=errors(401, 403))
@@ -30,6 +31,13 @@ class TextIn(BaseModel):
     """A reply or a note."""
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class FaqProposalIn(BaseModel):
+    """The customer's question and the answer the agent gave, as the agent edited them for the knowledge base."""
+
+    question: str = Field(min_length=2, max_length=500)
+    answer: str = Field(min_length=2, max_length=4000)
 
 
 class TransferIn(BaseModel):
@@ -66,6 +74,20 @@ def read_suggestions(escalation_id: int, agent: AgentDep, store: StoreDep, curat
     question = store.latest_question(escalation_id)
     return {"question": question,
             "suggestions": curator.suggest(question, escalation["language"]) if question else []}
+
+
+@router.post("/escalations/{escalation_id}/save-as-faq", response_model=FaqProposalOut, status_code=201,
+             responses=errors(404, 409, 503))
+def save_as_faq(escalation_id: int, body: FaqProposalIn, agent: AgentDep, store: StoreDep,
+                curator: CuratorDep) -> dict[str, Any]:
+    """After a resolved hand-over, propose its question and the agent's answer for the knowledge base: they go to
+    the review queue (clustered with customers' questions), where ops staff turn them into an entry."""
+    escalation = store.get_escalation(escalation_id)
+    if escalation["status"] != "resolved":
+        raise ConflictError(f"escalation {escalation_id} is {escalation['status']}: resolve it first")
+    item_id, cluster_id = curator.propose(body.question.strip(), body.answer.strip(), escalation,
+                                          agent["display_name"])
+    return {"item_id": item_id, "cluster_id": cluster_id}
 
 
 @router.post("/escalations/{escalation_id}/claim", response_model=EscalationOut, responses=errors(404, 409))

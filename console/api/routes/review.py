@@ -63,8 +63,10 @@ def read_cluster(cluster_id: int, user: OpsDep, curator: CuratorDep) -> dict[str
         if item["text"] not in texts:
             texts.append(item["text"])
     category = nearest[0]["category"] if nearest and nearest[0].get("category") else "general"
+    # An agent's proposal (the desk's "save as FAQ") fills the answer in its language; the newest one wins.
+    proposed = {item["lang"]: item["proposed_answer"] for item in items if item.get("proposed_answer")}
     draft = {"id": _suggested_id(curator, category, cluster_id), "category": category, "status": "published",
-             "answers": {lang: "" for lang in LANGS}, "variants": questions}
+             "answers": {lang: proposed.get(lang, "") for lang in LANGS}, "variants": questions}
     return {"cluster": info.as_dict(), "items": items, "nearest": nearest, "draft": draft}
 
 

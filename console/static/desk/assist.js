@@ -3,6 +3,7 @@
 import { $, button, el } from '../shared/dom.js';
 import { clip, num, str } from '../shared/values.js';
 import { putInReply } from './canned.js';
+import { renderFaq } from './faq.js';
 import { isMine } from './escalations.js';
 import { langKey } from './format.js';
 import { api, escPath } from './session.js';
@@ -10,6 +11,9 @@ import { S } from './state.js';
 import { L } from './strings.js';
 
 let seq = 0, last = null;
+
+// The question the suggestions were searched for, for this escalation (null until loaded).
+export const lastQuestion = (id) => (last && String(last.id) === String(id) ? last.data.question : null);
 
 export function renderAssist() {
   const box = $('assist');
@@ -55,6 +59,7 @@ export async function loadAssist() {
     const data = await api('GET', escPath(id, 'suggestions'));
     if (mine !== seq || String(S.openId) !== id) return;
     last = { id, data };
+    renderFaq();
   } catch (_) {
     if (mine !== seq) return;
     last = { id, data: { question: null, suggestions: [] } };

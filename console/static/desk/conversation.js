@@ -6,6 +6,7 @@ import { shortId, statusText } from './format.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 import { renderAssist } from './assist.js';
+import { renderFaq } from './faq.js';
 import { renderOpenLabels } from './labels.js';
 import { slaNode } from './sla.js';
 import { renderMove } from './teams.js';
@@ -23,6 +24,7 @@ export function renderOpen() {
     renderOpenLabels();
     $('conv-sla').replaceChildren();
     renderMove();
+    renderFaq();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -38,6 +40,7 @@ export function renderOpen() {
     renderOpenLabels();
     $('conv-sla').replaceChildren(slaNode(e));
     renderMove();
+    renderFaq();
   }
   updateControls();
 }

@@ -6,6 +6,7 @@ import { loadCannedAdmin, wireCannedAdmin } from './canned-admin.js';
 import { wireClaim } from './claim.js';
 import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
+import { wireFaq } from './faq.js';
 import { loadLabels, wireLabels } from './labels.js';
 import { connect } from './live.js';
 import { loadSlaAdmin, wireSla } from './sla.js';
@@ -30,6 +31,7 @@ function wire() {
   wireCannedAdmin();
   wirePresence();
   wireSla();
+  wireFaq();
   wireTeams((e) => { if (e) applyEscalation(e); });
   wireLabels((e) => { if (e) applyEscalation(e); else renderQueue(); });
   $('logout-button').addEventListener('click', session.logout);

@@ -36,6 +36,18 @@ function sparkline(values, split) {
   return s;
 }
 
+// The brief: what the customer wants, what the bot already tried, and whether their mood got worse (built when the
+// bot handed over, from the conversation itself).
+function briefNode(b) {
+  if (!b || typeof b !== 'object') return null;
+  const box = el('div', 'brief');
+  if (b.wants) box.append(el('p', 'brief-line', `${L.briefWants}${str(b.wants)}`));
+  const tried = Object.entries(b.tried || {}).filter(([k, n]) => L.briefTried[k] && num(n)).map(([k, n]) => L.briefTried[k](num(n)));
+  box.append(el('p', 'brief-line', `${L.briefBot}${tried.length ? tried.join(L.listSep) : L.briefNothing}`));
+  if (b.mood && L.briefMood[b.mood]) box.append(el('p', `brief-line mood-${str(b.mood)}`, `${L.briefMoodLabel}${L.briefMood[b.mood]}`));
+  return box;
+}
+
 export function renderSummary() {
   const e = S.open;
   const box = $('summary');
@@ -56,7 +68,7 @@ export function renderSummary() {
   row(L.frustration, fr === null ? '' : fr.toFixed(2));
   row(`${L.channel} / ${L.language}`, [e.channel, e.language].filter(Boolean).join(' / '));
   row(L.createdAt, fmtTime(e.created_at));
-  const parts = [dl];
+  const parts = [briefNode(sm.brief), dl].filter(Boolean);
 
   const trend = (Array.isArray(sm.sentiment_trend) ? sm.sentiment_trend : []).map(num).filter((v) => v !== null);
   const since = ts(e.created_at);

@@ -70,6 +70,11 @@ function renderClusterDetail(d) {
     if (it.failed_faq_id) meta.append(el('span', '', `${L.gaveAnswer}: ${str(it.failed_faq_id)}`));
     if (it.conversation_id) { const cv = el('span', 'cid', `#${clip(it.conversation_id, 9)}`); cv.title = `${L.conversation} ${str(it.conversation_id)}`; meta.append(cv); }
     li.append(meta);
+    if (it.proposed_answer) {
+      const prop = el('blockquote', 'proposal small');
+      prop.append(el('div', 'muted', L.proposedBy(str(it.proposed_by) || '?')), el('div', 'proposal-text', str(it.proposed_answer)));
+      li.append(prop);
+    }
     return li;
   });
   if (!phr.length) phr.push(el('li', 'empty muted small', L.noData));
