@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.orders import OrderClient, OrderServiceError, order_client
 from kefu.config import get_settings
 from kefu.order_numbers import find_order_number
+from kefu.orders import OrderClient, OrderServiceError, order_client
 
 logger = logging.getLogger(__name__)
 

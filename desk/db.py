@@ -97,6 +97,8 @@ class Escalation(Base):
     # intent) and the team that covers it (None: anyone).
     category: Mapped[str | None] = mapped_column(String(64), nullable=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("desk_teams.id", ondelete="SET NULL"), nullable=True)
+    # The shop's own id of the customer (message metadata `customer_id`): their conversations on other channels.
+    customer_key: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     agent: Mapped[Agent | None] = relationship()
     team: Mapped[Team | None] = relationship(lazy="selectin", viewonly=True)
     # Loaded with every escalation in one extra query per batch (the queue shows them on every item).

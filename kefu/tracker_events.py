@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect, or_, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, case, func, inspect, or_, select
 
 from kefu.db import make_engine, unavailable_as
 
@@ -71,6 +71,27 @@ class TrackerEvents:
                 return
             for row in connection.execute(query):
                 yield EventRow(*row)
+
+    def activity(self, senders: Sequence[str]) -> dict[str, tuple[int, float | None, float | None]]:
+        """Per sender: how many sessions Rasa started, and their first and last customer message (unix time);
+        one indexed look-up per 500 senders."""
+        c = EVENTS.c
+        found: dict[str, tuple[int, float | None, float | None]] = {}
+        with unavailable_as(TrackerUnavailableError, WHAT), self._engine.connect() as connection:
+            if not senders or not inspect(connection).has_table("events"):
+                return found
+            for i in range(0, len(senders), CHUNK):
+                rows = connection.execute(
+                    select(c.sender_id,
+                           func.sum(case((c.type_name == "session_started", 1), else_=0)),
+                           func.min(case((c.type_name == "user", c.timestamp))),
+                           func.max(case((c.type_name == "user", c.timestamp))))
+                    .where(c.sender_id.in_(list(senders[i:i + CHUNK])),
+                           c.type_name.in_(("session_started", "user")))
+                    .group_by(c.sender_id))
+                for sender, sessions, first, last in rows:
+                    found[str(sender)] = (int(sessions or 0), first, last)
+        return found
 
     def slots_before(self, senders: Sequence[str], before: float, name: str) -> Iterator[tuple[str, str]]:
         """(sender, event JSON) of the slot events before `before` that may set slot `name`, per sender in id

@@ -91,7 +91,8 @@ def summary(tracker: Tracker, kb_candidates: list[dict[str, Any]]) -> dict[str, 
     trend = sentiment_trend(messages)
     return {"last_messages": last[-SUMMARY_MESSAGES:], "intent": intents[-1] if intents else None,
             "kb_candidates": kb_candidates, "sentiment_trend": trend,
-            "customer_name": customer_name(tracker), "order_number": order_number(tracker, messages),
+            "customer_name": customer_name(tracker), "customer_id": metadata_text(tracker, "customer_id", numbers=True),
+            "order_number": order_number(tracker, messages),
             "brief": {"wants": last_question(tracker), "tried": bot_tried(tracker), "mood": mood(trend)}}
 
 
@@ -120,12 +121,19 @@ def mood(trend: list[float]) -> str | None:
 
 def customer_name(tracker: Tracker) -> str | None:
     """The name the shop's page or backend gave with the customer's messages (metadata `customer_name`), if any."""
+    return metadata_text(tracker, "customer_name")
+
+
+def metadata_text(tracker: Tracker, key: str, numbers: bool = False) -> str | None:
+    """The newest value of a text the shop's page or backend sends with the customer's messages (`customer_name`,
+    `customer_id`: the shop's own account id, which links the customer's conversations across channels)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            name = (event.get("metadata") or {}).get("customer_name")
-            if isinstance(name, str) and name.strip():
+            value = (event.get("metadata") or {}).get(key)
+            if (isinstance(value, str) or (numbers and isinstance(value, int) and not isinstance(value, bool))) \
+                    and str(value).strip():
                 # Shown to agents and put into their replies: one line of printable text, kept short.
-                return "".join(ch for ch in name.strip() if ch.isprintable())[:MAX_NAME] or None
+                return "".join(ch for ch in str(value).strip() if ch.isprintable())[:MAX_NAME] or None
     return None
 
 

@@ -169,6 +169,74 @@ class SlaSettingsOut(BaseModel):
     defaults: dict[str, SlaTargetsOut]
 
 
+class IdentityOut(BaseModel):
+    """A channel and the customer's conversation id on it."""
+
+    channel: str
+    conversation_id: str
+
+
+class ContactHandoverOut(BaseModel):
+    """One of the customer's hand-overs (this one marked current)."""
+
+    id: int
+    conversation_id: str
+    channel: str
+    status: str
+    reason: str
+    created_at: str | None
+    resolved_at: str | None
+    agent: str | None
+    labels: list[LabelRefOut]
+    current: bool
+
+
+class ContactRatingOut(BaseModel):
+    """A rating the customer gave."""
+
+    score: int
+    comment: str | None
+    created_at: str | None
+    conversation_id: str
+
+
+class ContactOrderOut(BaseModel):
+    """An order the customer mentioned, as the order system (or the demo order book) knows it now."""
+
+    number: str
+    status: str = Field(description="pending_payment, paid, shipped, delivered, cancelled; unknown when the order "
+                                    "system does not know it or cannot be asked.")
+    carrier: str = ""
+    tracking_number: str = ""
+    eta: str = ""
+    delivered_at: str = ""
+
+
+class ContactActivityOut(BaseModel):
+    """The customer's conversations with the bot, from Rasa's stored events."""
+
+    sessions: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+class ContactOut(BaseModel):
+    """The contact profile beside a conversation: the same conversation id, or the shop's customer id
+    (metadata `customer_id`) across channels."""
+
+    conversation_id: str
+    customer_id: str | None
+    customer_name: str | None
+    tier: str
+    language: str
+    identities: list[IdentityOut]
+    activity: ContactActivityOut | None
+    handovers: list[ContactHandoverOut]
+    ratings: list[ContactRatingOut]
+    tickets: list[TicketOut]
+    orders: list[ContactOrderOut]
+
+
 class FaqProposalOut(BaseModel):
     """A question and an agent's answer, sent to the review queue for ops to turn into an entry."""
 

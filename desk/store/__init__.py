@@ -6,6 +6,7 @@ from __future__ import annotations
 from desk.store.agents import AgentRecords
 from desk.store.assignment import AssignmentRecords
 from desk.store.canned import CannedReplies
+from desk.store.contacts import ContactRecords
 from desk.store.events import EventFeed
 from desk.store.labels import LabelRecords
 from desk.store.messages import MessageRecords
@@ -21,5 +22,5 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords):
+                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords, ContactRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -32,7 +32,8 @@ class EscalationRecords(StoreBase):
                 category, team_id = self._route(s, summary)
                 e = Escalation(conversation_id=conversation_id, channel=channel, language=language, tier=tier,
                                trigger=trigger, reason=reason, frustration=frustration, summary=summary,
-                               status=status, category=category, team_id=team_id)
+                               status=status, category=category, team_id=team_id,
+                               customer_key=str(summary.get("customer_id") or "")[:128] or None)
                 s.add(e)
                 s.flush()
                 self._event(s, "escalation", e.id)

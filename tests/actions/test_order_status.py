@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.clients.orders import DemoOrderBook, OrderServiceError, parse_order
 from actions.order_status import ActionCheckOrderStatus, ValidateOrderStatusForm
 from kefu.order_numbers import ORDER_NUMBER, find_order_number
+from kefu.orders import DemoOrderBook, OrderServiceError, parse_order
 from tests.actions.conftest import make_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_shipped_order_is_told_with_carrier_in_the_customers_language(dispatcher
 
 
 def test_every_demo_status_has_a_response(domain) -> None:
-    records = yaml.safe_load((ROOT / "actions" / "clients" / "demo_orders.yml").read_text(encoding="utf-8"))
+    records = yaml.safe_load((ROOT / "kefu" / "demo_orders.yml").read_text(encoding="utf-8"))
     for record in records:
         assert f"utter_order_status_{record['status']}" in domain["responses"]
 

@@ -187,6 +187,8 @@ def test_an_admin_adds_a_canned_reply_and_it_goes_out_filled_beside_a_kb_suggest
         customer.wait_for(lambda t: "已接入" in t)
         # The brief: what the bot already did (the order look-up) before the hand-over.
         page.wait_for_selector("#summary .brief:has-text('查了 1 次订单')")
+        # The contact profile: the order the customer gave, with its status in the (demo) order book now.
+        page.wait_for_selector("#contact .contact-order[data-order='KF20231123018']:has-text('已发货')")
 
         reply = page.locator("#reply-input")
         page.wait_for_function("() => !document.getElementById('reply-input').disabled")

@@ -6,6 +6,7 @@ import { loadCannedAdmin, wireCannedAdmin } from './canned-admin.js';
 import { wireClaim } from './claim.js';
 import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
+import { wireContact } from './contact.js';
 import { wireFaq } from './faq.js';
 import { loadLabels, wireLabels } from './labels.js';
 import { connect } from './live.js';
@@ -32,6 +33,7 @@ function wire() {
   wirePresence();
   wireSla();
   wireFaq();
+  wireContact(openEscalation);
   wireTeams((e) => { if (e) applyEscalation(e); });
   wireLabels((e) => { if (e) applyEscalation(e); else renderQueue(); });
   $('logout-button').addEventListener('click', session.logout);

@@ -3,6 +3,7 @@ import { $ } from '../shared/dom.js';
 import { ts } from '../shared/values.js';
 import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
+import { loadContact } from './contact.js';
 import { renderOpen } from './conversation.js';
 import { isActive } from './escalations.js';
 import { upsertNote } from './notes.js';
@@ -54,6 +55,7 @@ function applyDetail(d) {
   renderQueue();
   loadCanned();
   loadAssist();
+  loadContact();
 }
 
 export async function reloadOpen() {

@@ -1,4 +1,5 @@
-"""Order lookups: the shop's order API when KEFU_ORDER_API_URL is set, else a local demo order book."""
+"""Order lookups: the shop's order API when KEFU_ORDER_API_URL is set, else a local demo order book (the bot's order
+form and the desk's contact profile share it)."""
 
 from __future__ import annotations
 
