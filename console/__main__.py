@@ -1,17 +1,19 @@
-"""`python -m console`: serve the console, add users, set passwords."""
+"""`python -m console`: serve the console, add users, set passwords, purge old data, forget a customer."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+from datetime import timedelta
 
 from console.core.security import hash_password
 from desk.errors import DeskError
 from desk.service import desk_store
 from desk.store import ROLES
 from kefu.cli import emit
-from kefu.config import get_settings
+from kefu.config import Settings, get_settings
+from knowledge_base.errors import KnowledgeBaseError
 
 
 def _password(from_stdin: bool) -> str:
@@ -21,6 +23,32 @@ def _password(from_stdin: bool) -> str:
     if first != getpass.getpass("Again: "):
         raise ValueError("the passwords differ")
     return first
+
+
+def _remove(args: argparse.Namespace, settings: Settings) -> int:
+    from kefu.retention import Retention, parse_age
+
+    try:
+        retention = Retention(settings)
+        if args.command == "purge":
+            age = parse_age(args.older_than) if args.older_than else timedelta(days=settings.retention_days)
+            report = retention.purge(age, dry_run=args.dry_run)
+            detail = {"older_than_days": round(age.total_seconds() / 86400, 2)}
+        else:
+            if not args.conversation and not args.value:
+                raise ValueError("name the customer: --conversation ID and/or --value PHONE_OR_EMAIL")
+            report = retention.forget(args.conversation, args.value, dry_run=args.dry_run)
+            detail = {"asked_for": len(args.conversation) + len(args.value)}  # never the values themselves
+        if not args.dry_run:
+            # Counts only: the audit log must not keep the ids (a WeChat openid is personal data too).
+            desk_store(settings).audit("system", args.command, conversation_id=None,
+                                       detail={**detail, "conversations": len(report.conversations),
+                                               "removed": dict(report.counts)})
+    except (DeskError, KnowledgeBaseError, ValueError) as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
+    emit(report.as_dict(), args.json, report.summary())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +66,21 @@ def main(argv: list[str] | None = None) -> int:
     reset = commands.add_parser("set-password", help="replace a user's password and sign them out everywhere")
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")
+    purge = commands.add_parser("purge", help="delete conversations idle longer than the retention period")
+    purge.add_argument("--older-than", help="an age such as 180d, 12w or 36h (default: KEFU_RETENTION_DAYS days)")
+    purge.add_argument("--dry-run", action="store_true", help="report what would go, remove nothing")
+    purge.add_argument("--json", action="store_true")
+    forget = commands.add_parser("forget", help="delete one customer's data on request, across channels")
+    forget.add_argument("--conversation", action="append", default=[], metavar="ID",
+                        help="a conversation (sender) id; repeat for each channel identity")
+    forget.add_argument("--value", action="append", default=[], metavar="TEXT",
+                        help="a phone number or e-mail address they gave: every conversation holding it goes too")
+    forget.add_argument("--dry-run", action="store_true")
+    forget.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     settings = get_settings()
+    if args.command in ("purge", "forget"):
+        return _remove(args, settings)
 
     if args.command == "serve":
         import uvicorn

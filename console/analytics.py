@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from desk.store import DeskStore, EscalationFacts, RatingFacts
+from kefu.pii import mask
 from kefu.tracker_events import TrackerEvents
 from kefu.vocabulary import ACTION_ANSWER_FAQ as FAQ_ACTION
 from kefu.vocabulary import ACTION_HANDOFF as HANDOFF_ACTION
@@ -385,7 +386,8 @@ class Dashboard:
             if seen >= cluster["last_seen"]:
                 cluster["example"], cluster["last_seen"] = item.text, seen
         top = sorted(clusters.values(), key=lambda c: (-c["count"], -c["last_seen"].timestamp(), c["id"]))
-        return [{**c, "langs": dict(c["langs"]), "channels": dict(c["channels"]),
+        # Rows queued before masking began may still hold personal data; the dashboard and its CSV never show it.
+        return [{**c, "example": mask(c["example"]), "langs": dict(c["langs"]), "channels": dict(c["channels"]),
                  "last_seen": c["last_seen"].isoformat()} for c in top[:TOP_CLUSTERS]]
 
     # -- the report ------------------------------------------------------------------------------------------

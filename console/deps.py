@@ -14,7 +14,7 @@ from desk.store import DeskStore
 from kefu.config import Settings
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-DESK_ROLES = {"agent", "admin"}
+DESK_ROLES = {"agent", "supervisor", "admin"}
 OPS_ROLES = {"ops", "admin"}
 
 
@@ -57,14 +57,25 @@ LoginDep = Annotated[tuple[dict[str, Any], str], Depends(current_login)]
 
 
 def current_agent(login: LoginDep) -> dict[str, Any]:
-    """The signed-in user, who must be an agent or an admin to use the desk."""
+    """The signed-in user, who must be an agent, a supervisor or an admin to use the desk."""
     agent = login[0]
     if agent["role"] not in DESK_ROLES:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the agent desk is for agents and admins")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the agent desk is for agents, supervisors and admins")
     return agent
 
 
 AgentDep = Annotated[dict[str, Any], Depends(current_agent)]
+
+
+def current_revealer(agent: AgentDep, settings: SettingsDep) -> dict[str, Any]:
+    """The signed-in desk user, whose role must be one that may reveal masked personal data."""
+    if agent["role"] not in settings.reveal_roles():
+        allowed = ", ".join(sorted(settings.reveal_roles())) or "no role"
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"only {allowed} may reveal personal data")
+    return agent
+
+
+RevealerDep = Annotated[dict[str, Any], Depends(current_revealer)]
 
 
 def current_ops(login: LoginDep) -> dict[str, Any]:

@@ -14,7 +14,20 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from console.api.routes import auth, contact, dashboard, desk, escalations, events, kb, labels, review, teams, widget
+from console.api.routes import (
+    auth,
+    contact,
+    dashboard,
+    desk,
+    escalations,
+    events,
+    kb,
+    labels,
+    privacy,
+    review,
+    teams,
+    widget,
+)
 from console.core.knowledge import Curator
 from console.core.live import Broadcaster, announce_positions, auto_assign, redeliver, watch_sla
 from console.core.rasa import RasaClient
@@ -92,7 +105,7 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     app.state.rasa = RasaClient(settings.rasa_url, settings.auth_token())
     app.state.curator = Curator(settings)
     for router in (auth.router, escalations.router, desk.router, events.router, widget.router, kb.router,
-                   review.router, dashboard.router, labels.router, teams.router, contact.router):
+                   review.router, dashboard.router, labels.router, teams.router, contact.router, privacy.router):
         app.include_router(router)
 
     @app.exception_handler(KnowledgeBaseError)

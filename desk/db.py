@@ -279,6 +279,19 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AuditEntry(Base):
+    """Who saw or removed personal data, when, and in which conversation. Append-only: nothing updates or deletes it."""
+
+    __tablename__ = "desk_audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # a username, or "system" for the command line
+    action: Mapped[str] = mapped_column(String(32))  # reveal_escalation, reveal_ticket, purge, forget
+    target: Mapped[str] = mapped_column(String(64), default="")  # escalation:12, ticket:3
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 def upgrade_schema(url: str) -> None:
     """Bring the desk tables to the newest migration (idempotent)."""
     engine = make_engine(url)

@@ -162,6 +162,16 @@ class Settings(BaseSettings):
     handoff_default_handle_s: float = 300.0
     # An agent reply Rasa has not delivered after this many seconds is sent again (the bot delivers each once).
     handoff_redeliver_s: float = 3.0
+
+    # Personal data (kefu/pii.py): the desk masks phones, e-mails, ID and card numbers and addresses; these roles
+    # may reveal a conversation's or ticket's text, and every reveal is audit-logged.
+    pii_reveal_roles: str = "supervisor,admin"
+    # `python -m console purge` with no --older-than removes conversations idle this many days.
+    retention_days: int = 180
+
+    def reveal_roles(self) -> set[str]:
+        """The roles that may reveal masked personal data."""
+        return {r.strip() for r in self.pii_reveal_roles.split(",") if r.strip()}
     # Auto-assignment (desk/store/assignment.py): the console gives waiting hand-overs to online agents with room
     # (capacity set per agent by an admin), least load first, round-robin on ties, VIP first; checked on every queue
     # change and every `desk_assign_every_s`. Off by default for now: agents pick from the queue.

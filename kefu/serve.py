@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from kefu.config import ROOT, Settings
+from kefu.pii import mask
 
 PROGRESS_EVERY_S = 10.0
 # Restart backoff: the first wait, the longest, and how long a server must run for the next crash to start over.
@@ -81,9 +82,10 @@ class Child:
         assert self.proc is not None and self.proc.stdout is not None
         with self.log_path.open("ab") as log:
             for raw in self.proc.stdout:
-                log.write(raw)
+                # Servers log what customers typed; phone numbers, addresses and the like never reach the files.
+                line = mask(raw.decode("utf-8", "replace").rstrip())
+                log.write(line.encode() + b"\n")
                 log.flush()
-                line = raw.decode("utf-8", "replace").rstrip()
                 self.tail.append(line)
                 if echo:
                     print(f"[{self.name}] {line}", flush=True)
@@ -168,8 +170,7 @@ def build_children(settings: Settings) -> list[Child]:
                 f"--auth-token={settings.auth_token()}",
                 "--cors",
                 "*",
-                "--log-file",
-                str(logs / "rasa-debug.log"),
+                # No --log-file: Rasa would write every message unmasked there; its output goes through _pump.
             ],
             env=settings.rasa_env(),
             ready_url=f"{settings.rasa_url}/webhooks/rest/",

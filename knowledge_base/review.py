@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from kefu.db import utcnow
+from kefu.pii import mask
 from knowledge_base.db import ReviewCluster, ReviewItem
 from knowledge_base.embedder import Embedder
 from knowledge_base.errors import EntryNotFoundError, KnowledgeBaseError
@@ -58,8 +59,8 @@ def _info(cluster: ReviewCluster) -> ClusterInfo:
     items = cluster.items
     examples: list[str] = []
     for item in reversed(items):  # newest first, distinct
-        if item.text not in examples:
-            examples.append(item.text)
+        if mask(item.text) not in examples:
+            examples.append(mask(item.text))
         if len(examples) == EXAMPLES:
             break
 
@@ -137,6 +138,8 @@ class ReviewQueue(ReviewReader):
         cluster id). Pass the question's vector if it is at hand."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
+        # Ops read the queue and its questions become FAQ variants: personal data is masked before it is stored.
+        text = mask(text)
         if vector is None:
             vector = self.embedder.encode([text], kind=VARIANT_PROMPT)[0]
         vector = _unit(np.asarray(vector, dtype=np.float32))
@@ -192,7 +195,7 @@ class ReviewQueue(ReviewReader):
             cluster = s.get(ReviewCluster, cluster_id, options=[selectinload(ReviewCluster.items)])
             if cluster is None:
                 raise EntryNotFoundError(f"no review cluster {cluster_id}")
-            items = [{"id": i.id, "at": i.created_at.isoformat(), "kind": i.kind, "text": i.text, "lang": i.lang,
+            items = [{"id": i.id, "at": i.created_at.isoformat(), "kind": i.kind, "text": mask(i.text), "lang": i.lang,
                       "conversation_id": i.conversation_id, "channel": i.channel, "candidates": i.candidates,
                       "failed_faq_id": i.failed_faq_id, "proposed_answer": i.proposed_answer,
                       "proposed_by": i.proposed_by} for i in cluster.items]

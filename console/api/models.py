@@ -69,6 +69,8 @@ class LoginOut(BaseModel):
 
     user: UserOut
     csrf_token: str
+    # Whether the user's role may reveal masked personal data (KEFU_PII_REVEAL_ROLES).
+    may_reveal: bool = False
 
 
 class PresenceOut(BaseModel):
@@ -117,8 +119,45 @@ class TicketOut(BaseModel):
     language: str
     message: str
     contact: str
+    masked: bool = False
     status: str
     created_at: str
+
+
+class TicketRevealOut(BaseModel):
+    """A ticket's message and contact as the customer wrote them (the reveal is audit-logged)."""
+
+    ticket_id: int
+    message: str
+    contact: str
+
+
+class RevealedTextOut(BaseModel):
+    """One customer message as written."""
+
+    id: int | None = None
+    index: int | None = None
+    text: str
+
+
+class EscalationRevealOut(BaseModel):
+    """A hand-over's customer messages as written: `summary` by position in the summary, `messages` by id."""
+
+    escalation_id: int
+    summary: list[RevealedTextOut]
+    messages: list[RevealedTextOut]
+
+
+class AuditEntryOut(BaseModel):
+    """Who revealed or removed personal data, when, and in which conversation."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    conversation_id: str | None
+    detail: dict[str, Any]
 
 
 class LabelRefOut(BaseModel):
@@ -315,6 +354,7 @@ class MessageOut(BaseModel):
     escalation_id: int
     role: str
     text: str
+    masked: bool = False
     sentiment: dict[str, Any] | None
     frustration: float | None
     agent_name: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from desk.store.agents import AgentRecords
 from desk.store.assignment import AssignmentRecords
+from desk.store.audit import AuditRecords
 from desk.store.canned import CannedReplies
 from desk.store.contacts import ContactRecords
 from desk.store.events import EventFeed
@@ -22,5 +23,6 @@ __all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
-                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords, ContactRecords):
+                ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords, ContactRecords,
+                AuditRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -16,7 +16,7 @@ from desk import sla
 from desk.db import Escalation, Event, SlaTarget, session_factory
 from desk.errors import ConflictError, DeskUnavailableError, ForbiddenError, NotFoundError
 from desk.queue import QueueRules, priority
-from desk.store.records import _aware, _iso, _maybe, label_dict
+from desk.store.records import _aware, _iso, _maybe, label_dict, masked_summary
 from kefu.db import unavailable_as, utcnow
 
 
@@ -106,7 +106,8 @@ class StoreBase:
             "priority": priority(e.frustration, e.tier, e.trigger, _aware(e.created_at), now, self.rules),
             "created_at": _iso(e.created_at), "claimed_at": _iso(e.claimed_at), "resolved_at": _iso(e.resolved_at),
             "agent": {"id": e.agent.id, "display_name": e.agent.display_name} if e.agent else None,
-            "position": position, "summary": e.summary or {}, "labels": [label_dict(label) for label in e.labels],
+            "position": position, "summary": masked_summary(e.summary or {}),
+            "labels": [label_dict(label) for label in e.labels],
             "sla": self.sla_dict(e), "category": e.category,
             "team": {"id": e.team.id, "name": e.team.name} if e.team else None,
         }

@@ -8,8 +8,9 @@ from typing import Any
 
 from desk.db import Agent, Label, Message, Note, Ticket
 from desk.errors import InvalidInputError
+from kefu.pii import mask
 
-ROLES = ("agent", "ops", "admin")
+ROLES = ("agent", "supervisor", "ops", "admin")
 MAX_TEXT = 4000
 
 
@@ -53,9 +54,12 @@ def agent_dict(agent: Agent, online: bool | None = None) -> dict[str, Any]:
 
 
 def message_dict(m: Message) -> dict[str, Any]:
-    """A desk message as the API shows it."""
+    """A desk message as the API shows it: a customer's with personal data masked (`masked` says so)."""
+    # Only the customer's text: an agent's reply is delivered from this record, so it must stay as written.
+    text = mask(m.text) if m.role == "customer" else m.text
     return {
-        "id": m.id, "escalation_id": m.escalation_id, "role": m.role, "text": m.text, "sentiment": m.sentiment,
+        "id": m.id, "escalation_id": m.escalation_id, "role": m.role, "text": text, "masked": text != m.text,
+        "sentiment": m.sentiment,
         "frustration": m.frustration, "agent_name": m.agent.display_name if m.agent else None,
         "created_at": _iso(m.created_at), "delivered": m.role != "agent" or m.delivered_at is not None,
     }
@@ -68,9 +72,23 @@ def note_dict(n: Note) -> dict[str, Any]:
 
 
 def ticket_dict(t: Ticket) -> dict[str, Any]:
-    """An offline ticket as the API shows it."""
+    """An offline ticket as the API shows it, personal data masked (`masked` says so)."""
+    message, contact = mask(t.message), mask(t.contact)
     return {"id": t.id, "conversation_id": t.conversation_id, "channel": t.channel, "language": t.language,
-            "message": t.message, "contact": t.contact, "status": t.status, "created_at": _iso(t.created_at)}
+            "message": message, "contact": contact, "masked": (message, contact) != (t.message, t.contact),
+            "status": t.status, "created_at": _iso(t.created_at)}
+
+
+def masked_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """An escalation's summary with what the customer typed masked (their messages, and the brief's question)."""
+    out = dict(summary)
+    if "last_messages" in summary:
+        out["last_messages"] = [{**m, "text": mask(str(m.get("text") or ""))} if m.get("role") == "customer" else m
+                                for m in summary.get("last_messages") or []]
+    brief = summary.get("brief")
+    if isinstance(brief, dict) and brief.get("wants"):
+        out["brief"] = {**brief, "wants": mask(str(brief["wants"]))}
+    return out
 
 
 def label_dict(label: Label) -> dict[str, Any]:

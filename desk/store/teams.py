@@ -56,8 +56,9 @@ class TeamRecords(EscalationRecords):
 
     def _members(self, s: Session, team_id: int, member_ids: list[int]) -> None:
         wanted = list(dict.fromkeys(member_ids))
-        known = set(s.scalars(select(Agent.id).where(Agent.id.in_(wanted), Agent.role.in_(("agent", "admin"))))
-                    .all()) if wanted else set()
+        desk_roles = ("agent", "supervisor", "admin")
+        known = set(s.scalars(select(Agent.id).where(Agent.id.in_(wanted), Agent.role.in_(desk_roles))).all()
+                    ) if wanted else set()
         missing = [i for i in wanted if i not in known]
         if missing:
             raise InvalidInputError(f"no agent {', '.join(map(str, missing))}")

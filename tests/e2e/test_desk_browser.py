@@ -362,3 +362,37 @@ def test_a_question_about_invoices_reaches_the_invoices_team_and_an_agent_moves_
         store.update_team(invoices["id"], invoices["name"], invoices["categories"], invoices["auto_assign"], [])
         if customer is not None and store.active_for(customer.session_id):
             store.cancel(customer.session_id)
+
+
+def test_a_customers_phone_number_reaches_the_desk_masked_and_a_supervisor_reveals_it(kefu: Settings,
+                                                                                      browser: object) -> None:
+    """A customer gives a phone number in the queue: the desk shows it masked; an agent has no Reveal button; a
+    supervisor does, gives a reason, sees the number, and the reveal is in the audit log."""
+    store = desk_store(kefu)
+    boss = agent_user(store, "desk-boss", "Supervisor Zhou", role="supervisor")
+    context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.on("dialog", lambda d: d.accept("calling the customer back"))
+    customer = None
+    try:
+        sign_in(page, kefu, "desk-boss")
+        customer, escalation = queued_customer(store, page, kefu)
+        customer.say("call me back on 13912345678 please")
+        item = page.locator(f".queue-item[data-escalation-id='{escalation['id']}']")
+        item.click()
+        shown = page.locator("#transcript .msg-customer .msg-text", has_text="call me back")
+        shown.wait_for()
+        assert "13912345678" not in shown.inner_text() and "5678" in shown.inner_text()
+        page.click("#reveal-button")
+        page.wait_for_selector("#transcript .msg-customer .msg-text:has-text('13912345678')")
+        entry = store.audit_log(1)[0]
+        assert (entry["actor"], entry["action"], entry["conversation_id"]) == (
+            "desk-boss", "reveal_escalation", customer.session_id)
+        assert entry["detail"]["reason"] == "calling the customer back"
+    finally:
+        if customer is not None:
+            customer.close()
+        context.close()
+        store.set_presence(boss["id"], "away")
+        if customer is not None and store.active_for(customer.session_id):
+            store.cancel(customer.session_id)

@@ -58,6 +58,6 @@ def delete_login(request: Request, response: Response, login: LoginDep, store: S
 
 
 @router.get("/me", response_model=LoginOut, responses=errors(401))
-def read_me(login: LoginDep) -> dict[str, Any]:
-    """The signed-in user and the CSRF token their page must send."""
-    return {"user": login[0], "csrf_token": login[1]}
+def read_me(login: LoginDep, settings: SettingsDep) -> dict[str, Any]:
+    """The signed-in user, the CSRF token their page must send, and whether they may reveal personal data."""
+    return {"user": login[0], "csrf_token": login[1], "may_reveal": login[0]["role"] in settings.reveal_roles()}

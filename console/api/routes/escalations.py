@@ -22,6 +22,7 @@ from console.api.models import (
 from console.core.rasa import RasaClient
 from console.deps import AgentDep, CuratorDep, RasaDep, StoreDep
 from desk.errors import ConflictError, DeskError
+from kefu.pii import mask
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["escalations"], responses=errors(401, 403))
@@ -72,6 +73,8 @@ def read_suggestions(escalation_id: int, agent: AgentDep, store: StoreDep, curat
     """The knowledge base's top entries for the customer's latest question, answers in the customer's language."""
     escalation = store.get_escalation(escalation_id)
     question = store.latest_question(escalation_id)
+    # Masked before it is searched or shown: personal data is neither what the customer asks about nor for display.
+    question = mask(question) if question else None
     return {"question": question,
             "suggestions": curator.suggest(question, escalation["language"]) if question else []}
 

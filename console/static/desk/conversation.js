@@ -7,6 +7,7 @@ import { S } from './state.js';
 import { L } from './strings.js';
 import { renderAssist } from './assist.js';
 import { renderFaq } from './faq.js';
+import { renderReveal } from './reveal.js';
 import { renderOpenLabels } from './labels.js';
 import { slaNode } from './sla.js';
 import { renderMove } from './teams.js';
@@ -25,6 +26,7 @@ export function renderOpen() {
     $('conv-sla').replaceChildren();
     renderMove();
     renderFaq();
+    renderReveal();
   } else {
     title.textContent = `${L.conversation} #${shortId(e.conversation_id)}`;
     title.title = str(e.conversation_id);
@@ -41,6 +43,7 @@ export function renderOpen() {
     $('conv-sla').replaceChildren(slaNode(e));
     renderMove();
     renderFaq();
+    renderReveal();
   }
   updateControls();
 }

@@ -8,6 +8,7 @@ import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
 import { wireContact } from './contact.js';
 import { wireFaq } from './faq.js';
+import { wireReveal } from './reveal.js';
 import { loadLabels, wireLabels } from './labels.js';
 import { connect } from './live.js';
 import { loadSlaAdmin, wireSla } from './sla.js';
@@ -33,6 +34,7 @@ function wire() {
   wirePresence();
   wireSla();
   wireFaq();
+  wireReveal();
   wireContact(openEscalation);
   wireTeams((e) => { if (e) applyEscalation(e); });
   wireLabels((e) => { if (e) applyEscalation(e); else renderQueue(); });

@@ -27,6 +27,8 @@ export function createSession({ page, strings: L, keepCsrf, onMe }) {
   async function loadMe() {
     const d = await api('GET', '/api/auth/me');
     session.me = (d && d.user) || null;
+    // Whether this user's role may reveal masked personal data (the desk shows Reveal buttons only then).
+    session.mayReveal = !!(d && d.may_reveal);
     if (d && d.csrf_token) {
       session.csrf = d.csrf_token;
       if (keepCsrf) storeCsrf(session.csrf);
