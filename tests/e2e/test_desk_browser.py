@@ -42,6 +42,7 @@ def queued_customer(store: DeskStore, page: Any, kefu: Settings, text: str = "è½
                     metadata: dict | None = None, customer: Customer | None = None) -> tuple[Customer, dict]:
     """A socket.io customer (new, or the one given) who asks for a person once the page's desk counts as online;
     with its escalation."""
+    page.wait_for_selector("#conn.ok")  # the desk's live feed is open
     for _ in range(50):  # the desk's heartbeat makes the agent online, so the customer joins the queue
         if store.agents_online():
             break

@@ -20,7 +20,7 @@ import { loadTickets, upsertTicket } from './tickets.js';
 import { upsertMessage } from './transcript.js';
 import { loadAgents } from './transfer.js';
 
-let es = null, hadError = false, retry = 1000, refresh = null;
+let es = null, hadError = false, retry = 1000, refresh = null, opened = false;
 session.onLeave(() => { if (es) es.close(); });
 
 const setConn = (ok) => {
@@ -81,7 +81,12 @@ export function connect() {
   es.onopen = () => {
     setConn(true);
     retry = 1000;
-    if (hadError) { hadError = false; resync(); }
+    if (hadError) { hadError = false; resync(); } else if (!opened) {
+      // The first load of the queue may have run before the feed was subscribed: a hand-over created in between
+      // would reach neither. Loading it again once the feed is open closes that gap.
+      loadQueue().catch(showError);
+    }
+    opened = true;
   };
   es.onerror = () => {
     if (session.leaving) return;

@@ -10,16 +10,26 @@ import { L } from './strings.js';
 
 const isAdmin = () => !!(session.me && session.me.role === 'admin');
 let onMoved = () => {};
+let shownFor = null; // the conversation whose team the picker was last set from
 
 const splitCategories = (text) => str(text).split(/[,，\s]+/).map((c) => c.trim()).filter(Boolean);
 
 export function renderMove() {
   const sel = $('team-move');
   const e = S.open;
+  const picked = sel.value;
   const anyone = el('option', '', L.anyone);
   anyone.value = '';
   sel.replaceChildren(anyone, ...S.teams.map((t) => { const o = el('option', '', str(t.name)); o.value = String(t.id); return o; }));
-  sel.value = e && e.team ? String(e.team.id) : '';
+  // Live updates redraw the picker often: keep what the agent picked in this conversation, set it afresh only
+  // when another conversation opens.
+  const id = e ? String(e.id) : null;
+  if (id !== shownFor || ![...sel.options].some((o) => o.value === picked)) {
+    sel.value = e && e.team ? String(e.team.id) : '';
+    shownFor = id;
+  } else {
+    sel.value = picked;
+  }
   const usable = !!e && isActive(e);
   sel.disabled = !usable;
   $('team-move-button').disabled = !usable;
