@@ -9,13 +9,20 @@ from typing import Any
 
 from bot.language import detect_language
 from kefu.config import Settings
+from kefu.pii import mask
 from knowledge_base import service
-from knowledge_base.answering import ANSWER, CLARIFY, KnowledgeBase
+from knowledge_base.answering import ANSWER, CLARIFY, KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
 from knowledge_base.review import ReviewQueue
 from knowledge_base.store import KnowledgeStore
 
 logger = logging.getLogger(__name__)
+
+
+def _suggestions(result: Result, limit: int) -> list[dict[str, Any]]:
+    """The best candidates of a search as agent assist shows them."""
+    return [{"faq_id": c.faq_id, "question": c.question, "answer": c.answer, "lang": c.answer_lang,
+             "score": round(c.score, 4), "category": c.category} for c in result.candidates[:limit]]
 
 
 class Curator:
@@ -95,19 +102,22 @@ class Curator:
         except KnowledgeBaseError as exc:
             logger.info("no suggestions: %s", exc)
             return []
-        return [{"faq_id": c.faq_id, "question": c.question, "answer": c.answer, "lang": c.answer_lang,
-                 "score": round(c.score, 4), "category": c.category} for c in result.candidates[:limit]]
+        return _suggestions(result, limit)
 
     def propose(self, question: str, answer: str, escalation: dict[str, Any], agent_name: str) -> tuple[int, int]:
         """Send a question with the answer an agent gave to the review queue (kind agent_answer), clustered with
         the same questions customers asked; (item id, cluster id)."""
         language = escalation["language"] if escalation["language"] in ("zh", "en") else (
             detect_language(question) or "zh")
+        question = mask(question)  # what the queue stores, and so what is searched and clustered
+        # One embedding: the search's vector clusters the item, as the FAQ action's failures are clustered.
+        result = self.searcher.ask(question, language)
         candidates = [{"faq_id": c["faq_id"], "question": c["question"], "score": c["score"]}
-                      for c in self.suggest(question, language)]
+                      for c in _suggestions(result, 3)]
         return self.queue.record(text=question, kind="agent_answer", lang=language,
                                  conversation_id=escalation["conversation_id"], channel=escalation["channel"],
-                                 candidates=candidates, proposed_answer=answer, proposed_by=agent_name)
+                                 candidates=candidates, vector=result.vector, proposed_answer=answer,
+                                 proposed_by=agent_name)
 
     def nearest(self, texts: list[str], limit: int = 5) -> list[dict[str, Any]]:
         """The published entries nearest to any of these questions now, best score first."""

@@ -80,6 +80,14 @@ class StoreBase:
         s.add(Event(kind=kind, ref_id=ref_id))
 
     @staticmethod
+    def _get(s: Session, model: Any, row_id: int, what: str) -> Any:
+        """The row of `model` with this id (a canned reply, a label, a team), or NotFoundError naming it."""
+        row = s.get(model, row_id)
+        if row is None:
+            raise NotFoundError(f"no {what} {row_id}")
+        return row
+
+    @staticmethod
     def _name_free(s: Session, model: Any, name: str, what: str, other_than: int | None = None) -> None:
         """ConflictError when another row of `model` (a label, a team) has this name in any case."""
         query = select(model.id).where(func.lower(model.name) == name.lower())

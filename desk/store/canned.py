@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desk import templates
 from desk.db import CannedReply, Message
-from desk.errors import ConflictError, InvalidInputError, NotFoundError
+from desk.errors import ConflictError, InvalidInputError
 from desk.store.base import StoreBase
 from desk.store.records import _clean, _iso
 from kefu.db import utcnow
@@ -55,9 +55,7 @@ class CannedReplies(StoreBase):
     def canned_reply(self, canned_id: int) -> dict[str, Any]:
         """One canned reply (NotFoundError if none has this id)."""
         with self.session() as s:
-            c = s.get(CannedReply, canned_id)
-            if c is None:
-                raise NotFoundError(f"no canned reply {canned_id}")
+            c = self._get(s, CannedReply, canned_id, "canned reply")
             return canned_dict(c)
 
     def create_canned(self, language: str, title: str, text: str, shortcut: str | None = None) -> dict[str, Any]:
@@ -79,9 +77,7 @@ class CannedReplies(StoreBase):
         language, title, cut, text = _checked(language, title, shortcut, text)
         try:
             with self.session() as s:
-                c = s.get(CannedReply, canned_id)
-                if c is None:
-                    raise NotFoundError(f"no canned reply {canned_id}")
+                c = self._get(s, CannedReply, canned_id, "canned reply")
                 c.language, c.title, c.shortcut, c.text, c.updated_at = language, title, cut, text, utcnow()
                 s.flush()
                 self._event(s, "canned", c.id)
@@ -92,9 +88,7 @@ class CannedReplies(StoreBase):
     def delete_canned(self, canned_id: int) -> None:
         """Remove a canned reply (NotFoundError if none has this id)."""
         with self.session() as s:
-            c = s.get(CannedReply, canned_id)
-            if c is None:
-                raise NotFoundError(f"no canned reply {canned_id}")
+            c = self._get(s, CannedReply, canned_id, "canned reply")
             s.delete(c)
             s.flush()
             self._event(s, "canned", canned_id)

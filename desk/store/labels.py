@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from desk.db import ACTIVE, Escalation, EscalationLabel, Label
-from desk.errors import InvalidInputError, NotFoundError
+from desk.errors import InvalidInputError
 from desk.store.escalations import EscalationRecords
 from desk.store.records import _clean, label_dict
 
@@ -54,9 +54,7 @@ class LabelRecords(EscalationRecords):
         """Rename or recolour a label; the conversations carrying it show the change live."""
         name, color = _checked(name, color)
         with self.session() as s:
-            label = s.get(Label, label_id)
-            if label is None:
-                raise NotFoundError(f"no label {label_id}")
+            label = self._get(s, Label, label_id, "label")
             self._name_free(s, Label, name, "label", other_than=label_id)
             label.name, label.color = name, color
             self._event(s, "label", label_id)
@@ -66,9 +64,7 @@ class LabelRecords(EscalationRecords):
     def delete_label(self, label_id: int) -> None:
         """Remove a label from the list and from every conversation."""
         with self.session() as s:
-            label = s.get(Label, label_id)
-            if label is None:
-                raise NotFoundError(f"no label {label_id}")
+            label = self._get(s, Label, label_id, "label")
             self._touch_carriers(s, label_id)
             s.execute(delete(EscalationLabel).where(EscalationLabel.label_id == label_id))
             s.delete(label)

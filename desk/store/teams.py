@@ -91,9 +91,7 @@ class TeamRecords(EscalationRecords):
         """Change a team; hand-overs already routed keep it, new ones follow the new categories."""
         name, categories = _checked(name, categories)
         with self.session() as s:
-            team = s.get(Team, team_id)
-            if team is None:
-                raise NotFoundError(f"no team {team_id}")
+            team = self._get(s, Team, team_id, "team")
             self._name_free(s, Team, name, "team", other_than=team_id)
             team.name, team.categories, team.auto_assign = name, categories, auto_assign
             self._members(s, team_id, member_ids)
@@ -103,9 +101,7 @@ class TeamRecords(EscalationRecords):
     def delete_team(self, team_id: int) -> None:
         """Remove a team; its hand-overs go to anyone."""
         with self.session() as s:
-            team = s.get(Team, team_id)
-            if team is None:
-                raise NotFoundError(f"no team {team_id}")
+            team = self._get(s, Team, team_id, "team")
             for escalation_id in s.scalars(select(Escalation.id).where(Escalation.team_id == team_id,
                                                                         Escalation.status.in_(ACTIVE))).all():
                 self._event(s, "escalation", escalation_id)
