@@ -23,10 +23,13 @@ from actions.clients.desk import (
     last_question,
     shared_store,
     summary,
+    told_agent,
 )
+from desk.attachments import placeholder
 from desk.errors import DeskError, NotFoundError
 from desk.queue import eta_minutes, hours_text, in_service_hours
 from desk.store import DeskStore
+from kefu.config import get_settings
 from kefu.db import utcnow
 from kefu.vocabulary import (
     ACTION_END_HANDOFF,
@@ -173,9 +176,10 @@ class ActionQueueStatus(Action):
                 dispatcher.utter_message(response="utter_not_in_queue")
             return [SlotSet(HANDOFF_STATE, None)] if state in IN_QUEUE else []
         if escalation["status"] == "claimed":
-            if pushed and state == HandoffState.WITH_AGENT:
-                return []
             name = escalation["agent"]["display_name"]
+            # Told already, unless another agent has it now (taken back from one who did not answer, reassigned).
+            if pushed and state == HandoffState.WITH_AGENT and told_agent(tracker) in (name, None):
+                return []
             dispatcher.utter_message(
                 response="utter_agent_joined", agent=name, handoff={"state": "with_agent", "agent": name}
             )
@@ -247,12 +251,27 @@ class ActionRelayToAgent(Action):
                 else None,
                 frustration=float(frustration) if frustration is not None else None,
                 source_id=message["message_id"],
+                attachment=message["attachment"],
             )
         if relayed is None:
             # The desk ended the hand-over before its "ended" event arrived: the bot has the conversation again.
             dispatcher.utter_message(response="utter_handoff_ended", handoff={"state": "ended"})
             return [SlotSet(HANDOFF_STATE, None)]
         return []
+
+
+def _content(message: dict[str, Any]) -> dict[str, Any]:
+    """What the bot says for an agent's desk message: its text, and an attachment's public address (an image
+    shown as one; a file as a link with its name). A file sent without words gets no caption of its own."""
+    attachment = message.get("attachment")
+    if not attachment:
+        return {"text": message["text"]}
+    url = f"{get_settings().files_url}/{attachment['token']}"
+    caption = None if message["text"] == placeholder(attachment["filename"]) else message["text"]
+    if attachment["image"]:
+        return {"text": caption, "image": url}
+    return {"text": caption or attachment["filename"],
+            "attachment": {"type": "file", "payload": {"url": url, "name": attachment["filename"]}}}
 
 
 class ActionRelayAgentReply(Action):
@@ -289,7 +308,7 @@ class ActionRelayAgentReply(Action):
             if await asyncio.to_thread(store.mark_delivered, message["id"]):
                 # The agent's name travels as message metadata, for widgets that show who is speaking.
                 dispatcher.utter_message(
-                    text=message["text"],
+                    **_content(message),
                     agent_name=message["agent_name"],
                     handoff={"state": "with_agent", "agent": message["agent_name"]},
                 )

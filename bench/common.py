@@ -83,6 +83,8 @@ def servers_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any)
     index = live.kb_index_path
     if own_index:
         index = Path(shutil.copytree(index, workdir / "index"))
+    # The benchmarks' agents claim from the queue themselves unless a benchmark measures auto-assignment.
+    overrides.setdefault("desk_auto_assign", False)
     settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=workdir,
                         kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=index, **overrides)
     supervisor = Supervisor(settings, echo=False)
@@ -110,6 +112,7 @@ def cluster_on_the_demo_kb(prefix: str, replicas: int, **overrides: Any) -> Iter
         raise SystemExit("no knowledge base yet: run `make kb` first")
     shutil.copytree(live.kb_index_path, workdir / "cluster" / "index")
     ports = free_port_base(replicas)
+    overrides.setdefault("desk_auto_assign", False)
     base = Settings(**proxy_ports(ports), data_dir=workdir, cluster_port_base=ports, rasa_replicas=replicas,
                     action_replicas=replicas, console_replicas=replicas, **overrides)
     cluster = Cluster.create(base)

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from console.api.routes import (
+    attachments,
     auth,
     contact,
     dashboard,
@@ -28,11 +29,13 @@ from console.api.routes import (
     teams,
     widget,
 )
+from console.api.routes.attachments import upload_too_large
 from console.core.knowledge import Curator
 from console.core.live import Broadcaster, announce_positions, auto_assign, redeliver, watch_sla
 from console.core.rasa import RasaClient
 from console.core.security import SESSION_COOKIE, LoginThrottle
-from desk.errors import ConflictError, DeskError, ForbiddenError, InvalidInputError, NotFoundError
+from desk.attachments import FileStore
+from desk.errors import ConflictError, DeskError, FileRejectedError, ForbiddenError, InvalidInputError, NotFoundError
 from desk.service import desk_store
 from kefu.config import Settings, get_settings
 from kefu.tracker_events import TrackerUnavailableError
@@ -104,8 +107,11 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     app.state.address_throttle = LoginThrottle(max_failures=30)
     app.state.rasa = RasaClient(settings.rasa_url, settings.auth_token())
     app.state.curator = Curator(settings)
+    app.state.files = FileStore(settings.attachments_path)
+    app.state.typing_seen = {}
     for router in (auth.router, escalations.router, desk.router, events.router, widget.router, kb.router,
-                   review.router, dashboard.router, labels.router, teams.router, contact.router, privacy.router):
+                   review.router, dashboard.router, labels.router, teams.router, contact.router, privacy.router,
+                   attachments.router):
         app.include_router(router)
 
     @app.exception_handler(KnowledgeBaseError)
@@ -122,8 +128,19 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
 
     @app.exception_handler(DeskError)
     async def desk_error(request: Request, exc: DeskError) -> JSONResponse:
+        if isinstance(exc, FileRejectedError):
+            return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=exc.status)
         code = next((c for kind, c in STATUS.items() if isinstance(exc, kind)), 503)
         return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.middleware("http")
+    async def upload_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Refused before the body is read: a huge upload must not fill the temporary folder first.
+        if request.method == "POST" and request.url.path.endswith("/attachments"):
+            refused = upload_too_large(request, settings.attachment_max_bytes)
+            if refused is not None:
+                return refused
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

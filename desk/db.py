@@ -209,7 +209,28 @@ class Message(Base):
     # Agent messages: set by the bot once it has sent the message on the customer's channel.
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # An image or file sent with the message (desk/attachments.py); its text is then a caption or "[图片] name".
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("desk_attachments.id"), nullable=True)
     agent: Mapped[Agent | None] = relationship()
+    attachment: Mapped[Attachment | None] = relationship(lazy="selectin")
+
+
+class Attachment(Base):
+    """A file a customer or an agent sent in a hand-over: kept under the attachments folder, fetched by its token."""
+
+    __tablename__ = "desk_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Unguessable: /files/{token} is the file's only address, given to the conversation's two sides.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Where the file store keeps it ("ab/<token>.png" under the attachments folder).
+    key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Note(Base):

@@ -29,3 +29,12 @@ class DeskUnavailableError(DeskError):
 
 class RasaUnavailableError(DeskError):
     """The Rasa server did not accept an external event; the message stays queued for a retry."""
+
+
+class FileRejectedError(DeskError):
+    """An upload the desk will not keep: too large, empty, of a type it does not take, or not what its name says."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason

@@ -163,6 +163,14 @@ class Settings(BaseSettings):
     # An agent reply Rasa has not delivered after this many seconds is sent again (the bot delivers each once).
     handoff_redeliver_s: float = 3.0
 
+    # Attachments of hand-overs (desk/attachments.py): images (PNG, JPEG, GIF, WebP) both ways and PDF files, each
+    # checked by its content, at most this many bytes, kept under attachments_dir (empty: data_dir/attachments;
+    # relative to the repo unless absolute; console replicas on one host share it). Customers' browsers fetch an
+    # agent's file from the console at public_console_url (empty: console_url), e.g. https://kefu.example.com.
+    attachment_max_bytes: int = 5_000_000
+    attachments_dir: str = ""
+    public_console_url: str = ""
+
     # Personal data (kefu/pii.py): the desk masks phones, e-mails, ID and card numbers and addresses; these roles
     # may reveal a conversation's or ticket's text, and every reveal is audit-logged.
     pii_reveal_roles: str = "supervisor,admin"
@@ -174,8 +182,8 @@ class Settings(BaseSettings):
         return {r.strip() for r in self.pii_reveal_roles.split(",") if r.strip()}
     # Auto-assignment (desk/store/assignment.py): the console gives waiting hand-overs to online agents with room
     # (capacity set per agent by an admin), least load first, round-robin on ties, VIP first; checked on every queue
-    # change and every `desk_assign_every_s`. Off by default for now: agents pick from the queue.
-    desk_auto_assign: bool = False
+    # change and every `desk_assign_every_s`; an admin turns it off per team. False: agents claim from the queue.
+    desk_auto_assign: bool = True
     desk_assign_every_s: float = 2.0
     # An agent who has not answered an auto-assigned hand-over this many seconds after getting it loses it: it goes
     # back to the queue (recorded in the conversation) and the next agent gets it.
@@ -218,7 +226,7 @@ class Settings(BaseSettings):
             raise ValueError(f"a port is between 1 and 65535, not {value}")
         return value
 
-    @field_validator("wechat_api_base", "public_rasa_url", "order_api_url")
+    @field_validator("wechat_api_base", "public_rasa_url", "order_api_url", "public_console_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
@@ -278,6 +286,16 @@ class Settings(BaseSettings):
         return f"http://{self.host}:{self.console_port}"
 
     @property
+    def attachments_path(self) -> Path:
+        """Where hand-overs' files are kept."""
+        return self.path(Path(self.attachments_dir)) if self.attachments_dir else self.data_path / "attachments"
+
+    @property
+    def files_url(self) -> str:
+        """Base URL of attachments (`/files/{token}`) as customers' browsers reach the console."""
+        return (self.public_console_url or self.console_url).rstrip("/") + "/files"
+
+    @property
     def action_url(self) -> str:
         """Webhook URL of the action server."""
         return f"http://{self.host}:{self.action_port}/webhook"
@@ -308,6 +326,10 @@ class Settings(BaseSettings):
         env.update(
             {
                 "KEFU_ACTION_URL": self.action_url,
+                # Where the WeChat channel stores a customer's image (fetched through WeChat's media API).
+                "KEFU_CONSOLE_URL": self.console_url,
+                # The console tells the socket.io channel that an agent is typing, with Rasa's own API token.
+                "KEFU_RASA_TOKEN": self.auth_token(),
                 # Where the KB-aware router (bot/nlu/kb_router.py) asks for the knowledge base's signal.
                 "KEFU_KB_SIGNAL_URL": f"http://{self.host}:{self.action_port}/kb/signal",
                 "KEFU_DATABASE_URL": self.tracker_url,

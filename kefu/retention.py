@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, Table, delete, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from desk.db import Escalation, Event, Message, Note, Rating, Ticket
+from desk.attachments import FileStore
+from desk.db import Attachment, Escalation, Event, Message, Note, Rating, Ticket
 from desk.db import session_factory as desk_sessions
 from kefu.config import Settings
 from kefu.db import make_engine, utcnow
@@ -74,6 +75,7 @@ class Retention:
         self.tracker = make_engine(settings.tracker_url)
         self.desk = desk_sessions(settings.desk_url)
         self.kb = kb_sessions(settings.kb_url)
+        self.files = FileStore(settings.attachments_path)
 
     def _last_activity(self) -> dict[str, datetime]:
         """Every conversation id any table knows, with the time of its newest row."""
@@ -127,8 +129,11 @@ class Retention:
             return set(s.scalars(select(Escalation.conversation_id).where(
                 Escalation.conversation_id.in_(conversation_ids), Escalation.status.in_(ACTIVE))))
 
-    def _remove_desk(self, s: Session, ids: list[str], report: RemovalReport) -> None:
+    def _remove_desk(self, s: Session, ids: list[str], report: RemovalReport) -> list[str]:
+        """Delete the conversations' desk rows; the storage keys of their files, to delete once committed."""
         escalations = list(s.scalars(select(Escalation.id).where(Escalation.conversation_id.in_(ids))))
+        files = list(s.execute(select(Attachment.id, Attachment.key).where(Attachment.conversation_id.in_(ids))))
+        report.counts["attachments"] += len(files)
         tickets = list(s.scalars(select(Ticket.id).where(Ticket.conversation_id.in_(ids))))
         messages = list(s.scalars(select(Message.id).where(Message.escalation_id.in_(escalations))))
         notes = list(s.scalars(select(Note.id).where(Note.escalation_id.in_(escalations))))
@@ -136,7 +141,7 @@ class Retention:
         report.counts.update({"escalations": len(escalations), "desk_messages": len(messages),
                               "notes": len(notes), "tickets": len(tickets), "ratings_anonymised": ratings})
         if report.dry_run:
-            return
+            return []
         # Ratings stay for CSAT, with nothing left that leads back to the customer.
         s.execute(update(Rating).where(Rating.conversation_id.in_(ids))
                   .values(conversation_id=ANONYMOUS, escalation_id=None, comment=None))
@@ -147,6 +152,8 @@ class Retention:
         s.execute(delete(Note).where(Note.id.in_(notes)))
         s.execute(delete(Escalation).where(Escalation.id.in_(escalations)))
         s.execute(delete(Ticket).where(Ticket.id.in_(tickets)))
+        s.execute(delete(Attachment).where(Attachment.id.in_([i for i, _ in files])))
+        return [str(key) for _, key in files]
 
     def _remove_review(self, s: Session, ids: list[str], report: RemovalReport) -> None:
         items = list(s.execute(select(ReviewItem.id, ReviewItem.cluster_id).where(ReviewItem.conversation_id.in_(ids))))
@@ -177,7 +184,9 @@ class Retention:
                 if not dry_run:
                     c.execute(delete(events).where(events.c.sender_id.in_(keep)))
         with self.desk() as s, s.begin():
-            self._remove_desk(s, keep, report)
+            keys = self._remove_desk(s, keep, report)
+        for key in keys:  # after the commit: a failed delete must not leave rows pointing at missing files
+            self.files.delete(key)
         with self.kb() as s, s.begin():
             self._remove_review(s, keep, report)
         return report

@@ -14,7 +14,7 @@ from desk.service import shared_store
 from kefu.order_numbers import find_order_number
 
 __all__ = ["DeskUnavailableError", "customer_messages", "desk_down", "last_question", "sentiment_trend",
-           "shared_store", "summary"]
+           "shared_store", "summary", "told_agent"]
 
 logger = logging.getLogger(__name__)
 # Intents that say nothing about the customer's problem, so they are skipped for "detected intent".
@@ -61,8 +61,11 @@ def customer_messages(tracker: Tracker, since_action: str | None = None) -> list
         intent = (parse.get("intent") or {}).get("name") or ""
         if not text or text.startswith("/") or intent.startswith("EXTERNAL_"):
             continue
+        # A file the customer uploaded for the agent travels as the token in the message's metadata.
+        token = (event.get("metadata") or {}).get("attachment")
         out.append({"text": text, "intent": intent, "sentiment": parse.get("sentiment") or {},
-                    "message_id": event.get("message_id"), "timestamp": event.get("timestamp")})
+                    "message_id": event.get("message_id"), "timestamp": event.get("timestamp"),
+                    "attachment": token if isinstance(token, str) else None})
     return out
 
 
@@ -122,6 +125,17 @@ def mood(trend: list[float]) -> str | None:
 def customer_name(tracker: Tracker) -> str | None:
     """The name the shop's page or backend gave with the customer's messages (metadata `customer_name`), if any."""
     return metadata_text(tracker, "customer_name")
+
+
+def told_agent(tracker: Tracker) -> str | None:
+    """The agent the customer was last told is with them (the bot's hand-over metadata), if any."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            handoff = (event.get("metadata") or {}).get("handoff")
+            if isinstance(handoff, dict) and handoff.get("state"):
+                agent = handoff.get("agent")
+                return agent if handoff["state"] == "with_agent" and isinstance(agent, str) else None
+    return None
 
 
 def metadata_text(tracker: Tracker, key: str, numbers: bool = False) -> str | None:

@@ -10,6 +10,7 @@ another replica needs Redis.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import pickle
@@ -18,11 +19,14 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager
 
 from bot.channels.guard import (
     DEFAULT_MAX_MESSAGE_CHARS,
+    MAX_SENDER_CHARS,
     MessageRejected,
     browser_metadata,
     clean_sender,
@@ -32,10 +36,18 @@ from bot.channels.guard import (
 
 logger = logging.getLogger(__name__)
 ERROR_EVENT = "kefu_error"
+# An agent is typing (from the desk): {typing, agent_name}.
+TYPING_EVENT = "kefu_typing"
+MAX_AGENT_NAME = 64
 # How soon a replica that lost its Redis subscription tries again (python-socketio doubles its wait up to 60 s).
 RESUBSCRIBE_S = 0.5
 # Message metadata a widget may show: who is speaking (an agent's name) and the hand-over's state.
 PUBLIC_METADATA = ("agent_name", "handoff")
+
+
+def sender_too_long(sender: str) -> bool:
+    """Whether a conversation id is longer than any channel accepts."""
+    return len(sender) > MAX_SENDER_CHARS
 
 
 class LocalFirstRedisManager(AsyncRedisManager):  # type: ignore[misc]
@@ -88,12 +100,12 @@ class LocalFirstRedisManager(AsyncRedisManager):  # type: ignore[misc]
 
 
 class SocketIOOutput(RasaSocketIOOutput):
-    """Rasa's socket.io output, plus `metadata` {agent_name, handoff} on text messages that carry them."""
+    """Rasa's socket.io output, plus `metadata` {agent_name, handoff} on text and image messages that carry them."""
 
     _metadata: Optional[Dict[str, Any]] = None
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
-        if self._metadata and isinstance(response, dict) and "text" in response:
+        if self._metadata and isinstance(response, dict) and ("text" in response or "attachment" in response):
             response = {**response, "metadata": self._metadata}
         await super()._send_message(socket_id, response)
 
@@ -104,6 +116,11 @@ class SocketIOOutput(RasaSocketIOOutput):
         """Text, with the public metadata."""
         self._remember(kwargs)
         await super().send_text_message(recipient_id, text, **kwargs)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        """An image (an agent's attachment), with the public metadata."""
+        self._remember(kwargs)
+        await super().send_image_url(recipient_id, image, **kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -156,6 +173,26 @@ class SocketIOInput(RasaSocketIOInput):
             await on_new_message(message)
 
         blueprint = super().blueprint(checked)
+        sio = self.sio
+
+        @blueprint.route("/typing", methods=["POST"])
+        async def typing(request: Request) -> HTTPResponse:
+            """The desk says an agent is typing: the customer's open tabs show it (the console calls this with Rasa's
+            API token; in a cluster the Redis manager carries it to the replica holding the socket)."""
+            token = os.environ.get("KEFU_RASA_TOKEN", "")
+            if not token or not hmac.compare_digest(str(request.args.get("token", "")), token):
+                return response.json({"detail": "wrong or missing token"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender = body.get("sender")
+            if not isinstance(sender, str) or not sender or sender_too_long(sender):
+                return response.json({"detail": "`sender` must be a conversation id"}, status=400)
+            name = body.get("agent_name")
+            event = {"typing": bool(body.get("typing", True)),
+                     "agent_name": name[:MAX_AGENT_NAME] if isinstance(name, str) else None}
+            if sio is not None:
+                await sio.emit(TYPING_EVENT, event, room=sender)
+            return response.json({"ok": True})
+
         redis_url = os.environ.get("KEFU_REDIS_URL", "").strip()
         if redis_url and self.sio is not None:
             # Rasa builds its AsyncServer with the in-process manager; swap in the Redis one before any socket

@@ -31,7 +31,9 @@ ERRORS = {
     403: "The wrong role for this route, or a missing or wrong X-CSRF-Token header.",
     404: "Nothing has this id.",
     409: "A conflict with the stored state (claimed by someone else, already closed, the id taken, a newer edit).",
+    411: "An upload without a Content-Length header.",
     413: "The file is too large.",
+    415: "A file type the desk does not take (SVG, a script), or content that is not what its name says.",
     429: "Too many failed sign-ins: try again after Retry-After seconds.",
     503: "The knowledge base is not ready (no published entries, no index, or no embedding model).",
 }
@@ -347,6 +349,17 @@ class QueueOut(BaseModel):
     agents_online: int
 
 
+class AttachmentOut(BaseModel):
+    """An image or file sent in a hand-over; `url` is the console's `/files/{token}`."""
+
+    token: str
+    filename: str
+    content_type: str
+    size: int
+    image: bool
+    url: str
+
+
 class MessageOut(BaseModel):
     """A message of a hand-over: the customer's, an agent's or the system's."""
 
@@ -360,6 +373,7 @@ class MessageOut(BaseModel):
     agent_name: str | None
     created_at: str
     delivered: bool
+    attachment: AttachmentOut | None = None
 
 
 class NoteOut(BaseModel):

@@ -35,6 +35,17 @@ class RasaClient:
             raise RasaUnavailableError(f"Rasa refused {intent} for {conversation_id}: {resp.status_code} "
                                        f"{resp.text[:200]}")
 
+    async def typing(self, conversation_id: str, typing: bool, agent_name: str) -> None:
+        """Tell a web customer's open tabs that the agent is typing (Kefu's socket.io channel, bot/channels)."""
+        try:
+            resp = await self._client.post("/webhooks/socketio/typing", params={"token": self._token}, timeout=3.0,
+                                           json={"sender": conversation_id, "typing": typing,
+                                                 "agent_name": agent_name})
+        except httpx.HTTPError as exc:
+            raise RasaUnavailableError(f"typing not shown to {conversation_id}: {exc}") from exc
+        if resp.status_code != 200:
+            raise RasaUnavailableError(f"typing not shown to {conversation_id}: {resp.status_code}")
+
     async def close(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()

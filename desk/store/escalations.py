@@ -72,6 +72,12 @@ class EscalationRecords(StoreBase):
             item["position"] = self.positions().get(escalation_id)
         return item
 
+    def check_owned(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
+        """The conversation and channel of a hand-over this agent holds; ConflictError or ForbiddenError if not."""
+        with self.session() as s:
+            e = self._owned(s, escalation_id, agent_id)
+            return {"conversation_id": e.conversation_id, "channel": e.channel}
+
     def active_for(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation's waiting or claimed escalation, if any."""
         with self.session() as s:

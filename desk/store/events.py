@@ -52,6 +52,8 @@ class EventFeed(EscalationRecords):
                     payload = breach_dict(b) if b else None
                 elif kind == "sla_targets":  # an admin changed the targets: every desk reloads them
                     payload = {"id": ref, "changed": True}
+                elif kind == "typing":  # the customer is typing: desks show it for a few seconds
+                    payload = {"escalation_id": ref, "role": "customer"}
                 elif kind == "team":  # a team changed: every desk reloads the list
                     payload = {"id": ref}
                 elif kind == "canned":  # created, edited or deleted: every desk reloads its list

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from desk.db import ACTIVE, Escalation, Message, Note
-from desk.errors import NotFoundError
-from desk.store.escalations import EscalationRecords
+from desk.errors import ConflictError, NotFoundError
+from desk.store.attachments import AttachmentRecords
 from desk.store.records import MAX_TEXT, _clean, message_dict, note_dict
 from kefu.db import utcnow
 
@@ -27,7 +27,7 @@ def says_something(text: str) -> bool:
     return han >= 4 or words >= 2 or (han >= 2 and words >= 1)
 
 
-class MessageRecords(EscalationRecords):
+class MessageRecords(AttachmentRecords):
     """Messages of a hand-over: the customer's (once each), the agent's (delivered once), and internal notes."""
 
     def detail(self, escalation_id: int) -> dict[str, Any]:
@@ -55,8 +55,10 @@ class MessageRecords(EscalationRecords):
         return next((t for t in texts if says_something(t)), None)
 
     def add_customer_message(self, conversation_id: str, text: str, *, sentiment: dict[str, Any] | None,
-                             frustration: float | None, source_id: str | None) -> dict[str, Any] | None:
-        """Store a customer message of an active hand-over (once per source_id); None when none is active."""
+                             frustration: float | None, source_id: str | None,
+                             attachment: str | None = None) -> dict[str, Any] | None:
+        """Store a customer message of an active hand-over (once per source_id); None when none is active. With
+        `attachment`, the token of a file the customer uploaded for this conversation, the message carries it."""
         try:
             with self.session() as s:
                 e_id = s.scalar(select(Escalation.id).where(Escalation.conversation_id == conversation_id,
@@ -65,6 +67,7 @@ class MessageRecords(EscalationRecords):
                     return None
                 m = Message(escalation_id=e_id, role="customer", text=text[:MAX_TEXT], sentiment=sentiment,
                             frustration=frustration, source_id=source_id)
+                m.attachment = self._unsent_attachment(s, attachment, conversation_id, "customer")
                 s.add(m)
                 s.flush()
                 # The next-response clock starts at the oldest message the agent has not answered yet.
@@ -77,6 +80,15 @@ class MessageRecords(EscalationRecords):
                 old = s.scalar(select(Message).where(Message.source_id == source_id))
                 return None if old is None else message_dict(old)
 
+    def customer_typing(self, conversation_id: str) -> int | None:
+        """Tell the desks the customer is typing (a `typing` event); the hand-over's id, None when none is active."""
+        with self.session() as s:
+            e_id = s.scalar(select(Escalation.id).where(Escalation.conversation_id == conversation_id,
+                                                         Escalation.status.in_(ACTIVE)))
+            if e_id is not None:
+                self._event(s, "typing", e_id)
+            return None if e_id is None else int(e_id)
+
     def relayed_sources(self, conversation_id: str) -> set[str]:
         """Rasa message ids of the customer messages already stored for the conversation's active hand-over."""
         with self.session() as s:
@@ -85,8 +97,10 @@ class MessageRecords(EscalationRecords):
                 Message.source_id.is_not(None))).all()
         return {str(r) for r in rows}
 
-    def add_agent_message(self, escalation_id: int, agent_id: int, text: str) -> dict[str, Any]:
-        """Store an agent's reply (undelivered until the bot has sent it); only the claiming agent may reply.
+    def add_agent_message(self, escalation_id: int, agent_id: int, text: str,
+                          attachment: str | None = None) -> dict[str, Any]:
+        """Store an agent's reply (undelivered until the bot has sent it); only the claiming agent may reply. With
+        `attachment`, the token of a file the agent uploaded for this conversation, the reply carries it.
 
         The result also names the conversation (`conversation_id`), which the console needs to deliver it.
         """
@@ -94,6 +108,9 @@ class MessageRecords(EscalationRecords):
         with self.session() as s:
             e = self._owned(s, escalation_id, agent_id)
             m = Message(escalation_id=escalation_id, role="agent", text=body, agent_id=agent_id)
+            m.attachment = self._unsent_attachment(s, attachment, e.conversation_id, "agent")
+            if attachment and m.attachment is None:
+                raise ConflictError("that file was sent already or belongs to another conversation")
             s.add(m)
             s.flush()
             if e.first_response_at is None:

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from desk.db import Agent, Label, Message, Note, Ticket
+from desk.db import Agent, Attachment, Label, Message, Note, Ticket
 from desk.errors import InvalidInputError
 from kefu.pii import mask
 
@@ -53,6 +53,12 @@ def agent_dict(agent: Agent, online: bool | None = None) -> dict[str, Any]:
     return out
 
 
+def attachment_dict(a: Attachment) -> dict[str, Any]:
+    """An attachment as the API shows it; `url` is relative to the console (`/files/{token}`)."""
+    return {"token": a.token, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+            "image": a.content_type.startswith("image/"), "url": f"/files/{a.token}"}
+
+
 def message_dict(m: Message) -> dict[str, Any]:
     """A desk message as the API shows it: a customer's with personal data masked (`masked` says so)."""
     # Only the customer's text: an agent's reply is delivered from this record, so it must stay as written.
@@ -62,6 +68,7 @@ def message_dict(m: Message) -> dict[str, Any]:
         "sentiment": m.sentiment,
         "frustration": m.frustration, "agent_name": m.agent.display_name if m.agent else None,
         "created_at": _iso(m.created_at), "delivered": m.role != "agent" or m.delivered_at is not None,
+        "attachment": attachment_dict(m.attachment) if m.attachment is not None else None,
     }
 
 

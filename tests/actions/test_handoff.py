@@ -20,8 +20,11 @@ from actions.handoff import (
 )
 from actions.satisfaction import ActionStoreRating, ActionStoreRatingComment
 from actions.tickets import ActionLeaveTicket, find_contact
+from desk.attachments import check_upload
 from desk.queue import QueueRules
 from desk.store import DeskStore
+from kefu.config import get_settings
+from tests.support.files import PDF, image
 
 
 @pytest.fixture
@@ -205,3 +208,57 @@ def test_nobody_online_in_service_hours_is_not_told_the_hours_but_after_hours_is
     run(ActionHandoff(), dispatcher, tracker({}, [], "request_human", "转人工", sender="cust-2"), domain)
     [closed] = dispatcher.messages
     assert closed["response"] == "utter_closed_offer_ticket" and closed["hours"].startswith("00:00-24:00")
+
+
+def test_images_and_files_cross_the_hand_over_both_ways(store: DeskStore, domain: dict,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_PUBLIC_CONSOLE_URL", "https://kefu.example.com")
+    get_settings.cache_clear()
+    escalation, _ = store.create_escalation(
+        "cust-1", channel="socketio", language="en", tier="regular", trigger="request", reason="asked",
+        frustration=0.2, summary={})
+    ann = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
+    store.claim(escalation["id"], ann["id"])
+    photo = check_upload("broken.png", image(), 100_000)
+    store.add_attachment("cust-1", "customer", photo, "c" * 32, "cc/c.png")
+    sent = {**user("[图片]", "nlu_fallback", "m9"), "metadata": {"attachment": "c" * 32}}
+    t = tracker({"handoff_state": "with_agent"}, [{"event": "action", "name": "action_handoff"}, sent])
+    run(ActionRelayToAgent(), CollectingDispatcher(), t, domain)
+    relayed = store.detail(escalation["id"])["messages"]
+    assert relayed[0]["text"] == "[图片]" and relayed[0]["attachment"]["filename"] == "broken.png"
+
+    store.add_attachment("cust-1", "agent", check_upload("label.png", image(), 100_000), "a" * 32, "aa/a.png")
+    store.add_attachment("cust-1", "agent", check_upload("guide.pdf", PDF, 100_000), "p" * 32, "pp/p.pdf")
+    said = []
+    for text, token in (("[label.png]", "a" * 32), ("How to return", "p" * 32)):
+        message = store.add_agent_message(escalation["id"], ann["id"], text, attachment=token)
+        entities = [{"entity": "desk_message_id", "value": str(message["id"])}]
+        dispatcher = CollectingDispatcher()
+        run(ActionRelayAgentReply(), dispatcher, tracker({"handoff_state": "with_agent"}, [], "EXTERNAL_agent_reply",
+                                                         entities=entities), domain)
+        said += dispatcher.messages
+    get_settings.cache_clear()
+    assert said[0]["image"] == "https://kefu.example.com/files/" + "a" * 32 and said[0]["text"] is None
+    assert said[0]["agent_name"] == "Ann"
+    assert said[1]["text"] == "How to return"
+    assert said[1]["attachment"] == {"type": "file", "payload": {"url": "https://kefu.example.com/files/" + "p" * 32,
+                                                                  "name": "guide.pdf"}}
+
+
+def test_a_customer_taken_back_from_a_silent_agent_hears_who_has_them_now(store: DeskStore, domain: dict) -> None:
+    escalation, _ = store.create_escalation(
+        "cust-1", channel="socketio", language="zh", tier="regular", trigger="request", reason="asked",
+        frustration=0.2, summary={})
+    bo = store.create_agent("bo", display_name="Bo", role="agent", password_hash="x")
+    store.claim(escalation["id"], bo["id"])
+    told_ada = {"event": "bot", "text": "人工客服 Ada 已接入", "metadata": {"handoff": {"state": "with_agent",
+                                                                                     "agent": "Ada"}}}
+    t = tracker({"handoff_state": "with_agent"}, [told_ada], "EXTERNAL_queue_update")
+    dispatcher = CollectingDispatcher()
+    run(ActionQueueStatus(), dispatcher, t, domain)
+    assert responses(dispatcher) == ["utter_agent_joined"] and dispatcher.messages[0]["agent"] == "Bo"
+    told_bo = {**told_ada, "metadata": {"handoff": {"state": "with_agent", "agent": "Bo"}}}
+    quiet = CollectingDispatcher()
+    run(ActionQueueStatus(), quiet, tracker({"handoff_state": "with_agent"}, [told_ada, told_bo],
+                                            "EXTERNAL_queue_update"), domain)
+    assert quiet.messages == []  # told already

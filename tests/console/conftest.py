@@ -27,6 +27,9 @@ class FakeRasa:
     async def trigger(self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None) -> None:
         self.sent.append((conversation_id, intent, entities))
 
+    async def typing(self, conversation_id: str, typing: bool, agent_name: str) -> None:
+        self.sent.append((conversation_id, "typing", {"typing": typing, "agent_name": agent_name}))
+
     async def close(self) -> None:
         pass
 

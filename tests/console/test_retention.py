@@ -13,12 +13,14 @@ import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, insert
 
 from console.__main__ import main
+from desk.attachments import FileStore, check_upload
 from desk.service import desk_store
 from kefu.config import Settings, get_settings
 from kefu.db import make_engine, utcnow
 from kefu.retention import Retention, parse_age
 from knowledge_base.db import ReviewCluster, ReviewItem
 from knowledge_base.db import session_factory as kb_sessions
+from tests.support.files import image
 
 PHONE = "13712345678"
 EMAIL = "old.customer@example.com"
@@ -54,6 +56,10 @@ def _seed(settings: Settings) -> None:
                                 reason="asked", frustration=0.1,
                                 summary={"last_messages": [{"role": "customer", "text": f"call {PHONE}"}]})[0]
     store.add_customer_message("web-2", f"again: {PHONE}", sentiment=None, frustration=None, source_id="x1")
+    photo = image("PNG")
+    token, key = FileStore(settings.attachments_path).put(photo, "png")
+    store.add_attachment("web-2", "customer", check_upload("id-card.png", photo, 100_000), token, key)
+    store.add_customer_message("web-2", "[图片]", sentiment=None, frustration=None, source_id="x2", attachment=token)
     store.resolve(e["id"], store.claim(e["id"], store.create_agent(
         "ann", display_name="Ann", role="agent", password_hash="x")["id"])["agent"]["id"])
     store.record_rating("web-2", 5)
@@ -101,6 +107,7 @@ def test_forget_me_leaves_no_trace_across_channels(settings: Settings, capsys: p
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert sorted(report["conversation_ids"]) == ["old-web", "web-2", "wechat:o123"]
     assert report["removed"]["escalations"] == 1 and report["removed"]["review_items"] == 1
+    assert report["removed"]["attachments"] == 1 and not list(settings.attachments_path.rglob("*.png"))
     text = _database_text(settings)
     assert PHONE not in text and EMAIL not in text
     for conversation in ("old-web", "wechat:o123", "web-2"):

@@ -83,7 +83,7 @@ def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
     data = tmp_path_factory.mktemp("kefu-data")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
                         max_message_chars=2000, kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url,
-                        **WECHAT)
+                        desk_auto_assign=False, **WECHAT)
     entries = [e for path in DEMO_FILES for e in io.read_file(path)]
     service.store(settings).import_entries(entries, author="e2e")
     service.publish(settings)
@@ -105,7 +105,7 @@ def cluster_servers(fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervi
     ports = free_port_base()
     base = Settings(**proxy_ports(ports), data_dir=data, cluster_port_base=ports, max_message_chars=2000,
                     kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url, rasa_replicas=2, action_replicas=2,
-                    console_replicas=2, **WECHAT)
+                    console_replicas=2, desk_auto_assign=False, **WECHAT)
     cluster = Cluster.create(base)
     try:
         cluster.start()

@@ -43,7 +43,7 @@ def cluster() -> Iterator[Cluster]:
     shutil.copytree(get_settings().kb_index_path, data / "cluster" / "index")
     ports = free_port_base()
     base = Settings(**proxy_ports(ports), data_dir=data, cluster_port_base=ports, kb_reload_check_s=0.5,
-                    rasa_replicas=2, action_replicas=2, console_replicas=2, **WECHAT)
+                    rasa_replicas=2, action_replicas=2, console_replicas=2, desk_auto_assign=False, **WECHAT)
     running = Cluster.create(base)
     try:
         running.start()

@@ -15,6 +15,7 @@ from kefu.config import Settings
 from knowledge_base import service
 from knowledge_base.review import ReviewReader
 from tests.support.clients import Customer
+from tests.support.files import SVG_WITH_SCRIPT, image
 
 PASSWORD = "browser-password-1"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -397,3 +398,77 @@ def test_a_customers_phone_number_reaches_the_desk_masked_and_a_supervisor_revea
         store.set_presence(boss["id"], "away")
         if customer is not None and store.active_for(customer.session_id):
             store.cancel(customer.session_id)
+
+
+def test_images_and_typing_between_the_chat_page_and_the_desk(kefu: Settings, browser: object) -> None:
+    store = desk_store(kefu)
+    agent_user(store, "desk-files", "Lin")
+    desk_context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    chat_context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    desk, chat = desk_context.new_page(), chat_context.new_page()
+    dialogs: list[str] = []
+    for page in (desk, chat):
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        sign_in(desk, kefu, "desk-files")
+        desk.wait_for_selector("#conn.ok")
+        for _ in range(50):
+            if store.agents_online():
+                break
+            desk.wait_for_timeout(200)
+        chat.goto(f"{kefu.console_url}/chat")
+        assert chat.locator(".kefu-attach").is_hidden()  # files go to an agent only
+        chat.fill(".kefu-input", "转人工")
+        chat.press(".kefu-input", "Enter")
+        chat.wait_for_selector(".kefu-handoff:not([hidden])")
+        session_id = chat.evaluate("localStorage.getItem('kefu.session')")
+        escalation = None
+        for _ in range(50):
+            escalation = store.active_for(session_id)
+            if escalation:
+                break
+            desk.wait_for_timeout(200)
+        assert escalation is not None
+        item = desk.locator(f".queue-item[data-escalation-id='{escalation['id']}']")
+        item.wait_for()
+        item.click()
+        desk.click("#claim-button")
+        chat.wait_for_selector(".kefu-handoff[data-state='with_agent']")
+
+        # Each side sees the other typing.
+        desk.fill("#reply-input", "Let me look")
+        desk.type("#reply-input", ".")
+        chat.wait_for_selector(".kefu-typing.kefu-typing-agent:not([hidden])")
+        chat.fill(".kefu-input", "稍等我拍")
+        chat.type(".kefu-input", "照")
+        desk.wait_for_selector("#customer-typing:not([hidden])")
+
+        # The customer sends a photo from the chat page; the desk shows it as a picture.
+        photo = image("JPEG", (64, 48), (30, 120, 200))
+        chat.wait_for_selector(".kefu-attach:not([hidden])")
+        chat.set_input_files(".kefu-file", files=[{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        shown = desk.locator("#transcript .msg-customer img.msg-img")
+        shown.wait_for()
+        desk.wait_for_function("() => document.querySelector('#transcript .msg-customer img.msg-img').naturalWidth"
+                               " === 64")
+        assert desk.locator("#customer-typing").is_hidden()
+
+        # The agent sends an image back with words; the chat page shows it from the agent. An SVG is refused.
+        desk.fill("#reply-input", "Here is your return label")
+        label = image("PNG", (80, 40))
+        desk.set_input_files("#attach-input", files=[{"name": "label.png", "mimeType": "image/png", "buffer": label}])
+        chat.wait_for_selector(".kefu-msg-agent img.kefu-image")
+        chat.wait_for_function("() => document.querySelector('.kefu-msg-agent img.kefu-image').naturalWidth === 80")
+        chat.wait_for_selector(".kefu-msg-agent .kefu-bubble:has-text('Here is your return label')")
+        desk.set_input_files("#attach-input", files=[{"name": "logo.svg", "mimeType": "image/svg+xml",
+                                                       "buffer": SVG_WITH_SCRIPT}])
+        desk.wait_for_selector("#desk-error:not([hidden]) #desk-error-text:has-text('scripts')")
+        assert desk.locator("#transcript .msg-agent img.msg-img").count() == 1
+        assert dialogs == []
+        desk.click("#resolve-button")
+    finally:
+        desk_context.close()
+        chat_context.close()
+        lin = store.credentials("desk-files")
+        if lin:
+            store.set_presence(lin[0], "away")

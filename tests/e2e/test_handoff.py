@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from console.core.security import hash_password
@@ -16,6 +17,7 @@ from kefu.config import Settings
 from kefu.serve import Supervisor
 from tests.e2e.conftest import start_server, stop_server
 from tests.support.clients import Agent, Customer
+from tests.support.files import image
 
 PASSWORD = "e2e-password-1"
 
@@ -144,4 +146,48 @@ def test_cancel_and_offline_ticket(kefu: Settings, agent: Agent, store: DeskStor
         agent.wait_event("ticket", lambda t: t["id"] == ticket["id"])
     finally:
         agent.call("POST", "/api/presence", json={"status": "online"})
+        customer.close()
+
+
+def test_images_and_typing_cross_the_hand_over_both_ways(kefu: Settings, agent: Agent) -> None:
+    customer = Customer(kefu.rasa_url)
+    try:
+        refused = httpx.post(f"{kefu.console_url}/api/widget/attachments",
+                             data={"conversation_id": customer.session_id},
+                             files={"file": ("early.png", image("PNG"), "image/png")})
+        assert refused.status_code == 409  # no hand-over yet: nobody to send it to
+        customer.say("转人工")
+        customer.wait_for(lambda t: "前面还有" in t)
+        escalation = agent.escalation_of(customer.session_id)
+        seen = len(customer.messages)
+        agent.call("POST", f"/api/escalations/{escalation['id']}/claim")
+        customer.wait_for(lambda t: "Ann" in t, after=seen)
+
+        # The agent types: the customer's socket hears it, with the agent's name.
+        agent.call("POST", f"/api/escalations/{escalation['id']}/typing", json={"typing": True})
+        assert customer.wait_typing() == {"typing": True, "agent_name": "Ann"}
+
+        # The customer sends a photo: kept by the console, carried by the next message to the desk.
+        photo = image("JPEG")
+        upload = httpx.post(f"{kefu.console_url}/api/widget/attachments",
+                            data={"conversation_id": customer.session_id},
+                            files={"file": ("broken.jpg", photo, "image/jpeg")})
+        assert upload.status_code == 201, upload.text
+        events = len(agent.events)
+        customer.say("[图片] broken.jpg", metadata={"attachment": upload.json()["token"]})
+        _, relayed = agent.wait_event("message", lambda m: bool(m.get("attachment")), after=events)
+        assert relayed["attachment"]["filename"] == "broken.jpg"
+        assert agent.http.get(relayed["attachment"]["url"]).content == photo
+
+        # The agent sends an image: the customer gets it as an image from the agent, fetchable at its address.
+        label = image("PNG", (40, 30))
+        seen = len(customer.messages)
+        resp = agent.http.post(f"/api/escalations/{escalation['id']}/attachments",
+                               files={"file": ("label.png", label, "image/png")})
+        assert resp.status_code == 201, resp.text
+        got = customer.wait_message(lambda m: bool(m.get("attachment")), after=seen)
+        assert got["metadata"]["agent_name"] == "Ann"
+        assert httpx.get(got["attachment"]["payload"]["src"]).content == label
+        agent.call("POST", f"/api/escalations/{escalation['id']}/resolve")
+    finally:
         customer.close()

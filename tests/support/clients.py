@@ -29,6 +29,8 @@ class Customer:
         self.client.on("connect", lambda: self.client.emit("session_request", {"session_id": self.session_id}))
         self.client.on("session_confirm", lambda data: confirmed.set())
         self.client.on("bot_uttered", self._on_bot)
+        self.typing: list[dict[str, Any]] = []  # kefu_typing events (an agent typing on the desk)
+        self.client.on("kefu_typing", self._on_typing)
         self.client.connect(rasa_url, socketio_path="/socket.io", transports=list(transports))
         if not confirmed.wait(15):
             raise TimeoutError("no session_confirm")
@@ -37,6 +39,32 @@ class Customer:
         with self._changed:
             self.messages.append((time.monotonic(), data))
             self._changed.notify_all()
+
+    def _on_typing(self, data: dict[str, Any]) -> None:
+        with self._changed:
+            self.typing.append(data)
+            self._changed.notify_all()
+
+    def wait_typing(self, timeout: float = 15.0) -> dict[str, Any]:
+        """The first kefu_typing event."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: bool(self.typing), timeout):
+                raise TimeoutError("no kefu_typing event")
+            return self.typing[0]
+
+    def wait_message(self, check: Callable[[dict[str, Any]], bool], timeout: float = 30.0,
+                     after: int = 0) -> dict[str, Any]:
+        """The first bot message (from index `after`) that passes `check` (an image has no text)."""
+        with self._changed:
+            found: list[dict[str, Any]] = []
+
+            def seen() -> bool:
+                found[:] = [m for _, m in self.messages[after:] if check(m)][:1]
+                return bool(found)
+
+            if not self._changed.wait_for(seen, timeout):
+                raise TimeoutError(f"no such bot message; got {[m for _, m in self.messages[after:]]}")
+            return found[0]
 
     def say(self, text: str, metadata: dict[str, Any] | None = None) -> float:
         """Send a message (with the page's metadata, such as `customer_name`); returns when it was sent (monotonic

@@ -15,7 +15,8 @@ function mount() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.title = t("title");
 
-  const client = new KefuClient({ server });
+  // The page comes from the console, where files and typing go during a hand-over.
+  const client = new KefuClient({ server, console: location.origin });
   const view = new ChatView(client, { lang, t });
   const header = document.createElement("header");
   header.className = "kefu-header";

@@ -8,6 +8,9 @@
 // (credentials.yml has session_persistence: true); Rasa emits `bot_uttered` to that room. The customer's messages
 // go out as `user_uttered {message, session_id, customData}`; Kefu's channel answers rejected input with
 // `kefu_error {reason, message}`. Bot messages may carry `metadata {agent_name, handoff}` (bot/channels/socketio.py).
+// During a hand-over the channel also emits `kefu_typing {typing, agent_name}` while the agent types, and the chat
+// sends files and its own typing to the console (`/api/widget/attachments`, `/api/widget/typing`); a message that
+// carries a file has `metadata {attachment: token}`. An agent's image arrives as an `image` attachment.
 //
 // The conversation lives in localStorage (`kefu.session`, `kefu.chat.<session id>`), so a reload or another tab
 // shows it and continues it. Every tab has its own socket in the session's room, so every tab receives the bot's
@@ -71,10 +74,17 @@ function linkOf(attachment) {
   return typeof src === "string" && /^https?:\/\//i.test(src) ? src : undefined;
 }
 
+const AGENT_TYPING_MS = 6000;
+const TYPING_EVERY_MS = 2500;
+
 /** The socket.io conversation with Rasa, its transcript in localStorage, and its state for a view. */
 export class KefuClient {
-  constructor({ server, language } = {}) {
+  constructor({ server, language, console: consoleUrl } = {}) {
     this.server = String(server).replace(/\/+$/, "");
+    // The console (where files and typing go during a hand-over); none: the chat offers no attachments.
+    this.console = consoleUrl ? String(consoleUrl).replace(/\/+$/, "") : "";
+    this.agentTyping = null; // {name, until}
+    this.typingSent = 0;
     this.language = language || (typeof navigator !== "undefined" && navigator.language) || "en";
     this.local = storageOf("localStorage");
     this.tabStore = storageOf("sessionStorage");
@@ -145,14 +155,20 @@ export class KefuClient {
     }
     const age = last ? Date.now() - last.t : Infinity;
     // The bot is working while the last message is on its way (Rasa acknowledges after its replies are out).
-    const typing = this.connection === "online" && last?.k === "user" && last.st === "sent" && age < TYPING_MAX_MS;
+    const botTyping = this.connection === "online" && last?.k === "user" && last.st === "sent" && age < TYPING_MAX_MS;
+    // An agent typing on the desk (kefu_typing), shown for a few seconds after each signal.
+    const agentLeft = this.agentTyping && handoff ? this.agentTyping.until - Date.now() : 0;
+    const typing = botTyping || agentLeft > 0;
     clearTimeout(this.timer);
-    if (typing) this.timer = setTimeout(() => this.changed(), TYPING_MAX_MS - age + 50);
+    if (botTyping) this.timer = setTimeout(() => this.changed(), TYPING_MAX_MS - age + 50);
+    else if (agentLeft > 0) this.timer = setTimeout(() => this.changed(), agentLeft + 50);
     return {
       entries: this.entries,
       connection: this.connection,
       handoff,
       typing,
+      typingAgent: !botTyping && agentLeft > 0 ? this.agentTyping.name : null,
+      canAttach: Boolean(this.console && handoff),
       tab: this.tab,
       sessionId: this.sessionId,
       hasConversation: this.entries.length > 0,
@@ -202,6 +218,11 @@ export class KefuClient {
     socket.on("connect_error", () => this.dropped());
     socket.on("bot_uttered", (message) => this.receive(message));
     socket.on("kefu_error", (error) => this.rejected(error));
+    socket.on("kefu_typing", (data) => {
+      const name = typeof data?.agent_name === "string" && data.agent_name.trim() ? data.agent_name.trim() : "";
+      this.agentTyping = data?.typing === false ? null : { name, until: Date.now() + AGENT_TYPING_MS };
+      this.changed();
+    });
     this.changed();
   }
 
@@ -225,6 +246,49 @@ export class KefuClient {
     this.update((entries) => entries.push(entry));
     this.flush();
     return entry.id;
+  }
+
+  /**
+   * Send an image or a PDF to the agent of the hand-over: the console checks and keeps it, then a message carrying
+   * its token goes through the bot like any other (labelled `[图片] name`), so the desk shows it in order.
+   * `words` labels it ({imageWord, fileWord}); a refusal (type, size, no hand-over) becomes an error entry.
+   */
+  async sendFile(file, words = {}) {
+    if (!file || !this.console || !this.sessionId) return;
+    const form = new FormData();
+    form.append("conversation_id", this.sessionId);
+    form.append("file", file, file.name);
+    let res;
+    let data = {};
+    try {
+      res = await fetch(`${this.console}/api/widget/attachments`, { method: "POST", body: form });
+      data = await res.json().catch(() => ({}));
+    } catch {
+      res = null;
+    }
+    if (!res || res.status !== 201 || typeof data.token !== "string") {
+      const text = typeof data.detail === "string" ? data.detail : res ? `HTTP ${res.status}` : "network";
+      this.update((entries) => entries.push({ id: newId(), k: "error", reason: "UploadFailed", text, t: Date.now(), tab: this.tab }));
+      return;
+    }
+    const url = `${this.console}${data.url}`;
+    const label = `[${data.image ? words.imageWord || "image" : words.fileWord || "file"}] ${data.filename}`;
+    const entry = { id: newId(), k: "user", text: label, payload: label, att: data.token, t: Date.now(), tab: this.tab, st: "queued", sv: 0 };
+    if (data.image) entry.img = url;
+    else entry.link = url;
+    this.connect();
+    this.update((entries) => entries.push(entry));
+    this.flush();
+  }
+
+  /** The customer is typing: during a hand-over the desk shows it (one signal every 2.5 s at most). */
+  typing() {
+    if (!this.console || !this.sessionId || !this.snapshot().handoff) return;
+    const now = Date.now();
+    if (now - this.typingSent < TYPING_EVERY_MS) return;
+    this.typingSent = now;
+    // A form post: no CORS preflight from the shop's pages.
+    fetch(`${this.console}/api/widget/typing`, { method: "POST", body: new URLSearchParams({ conversation_id: this.sessionId }) }).catch(() => {});
   }
 
   /** Send a not-confirmed (or orphaned) message again, from this tab. */
@@ -251,9 +315,11 @@ export class KefuClient {
     this.inflight = { id: e.id, attempt };
     this.setStatus(e.id, "sent");
     mark("kefu:sent");
+    const data = { message: e.payload, session_id: this.sessionId, customData: { language: this.language, client_msg_id: e.id } };
+    if (e.att) data.metadata = { attachment: e.att }; // the uploaded file this message carries to the agent
     socket.timeout(ACK_TIMEOUT_MS).emit(
       "user_uttered",
-      { message: e.payload, session_id: this.sessionId, customData: { language: this.language, client_msg_id: e.id } },
+      data,
       (err) => {
         if (this.inflight?.attempt !== attempt) return; // the drop was handled already
         this.inflight = null;
@@ -273,7 +339,9 @@ export class KefuClient {
     const qr = buttonsOf(message.quick_replies).concat(buttonsOf(message.buttons));
     if (qr.length) entry.qr = qr;
     const link = linkOf(message.attachment);
-    if (link) entry.link = link;
+    if (link && message.attachment?.type === "image") entry.img = link;
+    else if (link) entry.link = link;
+    if (agent) this.agentTyping = null; // the agent's message is here
     const h = handoffOf(meta.handoff);
     if (h) entry.h = h;
     if (!entry.text && !qr.length && !link && !h) return; // custom payloads this chat cannot show

@@ -50,7 +50,7 @@ export function parseChat(raw) {
 }
 
 function contentKey(e) {
-  return JSON.stringify([e.k, e.text || "", e.agent || "", e.qr || [], e.link || null]);
+  return JSON.stringify([e.k, e.text || "", e.agent || "", e.qr || [], e.link || null, e.img || null]);
 }
 
 function newer(a, b) {

@@ -25,8 +25,11 @@ function appendText(parent, text) {
 
 /** Does the entry show anything (a message with only hand-over metadata does not)? */
 export function visible(e) {
-  return Boolean(e.text || e.link || e.k === "error");
+  return Boolean(e.text || e.link || e.img || e.k === "error");
 }
+
+// Only http(s) addresses become images or links.
+const SAFE_URL = /^https?:\/\//i;
 
 function initial(name) {
   return Array.from(String(name || "").trim())[0] || "?";
@@ -62,7 +65,19 @@ export class ChatView {
     this.input = h("textarea", "kefu-input", { rows: "1", "aria-label": t("input"), placeholder: t("placeholder"), enterkeyhint: "send", maxlength: "4000" });
     this.sendButton = h("button", "kefu-send", { type: "submit" });
     this.sendButton.textContent = t("send");
-    this.form.append(this.input, this.sendButton);
+    // Files go to an agent only: the button shows during a hand-over.
+    this.fileInput = h("input", "kefu-file", { type: "file", accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,.png,.jpg,.jpeg,.gif,.webp,.pdf", hidden: "" });
+    this.attachButton = h("button", "kefu-attach", { type: "button", "aria-label": t("attach"), title: t("attach") });
+    this.attachButton.textContent = "+";
+    this.attachButton.hidden = true;
+    this.attachButton.addEventListener("click", () => this.fileInput.click());
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      this.fileInput.value = "";
+      if (file) this.client.sendFile(file, { imageWord: t("imageWord"), fileWord: t("fileWord") });
+      this.scrollToEnd(true);
+    });
+    this.form.append(this.fileInput, this.attachButton, this.input, this.sendButton);
     this.form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.submit();
@@ -74,7 +89,10 @@ export class ChatView {
         this.submit();
       }
     });
-    this.input.addEventListener("input", () => this.grow());
+    this.input.addEventListener("input", () => {
+      this.grow();
+      if (this.input.value.trim()) client.typing();
+    });
 
     /** The conversation column; the widget and the page put a header above it. */
     this.main = h("div", "kefu-main");
@@ -119,7 +137,13 @@ export class ChatView {
     bubble.append(who);
     if (kind === "error") {
       const known = ["MessageTooLong", "EmptyMessage"].includes(e.reason);
-      bubble.append(document.createTextNode(known ? this.t(e.reason) : this.t("error", { message: e.text || e.reason })));
+      const failed = e.reason === "UploadFailed" ? this.t("uploadFailed", { message: e.text || "" }) : null;
+      bubble.append(document.createTextNode(failed || (known ? this.t(e.reason) : this.t("error", { message: e.text || e.reason }))));
+    } else if (e.img && SAFE_URL.test(e.img)) {
+      const a = h("a", "kefu-image-link", { href: e.img, target: "_blank", rel: "noopener noreferrer nofollow" });
+      const img = h("img", "kefu-image", { src: e.img, alt: e.text || this.t("imageWord"), loading: "lazy" });
+      a.append(img);
+      bubble.append(a);
     } else {
       appendText(bubble, e.text || "");
       if (e.link) {
@@ -193,6 +217,10 @@ export class ChatView {
     }
     this.emptyEl.hidden = snap.entries.length > 0;
     this.typingEl.hidden = !snap.typing;
+    const dots = this.typingEl.querySelector(".kefu-bubble");
+    dots.title = snap.typingAgent ? this.t("agentTyping", { name: snap.typingAgent }) : this.t("typing");
+    this.typingEl.classList.toggle("kefu-typing-agent", Boolean(snap.typingAgent));
+    this.attachButton.hidden = !snap.canAttach;
     let last = null;
     for (let i = snap.entries.length - 1; i >= 0 && !last; i--) if (visible(snap.entries[i])) last = snap.entries[i];
     this.renderQuick(last);

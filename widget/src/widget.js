@@ -20,6 +20,8 @@ function settings() {
   const protocol = src.protocol === "https:" ? "https:" : "http:";
   return {
     server: script?.dataset.server || `${protocol}//${src.hostname || "127.0.0.1"}:5005`,
+    // The script comes from the console, where files and typing go during a hand-over (data-console overrides).
+    console: script?.dataset.console || (script?.src ? src.origin : ""),
     lang: uiLanguage(script?.dataset.lang),
   };
 }
@@ -60,9 +62,9 @@ function el(tag, className, attrs) {
 
 function mount() {
   if (window.kefuChat) return; // the tag twice on one page: one widget
-  const { server, lang } = settings();
+  const { server, lang, console: consoleUrl } = settings();
   const t = labels(lang);
-  const client = new KefuClient({ server });
+  const client = new KefuClient({ server, console: consoleUrl });
   const view = new ChatView(client, { lang, t });
 
   // A custom element rather than a <div>, so the page's `div {…}` rules do not hide or move it.

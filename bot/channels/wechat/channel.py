@@ -4,6 +4,9 @@
 - POST: text messages, events (subscribe → welcome, menu clicks → their key), voice (WeChat's recognition text when
   enabled), images, locations and other media (answered politely in the conversation's language); plaintext, and
   safe mode (AES with `msg_signature`, see crypto.py).
+- During a hand-over a customer's image is fetched through WeChat's media API and kept by the console for the agent
+  (the message reads "[图片]" and carries the file's token); an agent's image is uploaded as temporary media and
+  sent as an image message, a file as its name and link.
 - The answer goes back as the passive reply when the bot is done within `reply_timeout_s` (WeChat waits 5 s), else
   "success" at once and the answer follows through the customer-service message API (client.py); agent replies and
   other external events use that API too.
@@ -19,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 import time
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 from xml.etree.ElementTree import Element
 
+import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -42,6 +47,23 @@ logger = logging.getLogger(__name__)
 REQUIRED = ("token", "appid", "secret", "encoding_aes_key", "api_base")
 # How long a MsgId is remembered: WeChat retries within about 15 s; an hour also covers a slow network.
 RETRY_MEMORY_S = 3600.0
+# What the bot and the desk read for a customer's image that reached the desk (what WeChat shows in chat lists).
+IMAGE_TEXT = "[图片]"
+MEDIA_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+async def fetch_file(url: str) -> Tuple[bytes, str]:
+    """An agent's image from the console: (bytes, content type); WeChatApiError if it cannot be had."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, session.get(url) as resp:
+            kind = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            data = await resp.content.read(MAX_FILE_BYTES + 1)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise WeChatApiError(f"{url}: {exc}") from exc
+    if resp.status != 200 or not kind.startswith("image/") or len(data) > MAX_FILE_BYTES:
+        raise WeChatApiError(f"{url}: HTTP {resp.status}, {kind or 'no type'}")
+    return data, kind
 
 
 def _arg(args: Mapping[str, Any], key: str) -> str:
@@ -70,13 +92,36 @@ class WeChatOutput(OutputChannel):
         self.wording = wording or Wording(self.name())
 
     async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        """One API message per bot message; buttons as numbered lines."""
-        text, payloads = render(message, self.wording)
-        if not text:
-            return
-        await self.choices.offer(recipient_id, payloads)
+        """One API message per bot message; buttons as numbered lines; an agent's image as an image message, a file
+        as its name and link."""
+        image, attachment = message.get("image"), message.get("attachment")
+        if isinstance(attachment, dict):
+            payload = attachment.get("payload") or {}
+            if payload.get("url"):
+                text = str(message.get("text") or "")
+                link = f"{payload.get('name') or ''} {payload['url']}".strip()
+                message = {**message, "text": link if text in ("", payload.get("name")) else f"{text}\n{link}"}
+        text, payloads = render(message, self.wording) if message.get("text") else ("", [])
+        if text:
+            await self.choices.offer(recipient_id, payloads)
+            try:
+                await self.client.send_text(recipient_id, text)
+            except WeChatApiError as exc:
+                logger.error("WeChat message to %s not sent: %s", recipient_id, exc)
+        if isinstance(image, str) and image:
+            await self._send_image(recipient_id, image)
+
+    async def _send_image(self, recipient_id: str, url: str) -> None:
+        """Fetch the image from the console, upload it as WeChat media and send it; its link if that fails."""
         try:
-            await self.client.send_text(recipient_id, text)
+            data, kind = await fetch_file(url)
+            media_id = await self.client.upload_image(data, "image." + kind.rsplit("/", 1)[-1], kind)
+            await self.client.send_image(recipient_id, media_id)
+            return
+        except WeChatApiError as exc:
+            logger.warning("image to %s not sent as an image (%s): sending its link", recipient_id, exc)
+        try:
+            await self.client.send_text(recipient_id, url)
         except WeChatApiError as exc:
             logger.error("WeChat message to %s not sent: %s", recipient_id, exc)
 
@@ -225,6 +270,13 @@ class WeChatInput(InputChannel):
         text = to_text(root)
         if text is None:
             return 200, "success", "text/plain"
+        metadata = {"wechat_account": account, "wechat_msg_type": field(root, "MsgType")}
+        if field(root, "MsgType").lower() == "image" and field(root, "MediaId"):
+            # For the agent of a hand-over: kept by the console, carried on the message. Without a hand-over the
+            # console refuses it and the bot's usual "I can only read text" stands.
+            token = await self._store_image(openid, field(root, "MediaId"), field(root, "MsgId") or key)
+            if token:
+                text, metadata["attachment"] = IMAGE_TEXT, token
         text = await self.choices.pick(openid, text)
         try:
             text = clean_text(text, self.max_message_chars)
@@ -234,8 +286,7 @@ class WeChatInput(InputChannel):
             return self._reply(openid, account, refusal, encrypted)
 
         output = CollectingOutputChannel()
-        message = UserMessage(text, output, openid, input_channel=self.name(),
-                              metadata={"wechat_account": account, "wechat_msg_type": field(root, "MsgType")})
+        message = UserMessage(text, output, openid, input_channel=self.name(), metadata=metadata)
         task = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({task}, timeout=self.reply_timeout_s)
         if not done:
@@ -255,6 +306,35 @@ class WeChatInput(InputChannel):
         if not texts:
             return 200, "success", "text/plain"
         return self._reply(openid, account, "\n\n".join(texts), encrypted)
+
+    async def _store_image(self, openid: str, media_id: str, msg_id: str) -> Optional[str]:
+        """Fetch a customer's image through WeChat's media API and give it to the console for their hand-over; its
+        token, or None (no hand-over, or WeChat or the console failed: logged)."""
+        console = os.environ.get("KEFU_CONSOLE_URL", "").rstrip("/")
+        if not console:
+            return None
+        try:
+            data, kind = await self.client.media(media_id)
+        except WeChatApiError as exc:
+            logger.warning("image from %s not fetched: %s", openid, exc)
+            return None
+        form = aiohttp.FormData()
+        form.add_field("conversation_id", openid)
+        extension = MEDIA_EXTENSIONS.get(kind, "jpg")
+        form.add_field("file", data, filename=f"wechat-{msg_id}.{extension}", content_type=kind)
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session, session.post(
+                f"{console}/api/widget/attachments", data=form
+            ) as resp:
+                body = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            logger.warning("image from %s not stored: %s", openid, exc)
+            return None
+        if resp.status != 201 or not isinstance(body, dict):
+            logger.info("image from %s not kept by the desk: %s %s", openid, resp.status,
+                        body.get("detail") if isinstance(body, dict) else body)
+            return None
+        return str(body["token"])
 
     def _reply(self, openid: str, account: str, content: str, encrypted: bool) -> Tuple[int, str, str]:
         body = reply_xml(openid, account, content)

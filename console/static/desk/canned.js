@@ -16,6 +16,10 @@ export async function loadCanned() {
   const e = S.open;
   const lk = langKey((e && e.language) || (zh ? 'zh' : 'en'));
   const mine = ++seq;
+  const forId = e ? String(e.id) : null;
+  // Another conversation's filled replies must never be offered here (its customer's name, its order): drop them
+  // until this conversation's arrive.
+  if (S.cannedFor !== forId) { S.canned = []; S.cannedFor = forId; }
   let list;
   try {
     const q = e ? `&escalation_id=${encodeURIComponent(e.id)}` : '';

@@ -8,25 +8,36 @@ import { S } from './state.js';
 import { slashKey, updateSlash, wireSlash } from './slash.js';
 import { upsertMessage } from './transcript.js';
 
-async function sendReply() {
+/**
+ * Send something to the open conversation's customer (`action` 'reply' with a JSON body, or 'attachments' with a
+ * FormData), show it, and clear the reply box when it still holds `text`; an error is shown and a lost claim
+ * reloads the conversation. True when it was sent.
+ */
+export async function sendToCustomer(action, text, body, opts) {
   const input = $('reply-input');
-  const text = input.value.trim();
-  if (!text || !isMine(S.open) || S.sending) return;
   const id = S.openId;
   S.sending = true;
   updateControls();
   try {
-    const m = await api('POST', escPath(id, 'reply'), { text });
-    if (input.value.trim() === text) input.value = '';
+    const m = await api('POST', escPath(id, action), body, opts);
+    if (text && input.value.trim() === text) input.value = '';
     upsertMessage({ ...m, escalation_id: m.escalation_id ?? id });
+    return true;
   } catch (err) {
     showError(err);
     if (err.status === 409 || err.status === 403) reloadOpen().catch(() => {});
+    return false;
   } finally {
     S.sending = false;
     updateControls();
     if (!input.disabled) input.focus();
   }
+}
+
+async function sendReply() {
+  const text = $('reply-input').value.trim();
+  if (!text || !isMine(S.open) || S.sending) return;
+  await sendToCustomer('reply', text, { text });
 }
 
 export function wireComposer() {

@@ -21,6 +21,7 @@ export function updateControls() {
   $('note-button').disabled = !open || !$('note-input').value.trim();
   for (const b of document.querySelectorAll('.assist-insert')) b.disabled = !mine;
   $('canned-select').disabled = !mine;
+  $('attach-button').disabled = !mine || S.sending;
 }
 
 export async function act(fn) {

@@ -18,6 +18,7 @@ import { L } from './strings.js';
 import { renderSummary } from './summary.js';
 import { loadTickets, upsertTicket } from './tickets.js';
 import { upsertMessage } from './transcript.js';
+import { hideCustomerTyping, onTypingEvent } from './typing.js';
 import { loadAgents } from './transfer.js';
 
 let es = null, hadError = false, retry = 1000, refresh = null, opened = false;
@@ -40,6 +41,7 @@ function onMessageEvent(m) {
   if (id === S.openId) {
     upsertMessage(m);
     if (m.role === 'customer') {
+      hideCustomerTyping();
       renderSummary();
       // What the customer just said may be a new question or give an order number: suggestions and the canned
       // replies' {order_id} follow, once a burst of messages settles.
@@ -69,6 +71,7 @@ export function connect() {
   on('escalation', applyEscalation);
   on('message', onMessageEvent);
   on('note', upsertNote);
+  on('typing', onTypingEvent);
   on('ticket', upsertTicket);
   on('canned', () => { reloadCanned(); });
   on('label', () => { loadLabels(); });

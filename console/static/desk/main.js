@@ -3,6 +3,7 @@ import { $ } from '../shared/dom.js';
 import { translatePage } from '../shared/i18n.js';
 import { loadCanned, wireCanned } from './canned.js';
 import { loadCannedAdmin, wireCannedAdmin } from './canned-admin.js';
+import { wireAttach } from './attach.js';
 import { wireClaim } from './claim.js';
 import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
@@ -21,6 +22,7 @@ import { session, showError } from './session.js';
 import { L } from './strings.js';
 import { loadTickets, wireTickets } from './tickets.js';
 import { loadAgents, wireTransfer } from './transfer.js';
+import { wireTyping } from './typing.js';
 
 function wire() {
   wireOpen();
@@ -29,6 +31,8 @@ function wire() {
   wireTransfer();
   wireNotes();
   wireComposer();
+  wireAttach();
+  wireTyping();
   wireCanned();
   wireCannedAdmin();
   wirePresence();

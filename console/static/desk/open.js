@@ -11,6 +11,7 @@ import { renderQueue } from './queue.js';
 import { api, escPath, showError } from './session.js';
 import { S } from './state.js';
 import { upsertMessage } from './transcript.js';
+import { hideCustomerTyping } from './typing.js';
 
 export async function openEscalation(id) {
   id = String(id);
@@ -23,6 +24,7 @@ export async function openEscalation(id) {
     $('transcript').replaceChildren();
     $('notes').replaceChildren();
     $('reply-input').value = '';
+    hideCustomerTyping();
     S.open = S.esc.get(id) || null;
     try { history.replaceState(null, '', `#${encodeURIComponent(id)}`); } catch (_) { /* ignore */ }
   }

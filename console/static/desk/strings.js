@@ -42,6 +42,8 @@ export const L = strings({
   cannedTitle: '标题', cannedText: '回复内容', cannedTextPh: '{customer_name|您}好，…',
   cannedHelp: '可用变量：{customer_name} {order_id} {agent_name}；竖线后写缺省值，如 {customer_name|亲}。',
   cannedEmpty: '还没有快捷回复', cannedConfirmDelete: (t) => `删除快捷回复“${t}”？`,
+  attach: '发送文件', attachHelp: '发送图片（PNG、JPEG、GIF、WebP）或 PDF；输入框里的文字一并发出',
+  customerTyping: '客户正在输入…', uploading: '上传中…', openFile: '打开文件',
 }, {
   title: 'Kefu · Agent desk', deskTitle: 'Agent desk', presence: 'Presence', online: 'Online', busy: 'Busy', away: 'Away', team: 'Team', capacity: 'Capacity', save: 'Save',
   queue: 'Queue', tickets: 'Offline tickets', noConversation: 'No conversation selected', claim: 'Claim',
@@ -58,6 +60,8 @@ export const L = strings({
   live: 'live', reconnecting: 'reconnecting…', offline: 'offline', noAgents: 'No other agents',
   sent: { neg: 'neg', neu: 'neu', pos: 'pos' }, sentiment: 'Sentiment', handoff: 'handoff',
   slaKinds: { first_response: 'First reply', next_response: 'Next reply', resolution: 'Resolution' },
+  attach: 'Attach', attachHelp: 'Send an image (PNG, JPEG, GIF, WebP) or a PDF; the words in the box go with it',
+  customerTyping: 'Customer is typing…', uploading: 'uploading…', openFile: 'Open file',
   slaLeft: (k, t) => `${k} due in ${t}`, slaOver: (k, t) => `${k} overdue ${t}`, slaMissed: 'SLA missed',
   slaBreachNotice: (c, k) => `SLA missed: ${k} for conversation ${c}`, slaAdmin: 'SLA targets (minutes)',
   slaLevels: { urgent: 'Urgent (VIP)', high: 'High (frustrated)', normal: 'Normal' }, slaLevel: 'Level', saved: 'Saved', slaFirst: 'First reply', slaNext: 'Next reply', slaResolution: 'Resolution',

@@ -6,6 +6,29 @@ import { fmtTime } from './format.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 
+// Only the console's own /files/ addresses are shown: an image as a picture (opened in full in a new tab), a file as
+// a download link with its name and size. The server sends each with its checked type, under a sandboxing policy.
+function attachmentOf(a) {
+  const url = a && typeof a.url === 'string' && /^\/files\/[A-Za-z0-9_-]+$/.test(a.url) ? a.url : null;
+  if (!url) return null;
+  const link = el('a', 'msg-file');
+  link.href = url;
+  link.target = '_blank';
+  link.rel = 'noopener noreferrer';
+  if (a.image) {
+    const img = el('img', 'msg-img');
+    img.src = url;
+    img.alt = str(a.filename);
+    img.loading = 'lazy';
+    link.append(img);
+  } else {
+    const kb = Math.max(1, Math.round((num(a.size) || 0) / 1024));
+    link.textContent = `📎 ${str(a.filename)} (${kb} KB)`;
+    link.title = L.openFile;
+  }
+  return link;
+}
+
 function buildMsg(m) {
   const role = ['customer', 'agent', 'bot', 'system'].includes(m.role) ? m.role : 'system';
   const pending = role === 'agent' && m.delivered === false;
@@ -26,6 +49,8 @@ function buildMsg(m) {
     if (f !== null) { const fb = el('span', 'frus', `F ${f.toFixed(2)}`); fb.title = L.frustration; meta.append(fb); }
   }
   d.append(meta, el('div', 'msg-text', str(m.text)));
+  const file = attachmentOf(m.attachment);
+  if (file) d.append(file);
   if (pending) d.append(el('span', 'msg-sending', L.sending));
   return d;
 }

@@ -20,13 +20,15 @@ export const qs = (params) => {
 };
 
 // 401 → sign in again, and one retry after a fresh CSRF token when the server says it is stale.
-// opts.raw sends a Blob/File as octet-stream.
+// opts.raw sends a Blob/File as octet-stream; opts.form sends a FormData (a file upload) as multipart.
 export function createApi({ csrf, signIn, refreshCsrf, networkText }) {
   async function api(method, path, body, opts = {}) {
     const o = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
     if (method !== 'GET') {
       o.headers['X-CSRF-Token'] = csrf();
-      if (opts.raw !== undefined) {
+      if (opts.form !== undefined) {
+        o.body = opts.form; // FormData: the browser sets the multipart boundary
+      } else if (opts.raw !== undefined) {
         o.headers['Content-Type'] = 'application/octet-stream';
         o.body = opts.raw;
       } else {
