@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.clients.desk import metadata_text, shared_store
+from actions.compensation import code_text
+from desk.errors import DeskError
+from desk.recovery import compensate
+from kefu.compensation import describe
 from kefu.config import get_settings
 from kefu.order_numbers import find_order_number
-from kefu.orders import OrderClient, OrderServiceError, order_client
+from kefu.orders import Order, OrderClient, OrderServiceError, is_late, order_client
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,28 @@ class ValidateOrderStatusForm(FormValidationAction):
         if number is None:
             dispatcher.utter_message(response="utter_invalid_order_number")
         return {"order_number": number}
+
+
+async def _apologise_if_late(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, language: str) -> None:
+    """An order past its promised date is a failure the bot can verify: apologise and give the late-order coupon,
+    within the bot's limit and the customer's cap, once per order (a second look-up reminds them of it)."""
+    settings = get_settings()
+    if settings.compensation_late_order <= 0 or not is_late(order, datetime.now(ZoneInfo(settings.handoff_timezone))
+                                                            .date()):
+        return
+    try:
+        compensation, new = await compensate(
+            shared_store(), _orders(), settings.compensation_policy(), key=f"late-order:{order.number}",
+            conversation_id=tracker.sender_id, kind="coupon", amount=settings.compensation_late_order,
+            reason=f"order {order.number} past its promised delivery date {order.eta}", actor="bot", role="bot",
+            customer=metadata_text(tracker, "customer_id", numbers=True))
+    except DeskError as exc:  # over the cap or the bot's limit, or the desk's database is away
+        logger.info("no late-order compensation for %s: %s", order.number, exc)
+        return
+    dispatcher.utter_message(
+        response="utter_compensation_late_order" if new else "utter_compensation_late_order_given",
+        order_number=order.number, eta=order.eta, what=describe("coupon", compensation["amount"], language),
+        code=code_text(compensation, language))
 
 
 class ActionCheckOrderStatus(Action):
@@ -70,5 +99,6 @@ class ActionCheckOrderStatus(Action):
                 eta=order.eta,
                 delivered_at=order.delivered_at,
             )
+            await _apologise_if_late(dispatcher, tracker, order, language)
         # Forget the number so the next lookup asks again instead of repeating this one.
         return [SlotSet("order_number", None)]

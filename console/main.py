@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from console.api.routes import (
     attachments,
     auth,
+    compensation,
     contact,
     dashboard,
     desk,
@@ -38,6 +39,7 @@ from desk.attachments import FileStore
 from desk.errors import ConflictError, DeskError, FileRejectedError, ForbiddenError, InvalidInputError, NotFoundError
 from desk.service import desk_store
 from kefu.config import Settings, get_settings
+from kefu.orders import order_client
 from kefu.tracker_events import TrackerUnavailableError
 from knowledge_base.errors import (
     EmptyKnowledgeBaseError,
@@ -109,9 +111,10 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
     app.state.curator = Curator(settings)
     app.state.files = FileStore(settings.attachments_path)
     app.state.typing_seen = {}
+    app.state.orders = order_client(settings)
     for router in (auth.router, escalations.router, desk.router, events.router, widget.router, kb.router,
                    review.router, dashboard.router, labels.router, teams.router, contact.router, privacy.router,
-                   attachments.router):
+                   attachments.router, compensation.router):
         app.include_router(router)
 
     @app.exception_handler(KnowledgeBaseError)

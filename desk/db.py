@@ -300,6 +300,34 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Compensation(Base):
+    """A coupon, points or a refund given to a customer: granted within the giver's limit, or waiting for a
+    supervisor (pending) who approves or declines it. One row per idempotency key: a retry never grants twice."""
+
+    __tablename__ = "desk_compensations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    # Whose cap it counts against: the shop's customer id when known, else the conversation.
+    customer: Mapped[str] = mapped_column(String(128), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("desk_escalations.id", ondelete="SET NULL"),
+                                                      nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[float] = mapped_column(Float)
+    value: Mapped[float] = mapped_column(Float)  # in yuan, for the limits, the cap and the cost figures
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # granted, pending, approved, declined
+    requested_by: Mapped[str] = mapped_column(String(64))  # "bot" or the agent's username
+    requester_role: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the coupon or refund reference issued
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The status the customer was last told, so a repeated notice is not said twice.
+    told: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
 class AuditEntry(Base):
     """Who saw or removed personal data, when, and in which conversation. Append-only: nothing updates or deletes it."""
 

@@ -11,14 +11,15 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kefu import hours, sla
+from kefu import compensation, hours, sla
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each service-time setting and the parser that raises ValueError on a malformed value (kefu/hours.py).
 SERVICE_TIME_CHECKS: dict[str, Callable[[str], object]] = {
     "handoff_service_hours": hours.parse_hours, "handoff_service_days": hours.parse_days,
     "handoff_timezone": hours.check_timezone, "handoff_week_hours": hours.parse_week,
-    "handoff_holidays": hours.parse_holidays, "desk_sla": sla.parse_targets}
+    "handoff_holidays": hours.parse_holidays, "desk_sla": sla.parse_targets,
+    "compensation_limits": compensation.parse_limits, "compensation_customer_cap": compensation.parse_cap}
 
 
 class Settings(BaseSettings):
@@ -171,6 +172,19 @@ class Settings(BaseSettings):
     attachments_dir: str = ""
     public_console_url: str = ""
 
+    # Service recovery (kefu/compensation.py): what each role may grant without asking anyone (yuan; an agent's
+    # larger grant goes to a supervisor for approval), what one customer may get per period, how points count, and
+    # the coupon the bot offers by itself when an order is past its promised delivery date (0: none).
+    compensation_limits: str = "bot=10; agent=50; supervisor=500"
+    compensation_customer_cap: str = "300/30d"
+    compensation_points_per_yuan: int = 100
+    compensation_late_order: float = 10.0
+
+    def compensation_policy(self) -> compensation.Policy:
+        """The compensation policy these settings describe."""
+        return compensation.Policy.parse(self.compensation_limits, self.compensation_customer_cap,
+                                         self.compensation_points_per_yuan)
+
     # Personal data (kefu/pii.py): the desk masks phones, e-mails, ID and card numbers and addresses; these roles
     # may reveal a conversation's or ticket's text, and every reveal is audit-logged.
     pii_reveal_roles: str = "supervisor,admin"
@@ -206,7 +220,7 @@ class Settings(BaseSettings):
 
     # Structured values are checked when the settings load, so a typo stops the start, not the first hand-over.
     @field_validator("handoff_service_hours", "handoff_service_days", "handoff_timezone", "handoff_week_hours",
-                     "handoff_holidays", "desk_sla")
+                     "handoff_holidays", "desk_sla", "compensation_limits", "compensation_customer_cap")
     @classmethod
     def _check_service_times(cls, value: str, info: ValidationInfo) -> str:
         SERVICE_TIME_CHECKS[str(info.field_name)](value)

@@ -3,8 +3,10 @@ form and the desk's contact profile share it)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -55,11 +57,29 @@ def parse_order(raw: object) -> Order:
 
 
 class OrderClient(Protocol):
-    """Anything that can look an order up by its number."""
+    """Anything that can look an order up by its number and issue a compensation (a coupon, points, a refund)."""
 
     async def get(self, number: str) -> Order | None:
         """The order, or None when there is no such order."""
         ...
+
+    async def issue(self, key: str, kind: str, amount: float, customer: str) -> str:
+        """Issue a compensation once per idempotency key; its code (the coupon, or the refund's reference)."""
+        ...
+
+
+# The demo codes' prefix per kind of compensation.
+CODE_PREFIX = {"coupon": "CPN", "points": "PTS", "shipping_refund": "RFS", "partial_refund": "RFP"}
+
+
+def is_late(order: Order, today: date) -> bool:
+    """Whether an order not yet delivered is past the delivery date the shop promised (its `eta`)."""
+    if order.status not in ("paid", "shipped") or not order.eta:
+        return False
+    try:
+        return date.fromisoformat(order.eta[:10]) < today
+    except ValueError:
+        return False
 
 
 class DemoOrderBook:
@@ -72,6 +92,11 @@ class DemoOrderBook:
     async def get(self, number: str) -> Order | None:
         """The demo order with this number, if any."""
         return self._orders.get(number)
+
+    async def issue(self, key: str, kind: str, amount: float, customer: str) -> str:
+        """A demo code, the same for the same key (as a real coupon system's idempotent issue would be)."""
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:8].upper()
+        return f"{CODE_PREFIX.get(kind, 'CMP')}-{digest}"
 
 
 class HttpOrderClient:
@@ -95,6 +120,18 @@ class HttpOrderClient:
             return parse_order(resp.json())
         except ValueError as exc:
             raise OrderServiceError("order API answered with invalid JSON") from exc
+
+    async def issue(self, key: str, kind: str, amount: float, customer: str) -> str:
+        """POST {base}/compensations {key, kind, amount, customer} → {"code": …}; the key makes a retry safe."""
+        try:
+            resp = await self._client.post("/compensations", json={"key": key, "kind": kind, "amount": amount,
+                                                                   "customer": customer})
+            code = resp.json().get("code") if resp.status_code in (200, 201) else None
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            raise OrderServiceError(f"compensation not issued: {exc}") from exc
+        if not isinstance(code, str) or not code:
+            raise OrderServiceError(f"compensation not issued: the order API answered {resp.status_code}")
+        return code
 
 
 def order_client(settings: Settings) -> OrderClient:

@@ -5,8 +5,8 @@ Hand-over is a dialogue state (the `handoff_state` slot), set and cleared by the
   turns the wait into an offline ticket, and every other message is relayed to the agent (no bot reply);
 - `offer_ticket`, `ticket_message`, `ticket_contact`: the offline-ticket exchange;
 - `rating`, `rating_comment`: the satisfaction survey after an agent resolved the conversation.
-External events from the agent desk (`EXTERNAL_agent_reply`, `EXTERNAL_handoff_ended`, `EXTERNAL_queue_update`)
-always map to their actions. Outside these states the policy abstains.
+External events from the agent desk (`EXTERNAL_agent_reply`, `EXTERNAL_handoff_ended`, `EXTERNAL_queue_update`,
+`EXTERNAL_compensation`) always map to their actions. Outside these states the policy abstains.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ EXTERNAL = {
     "EXTERNAL_agent_reply": "action_relay_agent_reply",
     "EXTERNAL_handoff_ended": ACTION_END_HANDOFF,
     "EXTERNAL_queue_update": "action_queue_status",
+    "EXTERNAL_compensation": "action_tell_compensation",
 }
 # Every action this policy predicts ends the bot's turn.
 HANDOFF_ACTIONS = {

@@ -822,3 +822,42 @@ class DashboardOut(BaseModel):
     labels: list[LabelCountOut] = Field(default_factory=list, description="Hand-overs in the range per label.")
     channels: list[str]
     languages: list[str]
+
+
+class CompensationOut(BaseModel):
+    """A compensation: granted within the giver's limit, pending a supervisor, approved or declined."""
+
+    id: int
+    key: str
+    conversation_id: str
+    escalation_id: int | None
+    kind: str
+    amount: float
+    value: float
+    reason: str
+    status: str
+    requested_by: str
+    requester_role: str
+    decided_by: str | None
+    decision_note: str | None
+    code: str | None
+    created_at: str
+    decided_at: str | None
+
+
+class CapOut(BaseModel):
+    """What one customer may get in total within some days."""
+
+    yuan: float
+    days: int
+
+
+class CompensationPolicyOut(BaseModel):
+    """The compensation policy, and what the signed-in user may do with it."""
+
+    kinds: dict[str, str]
+    limits: dict[str, float]
+    cap: CapOut
+    points_per_yuan: int
+    my_limit: float
+    may_decide: bool

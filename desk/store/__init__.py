@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from desk.store.agents import AgentRecords
 from desk.store.assignment import AssignmentRecords
-from desk.store.audit import AuditRecords
 from desk.store.canned import CannedReplies
+from desk.store.compensation import CompensationRecords, compensation_dict
 from desk.store.contacts import ContactRecords
 from desk.store.events import EventFeed
 from desk.store.labels import LabelRecords
@@ -18,11 +18,11 @@ from desk.store.sla import SlaRecords
 from desk.store.teams import TeamRecords
 from desk.store.tickets import TicketRecords
 
-__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "hash_token",
-           "message_dict", "note_dict", "ticket_dict"]
+__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "compensation_dict",
+           "hash_token", "message_dict", "note_dict", "ticket_dict"]
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
                 ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords, ContactRecords,
-                AuditRecords):
+                CompensationRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from desk.db import CannedReply, Escalation, Event, Label, Message, Note, SlaBreach, Ticket
+from desk.db import CannedReply, Compensation, Escalation, Event, Label, Message, Note, SlaBreach, Ticket
 from desk.store.canned import canned_dict
+from desk.store.compensation import compensation_dict
 from desk.store.escalations import EscalationRecords
 from desk.store.records import label_dict, message_dict, note_dict, ticket_dict
 from desk.store.sla import breach_dict
@@ -52,6 +53,9 @@ class EventFeed(EscalationRecords):
                     payload = breach_dict(b) if b else None
                 elif kind == "sla_targets":  # an admin changed the targets: every desk reloads them
                     payload = {"id": ref, "changed": True}
+                elif kind == "compensation":  # granted, requested, decided: desks and supervisors update
+                    comp = s.get(Compensation, ref)
+                    payload = compensation_dict(comp) if comp else None
                 elif kind == "typing":  # the customer is typing: desks show it for a few seconds
                     payload = {"escalation_id": ref, "role": "customer"}
                 elif kind == "team":  # a team changed: every desk reloads the list

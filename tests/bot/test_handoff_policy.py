@@ -57,6 +57,7 @@ def _predicted(policy: HandoffPolicy, tracker: DialogueStateTracker) -> str | No
         (None, "hi", "EXTERNAL_agent_reply", "action_relay_agent_reply"),
         ("with_agent", "", "EXTERNAL_handoff_ended", "action_end_handoff"),
         ("waiting", "", "EXTERNAL_queue_update", "action_queue_status"),
+        (None, "", "EXTERNAL_compensation", "action_tell_compensation"),
     ],
 )
 def test_hand_over_states_route_messages(policy: HandoffPolicy, state: str | None, text: str, intent: str,

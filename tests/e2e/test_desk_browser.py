@@ -336,6 +336,12 @@ def test_a_question_about_invoices_reaches_the_invoices_team_and_an_agent_moves_
         form = page.locator(f"#teams-admin-list li[data-team-id='{invoices['id']}'] form")
         form.wait_for()
         form.locator(f"input[type=checkbox][value='{wang['id']}']").check()
+        # Another admin saves another team meanwhile: the live redraw keeps this unsaved tick.
+        after_sales = next(t for t in store.teams() if t["name"] == "After-sales")
+        store.update_team(after_sales["id"], after_sales["name"], after_sales["categories"],
+                          after_sales["auto_assign"], [m["id"] for m in after_sales["members"]])
+        page.wait_for_timeout(1500)
+        assert form.locator(f"input[type=checkbox][value='{wang['id']}']").is_checked()
         form.locator("button[type=submit]").click()
         for _ in range(50):
             if any(m["id"] == wang["id"] for m in store.team(invoices["id"])["members"]):
@@ -472,3 +478,60 @@ def test_images_and_typing_between_the_chat_page_and_the_desk(kefu: Settings, br
         lin = store.credentials("desk-files")
         if lin:
             store.set_presence(lin[0], "away")
+
+
+def test_service_recovery_a_late_order_coupon_and_a_supervisors_approval(kefu: Settings, browser: object) -> None:
+    """A customer on the chat page asks about an order past its promised date: the bot apologises and gives its
+    coupon. Another customer's agent offers a refund above their limit: it waits for a supervisor, the customer
+    is told it is being reviewed; the supervisor approves it on their desk, live, and the customer is told."""
+    store = desk_store(kefu)
+    agent = agent_user(store, "desk-rec-agent", "Mei")
+    agent_user(store, "desk-rec-sup", "Zhou", role="supervisor")
+    chat_context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    agent_context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    sup_context = browser.new_context(locale="en-US")  # type: ignore[attr-defined]
+    chat, desk, sup = chat_context.new_page(), agent_context.new_page(), sup_context.new_page()
+    customer = None
+    try:
+        chat.goto(f"{kefu.console_url}/chat")
+        chat.fill(".kefu-input", "我的订单KF20231123018怎么还没到")
+        chat.press(".kefu-input", "Enter")
+        chat.wait_for_selector(".kefu-msg-bot .kefu-bubble:has-text('原定 2026-11-25 前送达')")
+        apology = chat.locator(".kefu-msg-bot .kefu-bubble", has_text="券码").first.inner_text()
+        assert "10 元优惠券" in apology and "CPN-" in apology
+
+        sign_in(desk, kefu, "desk-rec-agent")
+        sign_in(sup, kefu, "desk-rec-sup")
+        sup.wait_for_selector("#comp-approvals:not([hidden])")
+        customer, escalation = queued_customer(store, desk, kefu)
+        desk.locator(f".queue-item[data-escalation-id='{escalation['id']}']").click()
+        desk.click("#claim-button")
+        customer.wait_for(lambda t: "Mei" in t)
+        desk.wait_for_function("() => !document.getElementById('comp-amount').disabled")
+        desk.select_option("#comp-kind", "partial_refund")
+        desk.fill("#comp-amount", "120")
+        desk.fill("#comp-reason", "the jacket arrived torn")
+        desk.wait_for_selector("#comp-button:has-text('Ask a supervisor')")
+        desk.click("#comp-button")
+        desk.wait_for_selector("#comp-list .comp-pending")
+        customer.wait_for(lambda t: "120 元部分退款" in t and "主管确认" in t)
+
+        pending = sup.locator("#comp-pending .comp-item.comp-pending")
+        pending.wait_for()  # live, no reload
+        pending.locator("button.comp-approve").click()
+        _, approved = customer.wait_for(lambda t: "已经批准" in t)
+        assert "RFP-" in approved["text"]
+        desk.wait_for_selector("#comp-list .comp-approved")
+        entries = [e["action"] for e in store.audit_log() if e["conversation_id"] == customer.session_id]
+        assert entries[:2] == ["compensation_approved", "compensation_requested"]
+        desk.click("#resolve-button")
+    finally:
+        if customer is not None:
+            customer.close()
+        for context in (chat_context, agent_context, sup_context):
+            context.close()
+        for name in ("desk-rec-agent", "desk-rec-sup"):
+            user = store.credentials(name)
+            if user:
+                store.set_presence(user[0], "away")
+        del agent

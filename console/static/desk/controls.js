@@ -1,5 +1,6 @@
 // Which of the desk's buttons and inputs are usable now, and running an action with its error shown.
 import { $ } from '../shared/dom.js';
+import { updateCompensation } from './compensation.js';
 import { isMine } from './escalations.js';
 import { showError } from './session.js';
 import { S } from './state.js';
@@ -22,6 +23,7 @@ export function updateControls() {
   for (const b of document.querySelectorAll('.assist-insert')) b.disabled = !mine;
   $('canned-select').disabled = !mine;
   $('attach-button').disabled = !mine || S.sending;
+  updateCompensation();
 }
 
 export async function act(fn) {

@@ -19,6 +19,7 @@ import { renderSummary } from './summary.js';
 import { loadTickets, upsertTicket } from './tickets.js';
 import { upsertMessage } from './transcript.js';
 import { hideCustomerTyping, onTypingEvent } from './typing.js';
+import { loadCompensations, loadPending, onCompensationEvent } from './compensation.js';
 import { loadAgents } from './transfer.js';
 
 let es = null, hadError = false, retry = 1000, refresh = null, opened = false;
@@ -59,6 +60,8 @@ function resync() {
   reloadCanned();
   loadLabels();
   loadTeams();
+  loadCompensations().catch(() => {});
+  loadPending().catch(() => {});
 }
 export function connect() {
   if (session.leaving) return;
@@ -72,6 +75,7 @@ export function connect() {
   on('message', onMessageEvent);
   on('note', upsertNote);
   on('typing', onTypingEvent);
+  on('compensation', onCompensationEvent);
   on('ticket', upsertTicket);
   on('canned', () => { reloadCanned(); });
   on('label', () => { loadLabels(); });

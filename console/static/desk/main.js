@@ -5,6 +5,7 @@ import { loadCanned, wireCanned } from './canned.js';
 import { loadCannedAdmin, wireCannedAdmin } from './canned-admin.js';
 import { wireAttach } from './attach.js';
 import { wireClaim } from './claim.js';
+import { loadPolicy, wireCompensation } from './compensation.js';
 import { wireComposer } from './composer.js';
 import { updateControls } from './controls.js';
 import { wireContact } from './contact.js';
@@ -32,6 +33,7 @@ function wire() {
   wireNotes();
   wireComposer();
   wireAttach();
+  wireCompensation();
   wireTyping();
   wireCanned();
   wireCannedAdmin();
@@ -56,7 +58,8 @@ async function boot() {
   $('presence-select').value = 'online';
   sendPresence();
   connect();
-  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin(), loadLabels(), loadSlaAdmin()];
+  const tasks = [loadQueue(), loadTickets(), loadAgents(), loadCanned(), loadCannedAdmin(), loadLabels(), loadSlaAdmin(),
+    loadPolicy()];
   const results = await Promise.allSettled(tasks);
   await loadTeams(); // after the agents: the editor lists them as possible members
   for (const r of results) if (r.status === 'rejected') showError(r.reason);

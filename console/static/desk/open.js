@@ -3,6 +3,7 @@ import { $ } from '../shared/dom.js';
 import { ts } from '../shared/values.js';
 import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
+import { loadCompensations } from './compensation.js';
 import { loadContact } from './contact.js';
 import { renderOpen } from './conversation.js';
 import { isActive } from './escalations.js';
@@ -58,6 +59,7 @@ function applyDetail(d) {
   loadCanned();
   loadAssist();
   loadContact();
+  loadCompensations().catch(showError);
 }
 
 export async function reloadOpen() {

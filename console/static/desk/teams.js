@@ -81,6 +81,10 @@ function teamForm(team) {
   }
   const members = memberBoxes(team);
   form.append(name, cats, auto, members, row);
+  // An admin's unsaved edits survive the list's live redraws (another admin's change, an agent's status).
+  const touched = () => form.classList.add('dirty');
+  form.addEventListener('input', touched);
+  form.addEventListener('change', touched);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const body = {
@@ -90,6 +94,7 @@ function teamForm(team) {
     act(async () => {
       if (team) await api('PUT', `/api/teams/${encodeURIComponent(team.id)}`, body);
       else await api('POST', '/api/teams', body);
+      form.classList.remove('dirty'); // saved: the redraw shows the server's version
       await loadTeams();
     });
   });
@@ -100,15 +105,23 @@ function renderEditor() {
   const panel = $('teams-admin');
   panel.hidden = !isAdmin();
   if (panel.hidden) return;
+  const list = $('teams-admin-list');
+  const editing = new Map([...list.querySelectorAll('form.team-form.dirty')]
+    .map((f) => [f.dataset.teamId, f.closest('li')]));
   const items = S.teams.map((t) => {
+    const kept = editing.get(String(t.id));
+    if (kept) return kept;
     const li = el('li', 'team-item');
     li.dataset.teamId = String(t.id);
     li.append(teamForm(t));
     return li;
   });
-  const add = el('li', 'team-item team-new');
-  add.append(el('h3', 'small', L.newTeam), teamForm(null));
-  $('teams-admin-list').replaceChildren(...items, add);
+  let add = editing.get('');
+  if (!add) {
+    add = el('li', 'team-item team-new');
+    add.append(el('h3', 'small', L.newTeam), teamForm(null));
+  }
+  list.replaceChildren(...items, add);
 }
 
 export function renderTeams() {
