@@ -1,4 +1,5 @@
-"""The satisfaction survey after a hand-over: a 1–5 rating, then an optional comment, stored with the agent."""
+"""The survey after a hand-over: a 1–5 rating, how likely the customer is to recommend us (0–10, for NPS), then an
+optional comment, stored with the agent."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from actions.clients.desk import DeskUnavailableError, desk_down, shared_store
 from kefu.vocabulary import HANDOFF_STATE, HandoffState
 
 DIGIT = re.compile(r"[1-5]")
+NPS_NUMBER = re.compile(r"^\s*(10|[0-9])\s*(分|/10)?\s*$")
 
 
 def score_from(tracker: Tracker) -> int | None:
@@ -31,7 +33,7 @@ def score_from(tracker: Tracker) -> int | None:
 
 
 class ActionStoreRating(Action):
-    """Store the customer's rating of the hand-over and ask for an optional comment."""
+    """Store the customer's rating of the hand-over and ask how likely they are to recommend us."""
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -48,6 +50,44 @@ class ActionStoreRating(Action):
         try:
             await asyncio.to_thread(shared_store().record_rating, tracker.sender_id, score)
         except DeskUnavailableError as exc:  # no comment asked for a rating that was not stored
+            desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
+            return [SlotSet(HANDOFF_STATE, None)]
+        dispatcher.utter_message(response="utter_ask_nps")
+        return [SlotSet(HANDOFF_STATE, HandoffState.NPS.value)]
+
+
+def nps_from(tracker: Tracker) -> int | None:
+    """The 0-10 recommendation score from the button's nps_score entity, or the bare number the customer typed."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "nps_score":
+            try:
+                value = int(str(entity.get("value")))
+            except ValueError:
+                continue
+            if 0 <= value <= 10:
+                return value
+    match = NPS_NUMBER.match(tracker.latest_message.get("text") or "")
+    return int(match.group(1)) if match else None
+
+
+class ActionStoreNps(Action):
+    """Store how likely the customer is to recommend us (0-10), then ask for an optional comment; words instead of
+    a number are the comment they wanted to give, and end the survey."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_store_nps"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Stored first, asked for the comment after."""
+        score = nps_from(tracker)
+        if score is None:
+            return await ActionStoreRatingComment().run(dispatcher, tracker, domain)
+        try:
+            await asyncio.to_thread(shared_store().record_nps, tracker.sender_id, score)
+        except DeskUnavailableError as exc:
             desk_down(dispatcher, tracker, exc, "utter_rating_not_saved")
             return [SlotSet(HANDOFF_STATE, None)]
         dispatcher.utter_message(response="utter_ask_rating_comment")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from desk.store import DeskStore, EscalationFacts, RatingFacts
+from desk.store import CompensationFacts, DeskStore, EscalationFacts, RatingFacts
 from kefu.pii import mask
 from kefu.tracker_events import TrackerEvents
 from kefu.vocabulary import ACTION_ANSWER_FAQ as FAQ_ACTION
@@ -27,6 +27,8 @@ from knowledge_base.review import ReviewReader, ReviewRow
 from knowledge_base.store import KnowledgeStore
 
 LABELS = ("negative", "neutral", "positive")
+# The bot's responses that give an FAQ entry's answer (they carry the entry's id as metadata `faq_id`).
+FAQ_ANSWERS = ("utter_faq_answer", "utter_faq_other_language")
 DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
 # Events this long before the range are read too, so a conversation already going at `start` is seen to have
 # started before it (Rasa splits sessions after 60 idle minutes; a day-long session is not expected).
@@ -80,6 +82,23 @@ FIGURES: tuple[tuple[str, str, str, str], ...] = (
      f"{_HANDOVERS} that entered the queue."),
     ("sla_met_rate", "Within SLA", "percent",
      f"Share of the {_HANDOVERS} that entered the queue and missed no deadline so far."),
+    ("nps", "Net Promoter Score", "nps",
+     "Promoters minus detractors, in points of percentage (−100 to 100), over the answers customers gave in the "
+     "range to 'how likely are you to recommend us, 0–10' after rating a hand-over: 9–10 promoters, 7–8 passives, "
+     "0–6 detractors; filtered like the ratings."),
+    ("nps_responses", "Recommendation answers", "count",
+     "Number of those 0–10 answers given in the range, filtered like the ratings."),
+    ("repeat_inquiry_rate", "Repeat inquiries", "percent",
+     "Share of the customers the bot answered an FAQ entry in the conversations counted above who were answered "
+     "the same entry again in a later conversation within 7 days: the first answer did not settle it."),
+    ("complaint_handling_s", "Complaint handling time", "seconds",
+     f"Median seconds from the first complaint or frustration signal (a message read as a complaint or labelled "
+     f"negative, or the hand-over's frustration trigger, looking back up to a day) to resolution, over the "
+     f"{_HANDOVERS} that an agent resolved and that had such a signal."),
+    ("compensation_cost", "Compensation cost", "yuan",
+     "Yuan value of the compensation granted or approved (asked for) in the range, points at their yuan rate; "
+     "filtered by the channel and language of the hand-over it was given in, or, for the bot's, of the customer's "
+     "latest conversation before it. Pending and declined requests are left out."),
 )
 # The same labels and definitions for the Chinese console (the UI shows what the report carries, verbatim).
 _HANDOVERS_ZH = "范围内创建的转人工会话（各按其自身的渠道和语言筛选）"
@@ -117,7 +136,28 @@ FIGURES_ZH: dict[str, tuple[str, str]] = {
     "sla_breaches": ("SLA 超时", f"{_HANDOVERS_ZH}中进入排队的会话错过的时限数"
                                  "（首次响应、再次响应、解决；各级别的时限在坐席工作台设置）。"),
     "sla_met_rate": ("SLA 达标率", f"{_HANDOVERS_ZH}中进入排队、至今没有错过任何时限的比例。"),
+    "nps": ("净推荐值（NPS）",
+            "范围内客户在评价人工服务后回答“0–10 分，您有多大可能向朋友推荐我们”的答案中，推荐者（9–10）比例减去"
+            "贬损者（0–6）比例（−100 到 100）；7–8 为中立者；筛选方式同评价。"),
+    "nps_responses": ("推荐意愿答案数", "范围内上述 0–10 答案的数量，筛选方式同评价。"),
+    "repeat_inquiry_rate": ("重复咨询率",
+                            "上述会话中得到某条 FAQ 回答的客户里，7 天内在之后的会话中又被回答同一条目的比例"
+                            "（第一次回答没有解决问题）。"),
+    "complaint_handling_s": ("投诉处理时长",
+                             f"{_HANDOVERS_ZH}中已由坐席解决、且有投诉或不满信号（被识别为投诉或负面的消息，或因不满"
+                             f"触发的转人工，最多回看一天）的，从第一个信号到解决的秒数中位数。"),
+    "compensation_cost": ("补偿成本",
+                          "范围内（按申请时间）已发放或已批准的补偿折合金额（积分按比例折算）；按发放时所在转人工会话的"
+                          "渠道和语言筛选，机器人发放的按客户此前最近的会话筛选；待审批和已拒绝的不计。"),
 }
+COMPENSATION_SOURCES = {"late_order": "the bot, for an order past its promised date", "bot": "the bot",
+                        "agent": "agents, within their limit", "supervisor": "supervisors (approved or granted)"}
+COMPENSATION_SOURCES_ZH = {"late_order": "机器人：订单超过承诺送达日期", "bot": "机器人",
+                           "agent": "坐席：权限内直接发放", "supervisor": "主管：审批通过或直接发放"}
+COMPENSATION_DEFINITION = ("Compensation granted or approved in the range (filtered as for its cost), by who gave "
+                           "it and why, with its yuan value.")
+COMPENSATION_DEFINITION_ZH = "范围内已发放或已批准的补偿（筛选方式同补偿成本），按发放者和原因分组，附折合金额。"
+REPEAT_WINDOW = timedelta(days=7)
 REASON_LABELS_ZH = {
     "request": "客户要求转人工",
     "frustration": "机器人察觉客户不满",
@@ -172,6 +212,8 @@ class Conversation:
     escalated: bool = False
     decisions: list[str] = field(default_factory=list)
     sentiments: list[tuple[float, str]] = field(default_factory=list)
+    complaints: list[float] = field(default_factory=list)  # times of messages Rasa read as a complaint
+    answers: list[tuple[float, str]] = field(default_factory=list)  # (time, FAQ entry id) of each answer given
     awaiting_faq_reply: bool = False
 
 
@@ -257,11 +299,18 @@ def split_sessions(rows: Iterable[Any]) -> list[Conversation]:
                 continue
             if session.started is None:
                 session.started, session.channel = row.timestamp, str(data.get("input_channel") or "unknown")
-            label = ((data.get("parse_data") or {}).get("sentiment") or {}).get("label")
+            parse = data.get("parse_data") or {}
+            label = (parse.get("sentiment") or {}).get("label")
             if label in LABELS:
                 session.sentiments.append((row.timestamp, label))
-        elif kind == "bot" and session.awaiting_faq_reply:
-            decision = DECISIONS.get(str((_data(row.data).get("metadata") or {}).get("utter_action")))
+            if (parse.get("intent") or {}).get("name") == "complain":
+                session.complaints.append(row.timestamp)
+        elif kind == "bot":
+            metadata = _data(row.data).get("metadata") or {}
+            utter = str(metadata.get("utter_action"))
+            if utter in FAQ_ANSWERS and metadata.get("faq_id"):
+                session.answers.append((row.timestamp, str(metadata["faq_id"])))
+            decision = DECISIONS.get(utter) if session.awaiting_faq_reply else None
             if decision:
                 session.decisions.append(decision)
                 session.awaiting_faq_reply = False
@@ -270,6 +319,72 @@ def split_sessions(rows: Iterable[Any]) -> list[Conversation]:
             if language:
                 session.language = last_language[sender] = language
     return done + list(current.values())
+
+
+AT_RISK_DEFINITION = (
+    "Customers (the shop's customer id where the page sent one, else the conversation) whose hand-overs, "
+    "complaints and ratings in the period show risk: frustration rising from one hand-over to the next or at 0.7 "
+    "or more, two or more complaints (messages read as complaints, or hand-overs triggered by frustration or "
+    "failure), a rating of 1 or 2, or a recommendation score of 6 or less. Score = 40 × highest frustration + 15 "
+    "per complaint after the first + 20 per low rating + 10 for a detractor + 15 for rising frustration.")
+AT_RISK_DEFINITION_ZH = (
+    "期间内转人工、投诉和评价显示有流失风险的客户（页面传了商家客户号的按客户号，否则按会话）：不满在一次次转人工"
+    "中上升或达到 0.7 以上、两次及以上投诉（被识别为投诉的消息，或因不满、机器人失败触发的转人工）、给出 1–2 分评价、"
+    "或推荐意愿 6 分及以下。风险分 = 40 × 最高不满度 + 第一次之后每次投诉 15 + 每个低分 20 + 贬损者 10 + 不满上升 15。")
+RISK_REASONS = {"rising": ("frustration rising", "不满上升"), "complaints": ("{n} complaints", "投诉 {n} 次"),
+                "low_ratings": ("{n} low rating(s)", "低分 {n} 次"),
+                "detractor": ("would not recommend us", "不愿推荐"), "frustrated": ("frustration {f}", "不满度 {f}")}
+
+
+@dataclass
+class RiskSignals:
+    """What one customer's recent hand-overs, complaints and ratings say."""
+
+    customer: str
+    conversations: set[str] = field(default_factory=set)
+    frustration: list[float] = field(default_factory=list)  # per hand-over, oldest first
+    complaints: int = 0
+    low_ratings: int = 0
+    detractor: bool = False
+    escalation_id: int | None = None  # the latest hand-over
+    last_seen: datetime | None = None
+
+    @property
+    def rising(self) -> bool:
+        """Frustration went up by 0.2 or more from the first hand-over to the last."""
+        return len(self.frustration) >= 2 and self.frustration[-1] - self.frustration[0] >= 0.2
+
+    def score(self) -> int:
+        """The risk score (see AT_RISK_DEFINITION)."""
+        highest = max(self.frustration, default=0.0)
+        return round(40 * highest + 15 * max(0, self.complaints - 1) + 20 * self.low_ratings
+                     + 10 * self.detractor + 15 * self.rising)
+
+    def at_risk(self) -> bool:
+        """Whether any of the signals that put a customer on the list is there."""
+        return (self.rising or max(self.frustration, default=0.0) >= 0.7 or self.complaints >= 2
+                or self.low_ratings > 0 or self.detractor)
+
+    def row(self, lang: str) -> dict[str, Any]:
+        """The list's row, its reasons in the console's language."""
+        pick = 1 if lang == "zh" else 0
+        reasons = []
+        if self.rising:
+            reasons.append(RISK_REASONS["rising"][pick])
+        elif max(self.frustration, default=0.0) >= 0.7:
+            reasons.append(RISK_REASONS["frustrated"][pick].format(f=f"{max(self.frustration):.2f}"))
+        if self.complaints >= 2:
+            reasons.append(RISK_REASONS["complaints"][pick].format(n=self.complaints))
+        if self.low_ratings:
+            reasons.append(RISK_REASONS["low_ratings"][pick].format(n=self.low_ratings))
+        if self.detractor:
+            reasons.append(RISK_REASONS["detractor"][pick])
+        return {"customer": mask(self.customer), "score": self.score(), "reasons": reasons,
+                "conversations": sorted(self.conversations), "hand_overs": len(self.frustration),
+                "complaints": self.complaints, "low_ratings": self.low_ratings, "detractor": self.detractor,
+                "frustration": [round(f, 2) for f in self.frustration], "escalation_id": self.escalation_id,
+                "link": f"/desk#{self.escalation_id}" if self.escalation_id else None,
+                "last_seen": self.last_seen.isoformat() if self.last_seen else None}
 
 
 @dataclass
@@ -288,6 +403,9 @@ class DeskFigures:
     sla_met_rate: float | None = None
     labels: list[dict[str, Any]] = field(default_factory=list)  # hand-overs in the range per label
     labelled_senders: set[str] | None = None  # with a label filter: the customers of the hand-overs carrying it
+    nps: list[tuple[datetime, int]] = field(default_factory=list)  # (when, 0-10) answers, filtered like ratings
+    complaint_times: list[float] = field(default_factory=list)
+    compensation: list[CompensationFacts] = field(default_factory=list)
 
 
 class Dashboard:
@@ -345,22 +463,45 @@ class Dashboard:
         for session in sessions:
             by_sender.setdefault(session.sender_id, []).append(session)
         scores = []
+        nps: list[tuple[datetime, int]] = []
         chosen_ids = {r.id for r in chosen}
-        for rating in ratings:
-            if f.label is not None:  # a label is a hand-over's: only ratings of the hand-overs carrying it
-                if rating.escalation_id in chosen_ids:
-                    scores.append(rating.score)
-                continue
-            if rating.channel is None:  # no hand-over: the customer's latest conversation started before it
-                at = rating.created_at.timestamp()
-                before = [c for c in by_sender.get(rating.conversation_id, []) if (c.started or 0) <= at]
+
+        def counted(conversation_id: str, at: datetime, channel: str | None, language: str | None,
+                    escalation_id: int | None) -> bool:
+            """Whether a rating or a compensation passes the filters: by its hand-over, else by the customer's
+            latest conversation started before it (with a label, only those of the hand-overs carrying it)."""
+            if f.label is not None:
+                return escalation_id in chosen_ids
+            known = True
+            if channel is None:
+                before = [c for c in by_sender.get(conversation_id, []) if (c.started or 0) <= at.timestamp()]
                 latest = max(before, key=lambda c: c.started or 0) if before else None
                 channel, language = (latest.channel, latest.language) if latest else (None, None)
                 known = latest is not None
-            else:
-                channel, language, known = rating.channel, rating.language, True
-            if (f.channel is None and f.language is None) or (known and f.matches(channel, language)):
+            return (f.channel is None and f.language is None) or (known and f.matches(channel, language))
+
+        for rating in ratings:
+            if counted(rating.conversation_id, rating.created_at, rating.channel, rating.language,
+                       rating.escalation_id):
                 scores.append(rating.score)
+                if rating.nps is not None:
+                    nps.append((rating.created_at, rating.nps))
+        escalation_of = {r.conversation_id: r.id for r in rows}
+        compensation = [c for c in self.desk.compensations_between(start, end)
+                        if counted(c.conversation_id, c.created_at, c.channel, c.language,
+                                   escalation_of.get(c.conversation_id))]
+        complaint_times = []
+        for r in chosen:
+            if r.status != "resolved" or r.resolved_at is None:
+                continue
+            low, high = (r.created_at - LOOKBACK).timestamp(), r.resolved_at.timestamp()
+            signals = [t for c in by_sender.get(r.conversation_id, [])
+                       for t in [*c.complaints, *(t for t, label in c.sentiments if label == "negative")]
+                       if low <= t <= high]
+            if r.trigger == "frustration":
+                signals.append(r.created_at.timestamp())
+            if signals:
+                complaint_times.append(high - min(signals))
         ranked = sorted(((k, v) for k, v in reasons.items() if v), key=lambda kv: (-kv[1], kv[0]))
         return DeskFigures(
             reasons=[{"reason": reason, "count": n} for reason, n in ranked],
@@ -369,7 +510,8 @@ class Dashboard:
             channels={r.channel for r in rows}, languages={r.language for r in rows},
             labels=[{**label, "count": per_label[label["id"]]} for label in self.desk.labels()],
             labelled_senders=None if f.label is None else {r.conversation_id for r in chosen},
-            sla_breaches=len(missed), sla_met_rate=_percent(len(queued - set(missed)), len(queued)))
+            sla_breaches=len(missed), sla_met_rate=_percent(len(queued - set(missed)), len(queued)),
+            nps=nps, complaint_times=complaint_times, compensation=compensation)
 
     # -- the review queue ------------------------------------------------------------------------------------
     def _clusters(self, f: Filters) -> list[dict[str, Any]]:
@@ -395,7 +537,8 @@ class Dashboard:
         """Every figure, breakdown and trend for the filters, JSON-ready; labels and definitions in `lang` (zh/en)."""
         start, end = _utc(filters.start), _utc(filters.end)
         size = bucket_size(start, end)
-        sessions = self.conversations(start, end)
+        # Seven days past the range too: a customer answered in the range may come back with the same question.
+        sessions = self.conversations(start, end + REPEAT_WINDOW)
         in_range = [s for s in sessions if start.timestamp() <= (s.started or 0) < end.timestamp()]
         desk = self._desk(filters, sessions)
         chosen = [s for s in in_range if filters.matches(s.channel, s.language)
@@ -424,6 +567,11 @@ class Dashboard:
             "handle_time_s": desk.handle_time_s,
             "sla_breaches": desk.sla_breaches,
             "sla_met_rate": desk.sla_met_rate,
+            "nps": nps_score([n for _, n in desk.nps]),
+            "nps_responses": len(desk.nps),
+            "repeat_inquiry_rate": repeat_inquiry_rate(chosen, sessions, start, end),
+            "complaint_handling_s": _median(desk.complaint_times),
+            "compensation_cost": round(sum(c.value for c in desk.compensation), 2),
         }
 
         reason_labels = REASON_LABELS_ZH if lang == "zh" else REASON_LABELS
@@ -454,6 +602,15 @@ class Dashboard:
                      "distribution": {str(score): scores.count(score) for score in range(1, 6)}},
             "conversations_trend": [{"bucket": b.isoformat(), "conversations": n["conversations"],
                                      "escalated": n["escalated"]} for b, n in trend_conversations.items()],
+            "nps": {"score": values["nps"], "responses": len(desk.nps),
+                    **{group: sum(1 for _, n in desk.nps if nps_group(n) == group) for group in NPS_GROUPS},
+                    "trend": [{"bucket": b.isoformat(), **_nps_point([n for at, n in desk.nps
+                                                                      if _floor(at, size) == b])}
+                              for b in buckets(start, end, size)]},
+            "compensation": {
+                "total": values["compensation_cost"],
+                "definition": COMPENSATION_DEFINITION_ZH if lang == "zh" else COMPENSATION_DEFINITION,
+                "by_reason": _compensation_reasons(desk.compensation, lang)},
             "top_clusters": clusters,
             "labels": [{"id": label["id"], "name": label["name"], "color": label["color"], "count": label["count"]}
                        for label in desk.labels],
@@ -464,6 +621,94 @@ class Dashboard:
     def csv(self, filters: Filters, lang: str = "en") -> str:
         """The same report as CSV: section,key,label,value,unit,definition."""
         return report_csv(self.report(filters, lang))
+
+    # -- customers at risk -----------------------------------------------------------------------------------
+    def at_risk(self, now: datetime, days: int = 30, lang: str = "en", limit: int = 50) -> dict[str, Any]:
+        """Customers whose last `days` show rising frustration, repeated complaints or low ratings, riskiest
+        first, each with the signals behind the score and their latest hand-over (the desk's link to it)."""
+        end = _utc(now)
+        start = end - timedelta(days=days)
+        escalations = sorted(self.desk.escalations_between(start, end), key=lambda r: r.created_at)
+        key_of = {r.conversation_id: r.customer_key or r.conversation_id for r in escalations}
+        customers: dict[str, RiskSignals] = {}
+
+        def signals(conversation_id: str) -> RiskSignals:
+            key = key_of.get(conversation_id, conversation_id)
+            return customers.setdefault(key, RiskSignals(key))
+
+        for r in escalations:
+            s = signals(r.conversation_id)
+            s.conversations.add(r.conversation_id)
+            s.frustration.append(r.frustration)
+            s.complaints += r.trigger in ("frustration", "failure")
+            s.escalation_id, s.last_seen = r.id, max(s.last_seen or r.created_at, r.created_at)
+        for session in self.conversations(start, end):
+            if session.complaints and (session.started or 0) >= start.timestamp():
+                s = signals(session.sender_id)
+                s.conversations.add(session.sender_id)
+                s.complaints += len(session.complaints)
+        for rating in self.desk.ratings_between(start, end):
+            s = signals(rating.conversation_id)
+            s.conversations.add(rating.conversation_id)
+            s.low_ratings += rating.score <= 2
+            s.detractor = s.detractor or (rating.nps is not None and rating.nps <= 6)
+            s.last_seen = max(s.last_seen or rating.created_at, rating.created_at)
+        rows = [s.row(lang) for s in customers.values() if s.at_risk()]
+        rows.sort(key=lambda row: (-row["score"], row["customer"]))
+        return {"days": days, "definition": AT_RISK_DEFINITION_ZH if lang == "zh" else AT_RISK_DEFINITION,
+                "customers": rows[:limit]}
+
+
+NPS_GROUPS = ("promoters", "passives", "detractors")
+
+
+def nps_group(score: int) -> str:
+    """9–10 promoters, 7–8 passives, 0–6 detractors."""
+    return "promoters" if score >= 9 else "passives" if score >= 7 else "detractors"
+
+
+def nps_score(scores: Sequence[int]) -> int | None:
+    """Promoters' share minus detractors' share, in points (−100 … 100); None without answers."""
+    if not scores:
+        return None
+    groups = Counter(nps_group(s) for s in scores)
+    return round(100 * (groups["promoters"] - groups["detractors"]) / len(scores))
+
+
+def _nps_point(scores: list[int]) -> dict[str, Any]:
+    groups = Counter(nps_group(s) for s in scores)
+    return {"score": nps_score(scores), **{g: groups[g] for g in NPS_GROUPS}}
+
+
+def repeat_inquiry_rate(chosen: list[Conversation], sessions: list[Conversation], start: datetime,
+                        end: datetime) -> float | None:
+    """Of the customers answered an FAQ entry in `chosen` within [start, end), the share answered the same entry
+    again in a later conversation within 7 days."""
+    low, high, window = start.timestamp(), end.timestamp(), REPEAT_WINDOW.total_seconds()
+    by_sender: dict[str, list[Conversation]] = {}
+    for s in sessions:
+        by_sender.setdefault(s.sender_id, []).append(s)
+    answered: dict[str, list[tuple[float, str, int]]] = {}
+    for s in chosen:
+        answered.setdefault(s.sender_id, []).extend((t, faq, id(s)) for t, faq in s.answers if low <= t < high)
+    customers = [sender for sender, first in answered.items() if first]
+    repeated = 0
+    for sender in customers:
+        later = [(t, faq, id(s)) for s in by_sender.get(sender, []) for t, faq in s.answers]
+        if any(faq2 == faq and session2 != session and t < t2 <= t + window
+               for t, faq, session in answered[sender] for t2, faq2, session2 in later):
+            repeated += 1
+    return _percent(repeated, len(customers))
+
+
+def _compensation_reasons(rows: list[CompensationFacts], lang: str) -> list[dict[str, Any]]:
+    labels = COMPENSATION_SOURCES_ZH if lang == "zh" else COMPENSATION_SOURCES
+    totals: dict[str, list[float]] = {}
+    for c in rows:
+        totals.setdefault(c.source, []).append(c.value)
+    ranked = sorted(totals.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    return [{"reason": source, "label": labels.get(source, source), "count": len(values),
+             "value": round(sum(values), 2)} for source, values in ranked]
 
 
 def _figures(lang: str) -> Iterator[tuple[str, str, str, str]]:
@@ -498,6 +743,18 @@ def _csv_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
         for label in LABELS:
             yield ["sentiment_trend", point["bucket"], label, point[label], "count",
                    f"Typed customer messages labelled {label} sent in this {report['filters']['bucket']}."]
+    nps = report.get("nps") or {}
+    for group in NPS_GROUPS:
+        yield ["nps", group, group, nps.get(group, 0), "count",
+               "Answers to 'how likely are you to recommend us' in the range in this group (9–10 promoters, 7–8 "
+               "passives, 0–6 detractors)."]
+    for point in nps.get("trend", []):
+        yield ["nps_trend", point["bucket"], "nps", "" if point["score"] is None else point["score"], "nps",
+               f"Net Promoter Score of the answers given in this {report['filters']['bucket']}."]
+    compensation = report.get("compensation") or {}
+    for reason in compensation.get("by_reason", []):
+        yield ["compensation", reason["reason"], reason["label"], reason["value"], "yuan",
+               f"{compensation['definition']} ({reason['count']} grants)"]
     for label in report.get("labels", []):
         yield ["label", label["id"], label["name"], label["count"], "count",
                "Hand-overs started in the range carrying this label (channel and language filters applied)."]

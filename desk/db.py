@@ -246,7 +246,8 @@ class Note(Base):
 
 
 class Rating(Base):
-    """A customer's satisfaction rating (1 to 5) after a hand-over, with an optional comment."""
+    """A customer's satisfaction rating (1 to 5) after a hand-over, their 0-10 recommendation score (NPS), and an
+    optional comment."""
 
     __tablename__ = "desk_ratings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -254,6 +255,8 @@ class Rating(Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("desk_escalations.id"), nullable=True, unique=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("desk_agents.id"), nullable=True)
     score: Mapped[int] = mapped_column(Integer)
+    # 0-10: how likely the customer is to recommend the shop (asked after the rating; None when not answered).
+    nps: Mapped[int | None] = mapped_column(Integer, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -18,6 +18,7 @@ class HandoffState(str, Enum):
     TICKET_MESSAGE = "ticket_message"  # asked for the message
     TICKET_CONTACT = "ticket_contact"  # asked for the contact details
     RATING = "rating"  # the agent resolved it: asked for a 1-5 rating
+    NPS = "nps"  # asked how likely they are to recommend us, 0-10
     RATING_COMMENT = "rating_comment"  # asked for an optional comment
 
 
@@ -26,7 +27,7 @@ HANDOFF_REASON = "handoff_reason"  # the slot holding why the bot handed over
 IN_QUEUE = frozenset({HandoffState.WAITING.value, HandoffState.WITH_AGENT.value})
 TICKET_STATES = frozenset({HandoffState.OFFER_TICKET.value, HandoffState.TICKET_MESSAGE.value,
                            HandoffState.TICKET_CONTACT.value})
-SURVEY_STATES = frozenset({HandoffState.RATING.value, HandoffState.RATING_COMMENT.value})
+SURVEY_STATES = frozenset({HandoffState.RATING.value, HandoffState.NPS.value, HandoffState.RATING_COMMENT.value})
 # States in which people, not the bot, own the conversation (the escalation policy stays out).
 PEOPLE_HAVE_IT = IN_QUEUE | TICKET_STATES
 

@@ -4,7 +4,8 @@ Hand-over is a dialogue state (the `handoff_state` slot), set and cleared by the
 - `waiting` / `with_agent`: queue questions get the queue status, "cancel" returns to the bot, "leave a message"
   turns the wait into an offline ticket, and every other message is relayed to the agent (no bot reply);
 - `offer_ticket`, `ticket_message`, `ticket_contact`: the offline-ticket exchange;
-- `rating`, `rating_comment`: the satisfaction survey after an agent resolved the conversation.
+- `rating`, `nps`, `rating_comment`: the survey after an agent resolved the conversation (1-5 satisfaction, 0-10
+  "would you recommend us", an optional comment).
 External events from the agent desk (`EXTERNAL_agent_reply`, `EXTERNAL_handoff_ended`, `EXTERNAL_queue_update`,
 `EXTERNAL_compensation`) always map to their actions. Outside these states the policy abstains.
 """
@@ -37,10 +38,13 @@ EXTERNAL = {
 # Every action this policy predicts ends the bot's turn.
 HANDOFF_ACTIONS = {
     ACTION_HANDOFF, "action_queue_status", "action_cancel_handoff", "action_relay_to_agent",
-    "action_leave_ticket", "action_store_rating", "action_store_rating_comment", *EXTERNAL.values(),
+    "action_leave_ticket", "action_store_rating", "action_store_nps", "action_store_rating_comment",
+    *EXTERNAL.values(),
 }
 # While rating, a bare digit (typed, not a button) is a score.
 SCORE = re.compile(r"^\s*([1-5])\s*(分|星|stars?)?\s*$", re.IGNORECASE)
+# Asked how likely they are to recommend us: a bare 0-10 (WeChat has no buttons for it) is the answer.
+NPS_SCORE = re.compile(r"^\s*(10|[0-9])\s*(分)?\s*$")
 # Intents that mean the customer has moved on from the survey to a new request.
 MOVED_ON = {"request_human", "check_order_status", "ask_question", "complain", "greet"}
 
@@ -80,6 +84,9 @@ def next_action(state: Optional[str], intent: str, text: str, confidence: float 
         return "action_cancel_handoff" if intent == "cancel_handoff" else "action_leave_ticket"
     if state == HandoffState.RATING:
         return "action_store_rating" if intent == "rate" or SCORE.match(text or "") else None
+    if state == HandoffState.NPS:
+        # Anything but a new request is the survey's: a number is the score, words are the comment they meant.
+        return None if intent in MOVED_ON and not NPS_SCORE.match(text or "") else "action_store_nps"
     if state == HandoffState.RATING_COMMENT:
         return None if intent in MOVED_ON else "action_store_rating_comment"
     return None

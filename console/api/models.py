@@ -807,6 +807,45 @@ class LabelCountOut(LabelRefOut):
     count: int
 
 
+class NpsPointOut(BaseModel):
+    """Recommendation answers in one bucket (or the whole range): the score and each group's count."""
+
+    score: int | None
+    promoters: int
+    passives: int
+    detractors: int
+
+
+class NpsTrendPointOut(NpsPointOut):
+    """NPS in one bucket."""
+
+    bucket: str
+
+
+class NpsOut(NpsPointOut):
+    """Net Promoter Score over the range, with its trend."""
+
+    responses: int
+    trend: list[NpsTrendPointOut]
+
+
+class CompensationReasonOut(BaseModel):
+    """Compensation given by one source (the bot for late orders, agents, supervisors)."""
+
+    reason: str
+    label: str
+    count: int
+    value: float
+
+
+class CompensationSummaryOut(BaseModel):
+    """What compensation cost in the range, by source."""
+
+    total: float
+    definition: str
+    by_reason: list[CompensationReasonOut]
+
+
 class DashboardOut(BaseModel):
     """Every dashboard figure with its definition, the breakdowns and the trends."""
 
@@ -820,6 +859,8 @@ class DashboardOut(BaseModel):
     conversations_trend: list[ConversationsPointOut]
     top_clusters: list[TopClusterOut]
     labels: list[LabelCountOut] = Field(default_factory=list, description="Hand-overs in the range per label.")
+    nps: NpsOut
+    compensation: CompensationSummaryOut
     channels: list[str]
     languages: list[str]
 
@@ -861,3 +902,28 @@ class CompensationPolicyOut(BaseModel):
     points_per_yuan: int
     my_limit: float
     may_decide: bool
+
+
+class AtRiskCustomerOut(BaseModel):
+    """One customer at risk of leaving, with the signals behind the score and their latest hand-over."""
+
+    customer: str
+    score: int
+    reasons: list[str]
+    conversations: list[str]
+    hand_overs: int
+    complaints: int
+    low_ratings: int
+    detractor: bool
+    frustration: list[float]
+    escalation_id: int | None
+    link: str | None
+    last_seen: str | None
+
+
+class AtRiskOut(BaseModel):
+    """Customers at risk over the last days, riskiest first, and how the list is made."""
+
+    days: int
+    definition: str
+    customers: list[AtRiskCustomerOut]

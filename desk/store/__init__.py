@@ -13,13 +13,13 @@ from desk.store.labels import LabelRecords
 from desk.store.messages import MessageRecords
 from desk.store.ratings import RatingRecords
 from desk.store.records import MAX_TEXT, ROLES, agent_dict, hash_token, message_dict, note_dict, ticket_dict
-from desk.store.reports import EscalationFacts, RatingFacts, ReportRecords
+from desk.store.reports import CompensationFacts, EscalationFacts, RatingFacts, ReportRecords
 from desk.store.sla import SlaRecords
 from desk.store.teams import TeamRecords
 from desk.store.tickets import TicketRecords
 
-__all__ = ["MAX_TEXT", "ROLES", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict", "compensation_dict",
-           "hash_token", "message_dict", "note_dict", "ticket_dict"]
+__all__ = ["MAX_TEXT", "ROLES", "CompensationFacts", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict",
+           "compensation_dict", "hash_token", "message_dict", "note_dict", "ticket_dict"]
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,

@@ -1,4 +1,4 @@
-"""Ratings: the customer's 1-5 score of a hand-over and an optional comment."""
+"""Ratings: the customer's 1-5 score of a hand-over, their 0-10 recommendation (NPS) and an optional comment."""
 
 from __future__ import annotations
 
@@ -34,6 +34,18 @@ class RatingRecords(StoreBase):
             return {"id": rating.id, "conversation_id": conversation_id, "escalation_id": rating.escalation_id,
                     "agent_id": rating.agent_id, "score": rating.score, "comment": rating.comment}
 
+    def record_nps(self, conversation_id: str, score: int) -> bool:
+        """Attach the 0-10 "would you recommend us" answer to the conversation's latest rating; False without one."""
+        if not 0 <= score <= 10:
+            raise InvalidInputError(f"a recommendation score is 0 to 10, not {score}")
+        with self.session() as s:
+            rating = s.scalar(select(Rating).where(Rating.conversation_id == conversation_id)
+                              .order_by(Rating.id.desc()).limit(1))
+            if rating is None:
+                return False
+            rating.nps = score
+        return True
+
     def add_rating_comment(self, conversation_id: str, comment: str) -> bool:
         """Attach a comment to the conversation's latest rating; False when there is none."""
         body = _clean(comment, "comment")
@@ -50,5 +62,5 @@ class RatingRecords(StoreBase):
         with self.session() as s:
             rows = s.scalars(select(Rating).order_by(Rating.id.desc())).all()
             return [{"id": r.id, "conversation_id": r.conversation_id, "escalation_id": r.escalation_id,
-                     "agent_id": r.agent_id, "score": r.score, "comment": r.comment,
+                     "agent_id": r.agent_id, "score": r.score, "nps": r.nps, "comment": r.comment,
                      "created_at": _iso(r.created_at)} for r in rows]

@@ -18,7 +18,7 @@ from actions.handoff import (
     ActionRelayAgentReply,
     ActionRelayToAgent,
 )
-from actions.satisfaction import ActionStoreRating, ActionStoreRatingComment
+from actions.satisfaction import ActionStoreNps, ActionStoreRating, ActionStoreRatingComment
 from actions.tickets import ActionLeaveTicket, find_contact
 from desk.attachments import check_upload
 from desk.queue import QueueRules
@@ -180,6 +180,9 @@ def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain:
         entities=[{"entity": "csat_score", "value": "4"}],
     )
     events = run(ActionStoreRating(), dispatcher, rate, domain)
+    assert responses(dispatcher) == ["utter_ask_nps"] and slot(events, "handoff_state") == "nps"
+    dispatcher = CollectingDispatcher()
+    events = run(ActionStoreNps(), dispatcher, tracker({"handoff_state": "nps"}, [], "nlu_fallback", "9"), domain)
     assert responses(dispatcher) == ["utter_ask_rating_comment"] and slot(events, "handoff_state") == "rating_comment"
     run(
         ActionStoreRatingComment(),
@@ -189,6 +192,20 @@ def test_agent_replies_are_spoken_once_then_the_survey(store: DeskStore, domain:
     )
     [rating] = store.ratings()
     assert rating["score"] == 4 and rating["agent_id"] == ann["id"] and rating["comment"] == "Ann was quick, thanks"
+    assert rating["nps"] == 9
+
+
+def test_words_instead_of_a_recommendation_score_are_the_comment(store: DeskStore, domain: dict) -> None:
+    store.record_rating("cust-1", 5)
+    dispatcher = CollectingDispatcher()
+    events = run(ActionStoreNps(), dispatcher, tracker({"handoff_state": "nps"}, [], "thank", "很耐心，谢谢"), domain)
+    assert responses(dispatcher) == ["utter_thanks_feedback"] and slot(events, "handoff_state") is None
+    [rating] = store.ratings()
+    assert rating["nps"] is None and rating["comment"] == "很耐心，谢谢"
+    button = tracker({"handoff_state": "nps"}, [], "rate", '/rate{"nps_score": "10"}',
+                     entities=[{"entity": "nps_score", "value": "10"}])
+    run(ActionStoreNps(), CollectingDispatcher(), button, domain)
+    assert store.ratings()[0]["nps"] == 10
 
 
 def test_nobody_online_in_service_hours_is_not_told_the_hours_but_after_hours_is(

@@ -15,8 +15,9 @@ from sqlalchemy import create_engine, text, update
 
 from console.analytics import Dashboard, Filters
 from console.api.routes import dashboard as dashboard_routes
-from desk.db import Escalation, Message, Rating
+from desk.db import Compensation, Escalation, Message, Rating
 from desk.store import DeskStore
+from kefu.compensation import Policy
 from kefu.config import Settings
 from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
 from knowledge_base.db import ReviewItem
@@ -36,6 +37,7 @@ CREATE TABLE events (
     data TEXT
 )"""
 START, END = datetime(2024, 5, 1, tzinfo=UTC), datetime(2024, 5, 4, tzinfo=UTC)
+POLICY = Policy.parse("bot=10; agent=50; supervisor=500", "300/30d")
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 5) -> datetime:
@@ -70,14 +72,15 @@ class Tracker:
                                         "message_id": f"{self.sender}-{when.timestamp()}", "metadata": {}},
                          intent=intent)
 
-    def bot(self, when: datetime, utter: str) -> Tracker:
-        return self._add(when, "bot", {"text": utter, "data": {}, "metadata": {"utter_action": utter}})
+    def bot(self, when: datetime, utter: str, faq_id: str | None = None) -> Tracker:
+        metadata = {"utter_action": utter, **({"faq_id": faq_id} if faq_id else {})}
+        return self._add(when, "bot", {"text": utter, "data": {}, "metadata": metadata})
 
     def slot(self, when: datetime, name: str, value: Any) -> Tracker:
         return self._add(when, "slot", {"name": name, "value": value})
 
-    def faq(self, when: datetime, utter: str) -> Tracker:
-        return self.action(when, "action_answer_faq").bot(when, utter).action(when, "action_listen")
+    def faq(self, when: datetime, utter: str, faq_id: str | None = None) -> Tracker:
+        return self.action(when, "action_answer_faq").bot(when, utter, faq_id).action(when, "action_listen")
 
 
 def seed_tracker(url: str) -> None:
@@ -94,7 +97,7 @@ def seed_tracker(url: str) -> None:
     c5.user(at(1, 0, 10), "anyone?", "negative").faq(at(1, 0, 10, 1), "utter_faq_answer")
     # Day 1.
     c1 = conv("c1", "socketio").session(at(1, 9)).slot(at(1, 9), "language", "zh")
-    c1.user(at(1, 9, 0, 2), "怎么退款", "neutral").faq(at(1, 9, 0, 3), "utter_faq_answer")
+    c1.user(at(1, 9, 0, 2), "怎么退款", "neutral").faq(at(1, 9, 0, 3), "utter_faq_answer", "refund-1")
     c2 = conv("c2", "socketio").session(at(1, 10))
     c2.user(at(1, 10, 0, 1), "where is my refund", "negative").slot(at(1, 10, 0, 1), "language", "en")
     c2.faq(at(1, 10, 0, 2), "utter_faq_unknown")
@@ -108,7 +111,7 @@ def seed_tracker(url: str) -> None:
     c3.user(at(2, 8, 2), '/choose_faq{"faq_id": "returns"}', "neutral", "choose_faq")
     c3.action(at(2, 8, 2, 1), "action_answer_chosen_faq").bot(at(2, 8, 2, 1), "utter_faq_answer")
     c4 = conv("c4", "wechat").session(at(2, 11)).user(at(2, 11, 0, 1), "hi there", "positive")
-    c4.slot(at(2, 11, 0, 1), "language", "en").faq(at(2, 11, 0, 2), "utter_faq_answer")
+    c4.slot(at(2, 11, 0, 1), "language", "en").faq(at(2, 11, 0, 2), "utter_faq_answer", "account-2")
     # Day 3: c4's second session (no language set in it: it keeps English), and more.
     c4.session(at(3, 13)).user(at(3, 13, 0, 1), "still broken", "negative").action(at(3, 13, 0, 2), "action_handoff")
     c7 = conv("c7", "socketio").session(at(3, 9)).user(at(3, 9, 0, 1), "订单在哪", "negative")  # no language: zh
@@ -119,9 +122,13 @@ def seed_tracker(url: str) -> None:
     c8.session(at(3, 14)).user(at(3, 14, 0, 1), "thanks", "positive").user(at(3, 14, 0, 5), "ok bye")
     c9 = conv("c9", "wechat").session(at(3, 16)).slot(at(3, 16), "language", "zh")
     c9.user(at(3, 16, 0, 1), "发票怎么开", "neutral").faq(at(3, 16, 0, 2), "utter_faq_clarify")
-    c9.user(at(3, 16, 1), "电子发票", "neutral").faq(at(3, 16, 1, 1), "utter_faq_answer")
+    c9.user(at(3, 16, 1), "电子发票", "neutral").faq(at(3, 16, 1, 1), "utter_faq_answer", "invoice-1")
     # After the range.
     conv("c10", "socketio").session(at(4, 0, 30)).user(at(4, 0, 30), "late", "negative")
+    # c1 comes back five days later with the same question (a repeat inquiry); c4 came back about something else.
+    c1.session(at(6, 9)).user(at(6, 9, 0, 1), "退款还没到", "negative")
+    c1.faq(at(6, 9, 0, 2), "utter_faq_answer", "refund-1")
+    c4.session(at(7, 9)).user(at(7, 9, 0, 1), "password?", "neutral").faq(at(7, 9, 0, 2), "utter_faq_answer", "pw-9")
 
     rows.sort(key=lambda r: r["timestamp"])  # the store appends as events happen
     engine = create_engine(url)
@@ -165,17 +172,27 @@ def seed_desk(store: DeskStore) -> None:
                 update(Escalation).where(Escalation.id == escalation_id).values(claimed_at=claimed, resolved_at=ended)
             )
 
-    def rate(conversation: str, score: int, when: datetime) -> None:
+    def rate(conversation: str, score: int, when: datetime, nps: int | None = None) -> None:
         rating = store.record_rating(conversation, score)
+        if nps is not None:
+            assert store.record_nps(conversation, nps)
         with store.session() as s:
             s.execute(update(Rating).where(Rating.id == rating["id"]).values(created_at=when))
 
+    def compensate(conversation: str, key: str, kind: str, amount: float, role: str, when: datetime,
+                   escalation_id: int | None = None) -> None:
+        given, _ = store.compensate(POLICY, key=key, conversation_id=conversation, kind=kind, amount=amount,
+                                    reason="seeded", actor=role, role=role, escalation_id=escalation_id)
+        with store.session() as s:
+            s.execute(update(Compensation).where(Compensation.id == given["id"]).values(created_at=when))
+
     e1 = escalate("c2", "socketio", "en", "request", at(1, 10, 5))
     handle(e1, at(1, 10, 7), [at(1, 10, 8)], at(1, 10, 17))
-    rate("c2", 5, at(1, 10, 20))
+    rate("c2", 5, at(1, 10, 20), nps=10)
     e2 = escalate("c4", "wechat", "en", "frustration", at(3, 13, 5))
     handle(e2, at(3, 13, 15), [at(3, 13, 20), at(3, 13, 15, 30)], at(3, 13, 45))
-    rate("c4", 2, at(3, 13, 50))
+    rate("c4", 2, at(3, 13, 50), nps=3)
+    compensate("c4", "desk:c4-refund", "partial_refund", 30, "agent", at(3, 13, 40), e2)
     e3 = escalate("x1", "socketio", "zh", "failure", at(2, 12))
     handle(e3, at(2, 12, 1), [at(2, 12, 5)], at(2, 12, 30), resolve=False)
     escalate("x2", "wechat", "zh", "frustration", at(2, 15), status="offline")
@@ -185,8 +202,11 @@ def seed_desk(store: DeskStore) -> None:
     )  # a customer message is no response
     e6 = escalate("x4", "wechat", "zh", "request", at(30, 23, month=4))  # before the range; its rating is in it
     handle(e6, at(30, 23, 5, month=4), [at(30, 23, 6, month=4)], at(30, 23, 30, month=4))
-    rate("x4", 4, at(1, 0, 10))
-    rate("c8", 3, at(3, 15))  # no hand-over: c8's conversation says socketio, en
+    rate("x4", 4, at(1, 0, 10), nps=8)
+    rate("c8", 3, at(3, 15), nps=6)  # no hand-over: c8's conversation says socketio, en
+    compensate("c7", "late-order:KF1", "coupon", 10, "bot", at(3, 9, 2))  # no hand-over: socketio, zh
+    compensate("c2", "desk:c2-big", "partial_refund", 200, "agent", at(1, 10, 16), e1)  # pending: not a cost
+    compensate("x9", "desk:old", "coupon", 5, "agent", at(20, 9, month=4))  # before the range
     rate("ghost", 1, at(2, 9))  # no hand-over, no conversation: counts only unfiltered
     rate("ghost2", 5, at(5, 9))  # after the range
 
@@ -252,6 +272,11 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
         "handle_time_s",
         "sla_breaches",
         "sla_met_rate",
+        "nps",
+        "nps_responses",
+        "repeat_inquiry_rate",
+        "complaint_handling_s",
+        "compensation_cost",
     ]
     assert all(f["definition"].endswith(".") and len(f["definition"]) > 40 for f in report["figures"])
     assert figures(report) == {
@@ -271,7 +296,21 @@ def test_every_figure_on_a_known_set(seeded: Dashboard) -> None:
         "handle_time_s": 1200.0,
         "sla_breaches": 0,
         "sla_met_rate": 100.0,
+        "nps": -25,  # 10, 8, 6, 3: one promoter, two detractors of four
+        "nps_responses": 4,
+        "repeat_inquiry_rate": 33.3,  # c1 of c1, c4, c9
+        "complaint_handling_s": 1859.0,  # c2: 10:00:01 → 10:17 (1019 s); c4: 13:00:01 → 13:45 (2699 s)
+        "compensation_cost": 40.0,  # c4's ¥30 and the bot's ¥10; the pending ¥200 is not a cost
     }
+    assert report["nps"] == {"score": -25, "responses": 4, "promoters": 1, "passives": 1, "detractors": 2,
+                             "trend": [{"bucket": "2024-05-01T00:00:00+00:00", "score": 50, "promoters": 1,
+                                        "passives": 1, "detractors": 0},
+                                       {"bucket": "2024-05-02T00:00:00+00:00", "score": None, "promoters": 0,
+                                        "passives": 0, "detractors": 0},
+                                       {"bucket": "2024-05-03T00:00:00+00:00", "score": -100, "promoters": 0,
+                                        "passives": 0, "detractors": 2}]}
+    assert [(r["reason"], r["count"], r["value"]) for r in report["compensation"]["by_reason"]] == [
+        ("agent", 1, 30.0), ("late_order", 1, 10.0)]
     assert report["filters"] == {
         "start": START.isoformat(),
         "end": END.isoformat(),
@@ -333,6 +372,11 @@ def test_channel_and_language_filters(seeded: Dashboard) -> None:
         "handle_time_s": 1800.0,
         "sla_breaches": 0,
         "sla_met_rate": 100.0,
+        "nps": -50,  # c4's 3 and x4's 8
+        "nps_responses": 2,
+        "repeat_inquiry_rate": 0.0,  # c4 and c9 asked again only about something else, or in the same visit
+        "complaint_handling_s": 2699.0,
+        "compensation_cost": 30.0,
     }
     assert [(r["reason"], r["count"]) for r in wechat["escalation_reasons"]] == [
         ("frustration", 2),
@@ -348,6 +392,7 @@ def test_channel_and_language_filters(seeded: Dashboard) -> None:
     # Ratings of c2 and c4's hand-overs, and c8's (no hand-over: its conversation is English).
     assert (values["csat_average"], values["csat_responses"]) == (3.33, 3)
     assert (values["first_response_s"], values["queue_wait_s"], values["queue_wait_p90_s"]) == (405.0, 360.0, 552.0)
+    assert (values["nps"], values["nps_responses"], values["complaint_handling_s"]) == (-33, 3, 1859.0)
     assert [(c["example"], c["count"]) for c in english["top_clusters"]] == [("invoice", 1), ("how do I return it", 1)]
 
     chinese = seeded.report(Filters(START, END, channel="socketio", language="zh"))
@@ -355,6 +400,7 @@ def test_channel_and_language_filters(seeded: Dashboard) -> None:
     assert (values["conversations"], values["faq_questions"], values["answer_rate"]) == (2, 1, 100.0)  # c1, c7
     assert values["csat_responses"] == 0 and values["csat_average"] is None
     assert values["handle_time_s"] is None and values["queue_wait_s"] == 60.0
+    assert (values["compensation_cost"], values["repeat_inquiry_rate"], values["nps"]) == (10.0, 100.0, None)
     assert [r["reason"] for r in chinese["escalation_reasons"]] == ["failure", "request"]
 
 
@@ -371,7 +417,8 @@ def test_an_empty_database_gives_zeros(tmp_path: Any) -> None:
     settings = Settings(data_dir=tmp_path / "empty", rasa_token="test-token")
     report = Dashboard(settings.tracker_url, settings.desk_url, settings.kb_url).report(Filters(START, END))
     values = figures(report)
-    counts = ("conversations", "faq_questions", "csat_responses", "sla_breaches")
+    counts = ("conversations", "faq_questions", "csat_responses", "sla_breaches", "nps_responses",
+              "compensation_cost")
     assert all(values[k] == 0 for k in counts)
     assert all(values[k] is None for k in values if k not in counts)
     assert report["escalation_reasons"] == [] and report["top_clusters"] == []
@@ -404,6 +451,9 @@ def test_csv_has_every_figure_and_section(seeded: Dashboard) -> None:
         "trend",
         "sentiment_trend",
         "top_cluster",
+        "nps",
+        "nps_trend",
+        "compensation",
         "filter",
     } <= sections
     trend = {(r["key"], r["label"]): r["value"] for r in rows if r["section"] == "trend"}
@@ -451,6 +501,15 @@ def test_the_api_is_for_ops_staff(app: Any, app_and_rasa: Any) -> None:
     assert csv_resp.headers["content-disposition"] == 'attachment; filename="kefu-dashboard-2024-05-01-2024-05-03.csv"'
     assert csv_resp.text.startswith("section,key,label,value,unit,definition")
     assert sign_in(app, rasa, "ann").get("/api/dashboard.csv").status_code == 403
+
+    # The seeded data is from 2024: nobody is at risk in the last 30 days, and the list says how it is made.
+    risk = olga.get("/api/dashboard/at-risk", params={"lang": "zh"})
+    assert risk.status_code == 200 and risk.json()["customers"] == [] and "风险分" in risk.json()["definition"]
+    assert olga.get("/api/dashboard/at-risk", params={"days": 0}).status_code == 422
+    risk_csv = olga.get("/api/dashboard/at-risk.csv", params={"days": 7})
+    assert risk_csv.text.startswith("customer,score,reasons")
+    assert risk_csv.headers["content-type"].startswith("text/csv")
+    assert sign_in(app, rasa, "ann").get("/api/dashboard/at-risk").status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -541,3 +600,27 @@ def test_sla_breaches_are_counted_for_the_hand_overs_in_the_range(seeded: Dashbo
     assert (values["sla_breaches"], values["sla_met_rate"]) == (2, 75.0)  # 3 of the 4 hand-overs that queued
     wechat = figures(seeded.report(Filters(START, END, channel="wechat")))
     assert (wechat["sla_breaches"], wechat["sla_met_rate"]) == (0, 100.0)
+
+
+def test_customers_at_risk_on_a_known_set(seeded: Dashboard, store: DeskStore) -> None:
+    for frustration, when in ((0.3, at(2, 9)), (0.8, at(3, 9))):  # the same shop customer, angrier the second time
+        escalation, _ = store.create_escalation(
+            f"risky-{when.day}", channel="wechat", language="zh", tier="regular", trigger="frustration",
+            reason="why", frustration=frustration, summary={})
+        store.cancel(f"risky-{when.day}")
+        with store.session() as s:
+            s.execute(update(Escalation).where(Escalation.id == escalation["id"])
+                      .values(created_at=when, customer_key="shop-77"))
+    report = seeded.at_risk(END, days=10)
+    rows = [(c["customer"], c["score"], c["reasons"]) for c in report["customers"]]
+    assert rows == [
+        # 40 × 0.8 + 15 (a second complaint) + 15 (rising)
+        ("shop-77", 62, ["frustration rising", "2 complaints"]),
+        ("c4", 50, ["1 low rating(s)", "would not recommend us"]),  # 40 × 0.5 + 20 + 10
+        ("ghost", 20, ["1 low rating(s)"]),
+        ("c8", 10, ["would not recommend us"]),
+    ]
+    shop = report["customers"][0]
+    assert shop["conversations"] == ["risky-2", "risky-3"] and shop["link"] == f"/desk#{shop['escalation_id']}"
+    assert report["definition"].startswith("Customers") and seeded.at_risk(END, 10, "zh")["customers"][0][
+        "reasons"] == ["不满上升", "投诉 2 次"]

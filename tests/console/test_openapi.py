@@ -52,7 +52,7 @@ def test_representative_routes_have_their_schemas(app_and_rasa: Any) -> None:
 
     dashboard = component(spec, success_schema(spec, "get", "/api/dashboard"))
     assert {"filters", "figures", "escalation_reasons", "escalation_reasons_definition", "decisions", "sentiment",
-            "csat", "conversations_trend", "top_clusters", "labels", "channels",
+            "csat", "conversations_trend", "top_clusters", "labels", "nps", "compensation", "channels",
             "languages"} == set(dashboard["properties"])
     figure = component(spec, dashboard["properties"]["figures"]["items"])
     assert {"key", "label", "value", "unit", "definition"} == set(figure["properties"])

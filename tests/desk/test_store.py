@@ -124,12 +124,16 @@ def test_ratings_belong_to_the_resolved_escalation_and_its_agent(store: DeskStor
     assert rating["agent_id"] == ann and rating["escalation_id"] == escalation["id"]
     assert store.record_rating("rate", 5)["id"] == rating["id"]  # changed their mind: one rating, the new score
     assert store.add_rating_comment("rate", "quick and kind")
+    assert store.record_nps("rate", 9) and not store.record_nps("nobody", 9)
+    with pytest.raises(InvalidInputError):
+        store.record_nps("rate", 11)
     assert store.ratings()[0] | {"created_at": None} == {
         "id": rating["id"],
         "conversation_id": "rate",
         "escalation_id": escalation["id"],
         "agent_id": ann,
         "score": 5,
+        "nps": 9,
         "comment": "quick and kind",
         "created_at": None,
     }

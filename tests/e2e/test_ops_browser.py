@@ -88,6 +88,14 @@ def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Setting
         value = "#figures .figure[data-key='conversations'] .value"
         page.wait_for_function("s => /\\d/.test(document.querySelector(s).textContent)", arg=value)
         assert figure.locator(".definition").inner_text().strip()
+        # Service recovery: NPS, repeat inquiries, complaint handling and compensation cost, each with its
+        # definition; the NPS and compensation panels; the customers at risk with how the list is made.
+        for key in ("nps", "repeat_inquiry_rate", "complaint_handling_s", "compensation_cost"):
+            assert page.locator(f"#figures .figure[data-key='{key}'] .definition").inner_text().strip()
+        page.wait_for_selector("#nps-list li[data-key='promoters']")
+        page.wait_for_selector("#at-risk tbody tr")
+        assert "Score" in page.locator("#at-risk-definition").inner_text() or \
+            "风险分" in page.locator("#at-risk-definition").inner_text()
         # The desk's labels filter it, and each label's hand-overs are counted.
         page.wait_for_selector("#dash-label option:has-text('refund')", state="attached")
         page.select_option("#dash-label", label="refund")

@@ -15,6 +15,7 @@ from desk.service import desk_store
 from kefu.config import Settings
 from tests.e2e.conftest import WECHAT
 from tests.support.clients import Agent
+from tests.support.files import image
 from tests.support.wechat import FakeWeChat
 
 TOKEN = WECHAT["wechat_token"]
@@ -146,10 +147,23 @@ def test_agent_replies_reach_wechat_through_the_customer_service_api(kefu: Setti
         assert sent["token"] != "token-1"  # the expired first token was refreshed
         assert post_plain(kefu, openid, "好的谢谢").text == "success"  # relayed to the agent, the bot is quiet
         agent.wait_event("message", lambda m: m["text"] == "好的谢谢")
+        # A photo: fetched through WeChat's media API and shown to the agent.
+        photo = image("JPEG", (32, 24))
+        fake_wechat.media["media-photo-1"] = photo
+        picture = (f"<xml><ToUserName>gh_kefu</ToUserName><FromUserName>{openid}</FromUserName>"
+                   f"<CreateTime>{int(time.time())}</CreateTime><MsgType>image</MsgType><PicUrl>http://x/y.jpg</PicUrl>"
+                   f"<MediaId>media-photo-1</MediaId><MsgId>{uuid.uuid4().int % 10**12}</MsgId></xml>")
+        assert httpx.post(webhook(kefu), params=signed(), content=picture.encode(), timeout=30).text == "success"
+        _, shown = agent.wait_event("message", lambda m: bool(m.get("attachment")))
+        assert shown["text"] == "[图片]" and agent.http.get(shown["attachment"]["url"]).content == photo
         agent.call("POST", f"/api/escalations/{escalation['id']}/resolve")
         rating = fake_wechat.wait_for(openid, lambda t: "打分" in t)["text"]["content"]
         assert "5. 5 非常满意" in rating  # buttons as numbered choices
-        assert "感谢您的评分" in reply_text(post_plain(kefu, openid, "5"))
+        nps = reply_text(post_plain(kefu, openid, "5"))
+        assert "感谢您的评分" in nps and "0–10" in nps and "1. " not in nps  # typed, not numbered choices
+        assert "还有什么想对我们说" in reply_text(post_plain(kefu, openid, "9"))
+        stored = next(r for r in desk_store(kefu).ratings() if r["conversation_id"] == openid)
+        assert (stored["score"], stored["nps"]) == (5, 9)
     finally:
         agent.call("POST", "/api/presence", json={"status": "away"})
         agent.close()

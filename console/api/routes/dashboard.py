@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from console.analytics import Dashboard, Filters
-from console.api.models import DashboardOut, errors
+from console.api.models import AtRiskOut, DashboardOut, errors
 from console.deps import OpsDep, SettingsDep
 from kefu.config import Settings
 
@@ -85,3 +87,31 @@ def read_dashboard_csv(request: Request, user: OpsDep, settings: SettingsDep, st
     name = f"kefu-dashboard-{_stamp(filters.start, False)}-{_stamp(filters.end, True)}.csv"
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/at-risk", response_model=AtRiskOut)
+def read_at_risk(request: Request, user: OpsDep, settings: SettingsDep,
+                 days: Annotated[int, Query(ge=1, le=366)] = 30,
+                 lang: Literal["zh", "en"] = "en") -> dict[str, Any]:
+    """Customers whose last `days` show rising frustration, repeated complaints or low ratings, riskiest first,
+    each with a link to their latest hand-over on the desk."""
+    return get_dashboard(request, settings).at_risk(datetime.now(UTC), days, lang)
+
+
+@router.get("/at-risk.csv", response_class=Response,
+            responses={200: {"description": "The list as CSV.", "content": {"text/csv": {}}}})
+def read_at_risk_csv(request: Request, user: OpsDep, settings: SettingsDep,
+                     days: Annotated[int, Query(ge=1, le=366)] = 30,
+                     lang: Literal["zh", "en"] = "en") -> Response:
+    """The same list as a CSV download (each row carries the list's definition)."""
+    report = get_dashboard(request, settings).at_risk(datetime.now(UTC), days, lang)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["customer", "score", "reasons", "hand_overs", "complaints", "low_ratings", "detractor",
+                     "frustration", "last_seen", "escalation_id", "conversations", "definition"])
+    for c in report["customers"]:
+        writer.writerow([c["customer"], c["score"], "; ".join(c["reasons"]), c["hand_overs"], c["complaints"],
+                         c["low_ratings"], c["detractor"], " ".join(map(str, c["frustration"])), c["last_seen"] or "",
+                         c["escalation_id"] or "", " ".join(c["conversations"]), report["definition"]])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="kefu-at-risk-{days}d.csv"'})

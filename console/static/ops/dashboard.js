@@ -6,6 +6,7 @@ import { fullTime } from '../shared/time.js';
 import { clip, num, str } from '../shared/values.js';
 import { Charts, chartColours } from './charts.js';
 import { renderCsat, renderDecisions, renderLabelTally, renderReasons } from './dashboard-tallies.js';
+import { loadAtRisk, renderCompensation, renderNps } from './dashboard-recovery.js';
 import { renderConversations, renderSentiment } from './dashboard-trends.js';
 import { hideError, showError } from './feedback.js';
 import { daysAgo, fmtFigure, fmtTime, isoDate, tally } from './format.js';
@@ -102,7 +103,10 @@ function renderDashboard(d) {
   renderSentiment(d, kind, C, colours);
   renderCsat(d, colours);
   renderLabelTally(d);
+  renderNps(d);
+  renderCompensation(d);
   renderTopClusters(d);
+  loadAtRisk();
 }
 
 // Top unresolved clusters

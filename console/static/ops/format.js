@@ -27,6 +27,8 @@ export function fmtFigure(value, unit) {
       return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
     }
     case 'score': return `${v.toFixed(1)} / 5`;
+    case 'nps': return v > 0 ? `+${Math.round(v)}` : String(Math.round(v));
+    case 'yuan': return `¥${Number.isInteger(v) ? v : v.toFixed(2)}`;
     case 'count': return String(Math.round(v));
     default: return Number.isInteger(v) ? String(v) : v.toFixed(2);
   }
