@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -19,8 +20,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import kb as kb_client
+from actions.memory import asked_before, remembered, when_text
 from kefu.config import ROOT
-from kefu.vocabulary import ACTION_ANSWER_FAQ
+from kefu.vocabulary import ACTION_ANSWER_FAQ, HANDOFF_REASON, REPEAT_INQUIRY
 from knowledge_base.answering import ANSWER, CLARIFY, Candidate, KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
 
@@ -120,6 +122,18 @@ def acknowledged_this_turn(tracker: Tracker) -> bool:
     return False
 
 
+async def asked_again(dispatcher: CollectingDispatcher, tracker: Tracker, faq_id: str,
+                      language: str) -> list[EventType]:
+    """After an answer the customer was also given in an earlier conversation of the last 7 days: say so and offer
+    a person; a hand-over that follows records the reason `repeat_inquiry`."""
+    earlier = asked_before(await remembered(tracker), faq_id)
+    if earlier is None:
+        return []
+    dispatcher.utter_message(response="utter_faq_asked_before",
+                             when=when_text(earlier.days_ago(time.time()), language))
+    return [SlotSet(HANDOFF_REASON, REPEAT_INQUIRY)]
+
+
 class ActionAnswerFaq(Action):
     """Answer a question from the knowledge base, offer choices when unsure, admit when it is not known."""
 
@@ -158,7 +172,8 @@ class ActionAnswerFaq(Action):
             best = result.candidates[0]
             answer_in_other_language(dispatcher, best, language)
             dispatcher.utter_message(response="utter_faq_answer", answer=best.answer, faq_id=best.faq_id)
-            return [*events, SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
+            return [*events, *await asked_again(dispatcher, tracker, best.faq_id, language),
+                    SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
         if result.decision == CLARIFY:
             buttons = _entry_buttons(result.choices, language)
             buttons.append({"title": domain_text(domain, "utter_faq_none_button", language),
@@ -204,7 +219,8 @@ class ActionAnswerChosenFaq(Action):
             return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None)]
         answer_in_other_language(dispatcher, chosen, language)
         dispatcher.utter_message(response="utter_faq_answer", answer=chosen.answer, faq_id=chosen.faq_id)
-        return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
+        return [*await asked_again(dispatcher, tracker, chosen.faq_id, language),
+                SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
                 SlotSet("kb_last_faq_id", chosen.faq_id),
                 SlotSet("kb_last_question", question or tracker.get_slot("kb_last_question"))]
 

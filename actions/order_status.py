@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.clients.desk import metadata_text, shared_store
 from actions.compensation import code_text
+from actions.memory import recent_orders, remembered
 from desk.errors import DeskError
 from desk.recovery import compensate
 from kefu.compensation import describe
@@ -67,6 +68,31 @@ async def _apologise_if_late(dispatcher: CollectingDispatcher, tracker: Tracker,
         response="utter_compensation_late_order" if new else "utter_compensation_late_order_given",
         order_number=order.number, eta=order.eta, what=describe("coupon", compensation["amount"], language),
         code=code_text(compensation, language))
+
+
+class ActionAskOrderNumber(Action):
+    """Ask for the order number; a returning customer is offered their recent orders as buttons (one: "是这个订单
+    吗？", several: up to 3), any of which they may skip by typing a number."""
+
+    def name(self) -> str:
+        """Rasa's name for this action (the form asks with it instead of utter_ask_order_number)."""
+        return "action_ask_order_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The plain question without history; otherwise the orders as buttons that send their number."""
+        orders = recent_orders(await remembered(tracker))
+        if not orders:
+            dispatcher.utter_message(response="utter_ask_order_number")
+            return []
+        buttons = [{"title": number, "payload": number} for number in orders]
+        if len(orders) == 1:
+            dispatcher.utter_message(response="utter_ask_order_number_recent", order_number=orders[0],
+                                     buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_ask_order_number_choice", buttons=buttons)
+        return []
 
 
 class ActionCheckOrderStatus(Action):

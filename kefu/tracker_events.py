@@ -8,8 +8,9 @@ unavailable" (503) rather than an OperationalError's traceback.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, case, func, inspect, or_, select
 
@@ -92,6 +93,31 @@ class TrackerEvents:
                 for sender, sessions, first, last in rows:
                     found[str(sender)] = (int(sessions or 0), first, last)
         return found
+
+    def history(self, sender: str, since: float, before: float | None = None,
+                limit: int = 2000) -> list[dict[str, Any]]:
+        """One conversation's stored events (user, bot, slot and action) from `since` (and before `before`), in
+        the order Rasa stored them, at most the newest `limit`, decoded; every session, which Rasa's own
+        retrieval does not give an action. One indexed look-up by sender."""
+        c = EVENTS.c
+        query = (select(c.data).where(c.sender_id == sender, c.timestamp >= since,
+                                      c.type_name.in_(("user", "bot", "slot", "action")))
+                 .order_by(c.id.desc()).limit(limit))
+        if before is not None:
+            query = query.where(c.timestamp < before)
+        with unavailable_as(TrackerUnavailableError, WHAT), self._engine.connect() as connection:
+            if not inspect(connection).has_table("events"):
+                return []
+            rows = [str(raw or "") for raw in connection.scalars(query)]
+        out: list[dict[str, Any]] = []
+        for raw in reversed(rows):
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                out.append(event)
+        return out
 
     def slots_before(self, senders: Sequence[str], before: float, name: str) -> Iterator[tuple[str, str]]:
         """(sender, event JSON) of the slot events before `before` that may set slot `name`, per sender in id

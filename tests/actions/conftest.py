@@ -47,3 +47,11 @@ def domain() -> dict[str, Any]:
             merged[key].update(part.get(key) or {})
         merged["intents"] += part.get("intents") or []
     return merged
+
+
+@pytest.fixture(autouse=True)
+def no_earlier_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Actions read a customer's earlier sessions from the tracker store: none here, unless a test gives some."""
+    from actions import memory
+
+    monkeypatch.setattr(memory, "stored_history", lambda sender, since, before: [])

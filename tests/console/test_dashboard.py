@@ -572,6 +572,13 @@ def test_tracker_events_stream_the_window_in_stored_order(settings: Settings) ->
     assert list(TrackerEvents(f"sqlite:///{settings.data_dir}/none.db").in_window(0, 1e12, ("user",), ())) == []
     with pytest.raises(TrackerUnavailableError, match="Rasa's conversation store is unavailable"):
         list(TrackerEvents(DOWN).in_window(0, 1e12, ("user",), ()))
+    # One conversation's every session (the bot's memory of a returning customer), decoded, oldest first.
+    c4 = events.history("c4", since=START.timestamp())
+    assert [e["text"] for e in c4 if e["event"] == "user"] == ["hi there", "still broken", "password?"]
+    assert [e["text"] for e in events.history("c4", START.timestamp(), before=at(3, 0).timestamp())
+            if e["event"] == "user"] == ["hi there"]
+    assert [e["event"] for e in events.history("c4", START.timestamp(), limit=2)] == ["bot", "action"]
+    assert TrackerEvents(f"sqlite:///{settings.data_dir}/none.db").history("c4", 0) == []
 
 
 def test_a_label_narrows_the_report_to_its_hand_overs_and_their_customers(seeded: Dashboard, store: DeskStore) -> None:

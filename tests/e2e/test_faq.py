@@ -83,3 +83,29 @@ def test_an_unknown_question_is_queued_then_answered_once_its_cluster_is_resolve
             break
         time.sleep(0.5)
     assert answer in texts(replies)
+
+
+def test_a_returning_customer_is_remembered(kefu: Settings) -> None:
+    """On REST, a customer comes back (a new conversation): the order they asked about is offered when they ask
+    where their parcel is without a number, and the question they asked last time is noticed, with a person
+    offered; a hand-over that follows records why."""
+    sender = f"memory-{uuid.uuid4().hex}"
+    first = texts(say(kefu, sender, "我的订单KF20231123018发货了吗"))
+    assert "KF20231123018" in first
+    assert "¥10" in texts(say(kefu, sender, "无理由退货运费谁出？"))
+    say(kefu, sender, "/session_start")  # a new conversation, as after an hour away
+
+    offered = say(kefu, sender, "我的快递到哪了")
+    assert "是这个订单吗：KF20231123018" in texts(offered)
+    assert payloads(offered) == ["KF20231123018"]
+    assert "KF20231123018" in texts(say(kefu, sender, "KF20231123018"))  # the button: looked up at once
+
+    again = say(kefu, sender, "无理由退货运费谁出？")
+    assert "¥10" in texts(again) and "也问过这个问题" in texts(again)
+    assert "/request_human" in payloads(again)
+    say(kefu, sender, "/request_human")
+    [row] = rows(kefu.tracker_url, "select reason from desk_escalations where conversation_id = :c", c=sender)
+    assert row["reason"] == "repeat_inquiry"
+
+    newcomer = say(kefu, f"memory-new-{uuid.uuid4().hex}", "我的快递到哪了")
+    assert "订单号" in texts(newcomer) and payloads(newcomer) == []  # nothing remembered: as before

@@ -1,0 +1,115 @@
+"""What the bot remembers of a returning customer, from their own stored conversation (Rasa's events, every earlier
+session of the same channel identity): the orders they asked about, and the knowledge-base entries they were given.
+Nothing is copied elsewhere; deleting a conversation (retention, "forget me") deletes what is remembered.
+
+Rasa hands an action only the current session; the earlier ones are read from the tracker store (one indexed
+look-up by sender, only when an action needs them: asking for an order number, after an FAQ answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from kefu.config import get_settings
+from kefu.order_numbers import find_order_number
+from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
+from kefu.vocabulary import ACTION_SESSION_START
+
+logger = logging.getLogger(__name__)
+
+# An order or a question older than this is not brought up again.
+ORDERS_WITHIN_S = 30 * 86400
+REPEAT_WITHIN_S = 7 * 86400
+MAX_ORDERS = 3
+FAQ_ANSWERS = ("utter_faq_answer", "utter_faq_other_language")
+
+
+@dataclass(frozen=True)
+class EarlierAnswer:
+    """An entry the customer was given in an earlier conversation, and when."""
+
+    faq_id: str
+    at: float
+
+    def days_ago(self, now: float) -> int:
+        """Whole days since (0: earlier today)."""
+        return int(max(0.0, now - self.at) // 86400)
+
+
+@lru_cache(maxsize=1)
+def _store() -> TrackerEvents:
+    return TrackerEvents(get_settings().tracker_url)
+
+
+def stored_history(sender: str, since: float, before: float | None) -> list[dict[str, Any]]:
+    """The conversation's stored events from `since` until the current session began."""
+    return _store().history(sender, since, before)
+
+
+async def remembered(tracker: Tracker) -> list[dict[str, Any]]:
+    """Every event of the last 30 days of this conversation, earlier sessions included, oldest first; the current
+    session as Rasa sent it (the store may be away: then only that, logged)."""
+    current = list(tracker.events)
+    began = next((float(e["timestamp"]) for e in current
+                  if e.get("event") == "action" and e.get("name") == ACTION_SESSION_START and e.get("timestamp")),
+                 None)
+    try:
+        earlier = await asyncio.to_thread(stored_history, tracker.sender_id, time.time() - ORDERS_WITHIN_S, began)
+    except TrackerUnavailableError as exc:
+        logger.warning("earlier conversations of %s not read: %s", tracker.sender_id, exc)
+        earlier = []
+    return earlier + current
+
+
+def recent_orders(events: list[dict[str, Any]], now: float | None = None) -> list[str]:
+    """The customer's order numbers of the last 30 days, newest first (at most 3): those they typed or picked and
+    those the order form was given, in this conversation and the earlier ones of the same identity."""
+    now = time.time() if now is None else now
+    seen: list[str] = []
+    for event in reversed(events):
+        at = event.get("timestamp") or now
+        if now - float(at) > ORDERS_WITHIN_S:
+            break
+        number = None
+        if event.get("event") == "user":
+            number = find_order_number(str(event.get("text") or ""))
+        elif event.get("event") == "slot" and event.get("name") == "order_number":
+            number = find_order_number(str(event.get("value") or ""))
+        if number and number not in seen:
+            seen.append(number)
+            if len(seen) == MAX_ORDERS:
+                break
+    return seen
+
+
+def asked_before(events: list[dict[str, Any]], faq_id: str, now: float | None = None) -> EarlierAnswer | None:
+    """When the customer was last given this entry in an earlier conversation of the last 7 days, if they were:
+    asking again means the first answer did not settle it."""
+    now = time.time() if now is None else now
+    sessions = 0
+    for event in reversed(events):
+        kind = event.get("event")
+        if kind == "action" and event.get("name") == ACTION_SESSION_START:
+            sessions += 1
+        at = float(event.get("timestamp") or now)
+        if now - at > REPEAT_WITHIN_S:
+            return None
+        if sessions and kind == "bot":
+            metadata: dict[str, Any] = event.get("metadata") or {}
+            if metadata.get("utter_action") in FAQ_ANSWERS and metadata.get("faq_id") == faq_id:
+                return EarlierAnswer(faq_id, at)
+    return None
+
+
+def when_text(days: int, language: str) -> str:
+    """"3 天前" / "3 days ago", "昨天" / "yesterday", "今天早些时候" / "earlier today"."""
+    if language == "zh":
+        return "今天早些时候" if days == 0 else "昨天" if days == 1 else f" {days} 天前"
+    return "earlier today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
