@@ -118,6 +118,8 @@ def test_plain_text_gets_a_passive_reply_and_a_retry_is_processed_once() -> None
     assert reply.findtext("ToUserName") == "o-user" and reply.findtext("FromUserName") == "gh_kefu"
     assert asyncio.run(wechat.handle(text_xml("你好"), signed(), bot))[1] == "success"  # WeChat's retry
     assert [m.text for m in bot.seen] == ["你好"] and bot.seen[0].sender_id == "o-user"
+    # Collected under the channel's name, so a response's WeChat variant (`channel: wechat`) is the one used.
+    assert bot.seen[0].output_channel.name() == "wechat"
 
 
 def test_safe_mode_decrypts_and_encrypts_the_reply() -> None:

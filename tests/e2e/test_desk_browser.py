@@ -494,9 +494,9 @@ def test_service_recovery_a_late_order_coupon_and_a_supervisors_approval(kefu: S
     customer = None
     try:
         chat.goto(f"{kefu.console_url}/chat")
-        chat.fill(".kefu-input", "我的订单KF20231123018怎么还没到")
+        chat.fill(".kefu-input", "我的订单KF20231119010怎么还没到")
         chat.press(".kefu-input", "Enter")
-        chat.wait_for_selector(".kefu-msg-bot .kefu-bubble:has-text('原定 2026-11-25 前送达')")
+        chat.wait_for_selector(".kefu-msg-bot .kefu-bubble:has-text('原定 2026-11-21 前送达')")
         apology = chat.locator(".kefu-msg-bot .kefu-bubble", has_text="券码").first.inner_text()
         assert "10 元优惠券" in apology and "CPN-" in apology
 

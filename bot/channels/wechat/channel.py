@@ -78,6 +78,16 @@ def _error(exc: MessageRejected) -> Tuple[int, str, str]:
     return exc.status, json.dumps(exc.as_dict()), "application/json"
 
 
+class WeChatCollector(CollectingOutputChannel):
+    """Collects the bot's answer for the passive reply, under the channel's own name, so that responses with a
+    WeChat variant (`channel: wechat` in the domain: no buttons where a typed number is meant) use it."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The input channel's name (Rasa picks channel-specific responses by the output channel's)."""
+        return "wechat"
+
+
 class WeChatOutput(OutputChannel):
     """Messages after the passive reply (slow answers, agent replies) through the customer-service API."""
 
@@ -285,7 +295,7 @@ class WeChatInput(InputChannel):
             refusal = await self.wording.refusal(exc, openid, text, limit=self.max_message_chars)
             return self._reply(openid, account, refusal, encrypted)
 
-        output = CollectingOutputChannel()
+        output = WeChatCollector()
         message = UserMessage(text, output, openid, input_channel=self.name(), metadata=metadata)
         task = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({task}, timeout=self.reply_timeout_s)
