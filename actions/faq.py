@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import kb as kb_client
-from actions.memory import asked_before, remembered, when_text
+from actions.memory import ANSWER_EVENTS, REPEAT_WITHIN_S, asked_before, remembered, when_text
 from kefu.config import ROOT
 from kefu.vocabulary import ACTION_ANSWER_FAQ, HANDOFF_REASON, REPEAT_INQUIRY
 from knowledge_base.answering import ANSWER, CLARIFY, Candidate, KnowledgeBase, Result
@@ -126,7 +126,7 @@ async def asked_again(dispatcher: CollectingDispatcher, tracker: Tracker, faq_id
                       language: str) -> list[EventType]:
     """After an answer the customer was also given in an earlier conversation of the last 7 days: say so and offer
     a person; a hand-over that follows records the reason `repeat_inquiry`."""
-    earlier = asked_before(await remembered(tracker), faq_id)
+    earlier = asked_before(await remembered(tracker, REPEAT_WITHIN_S, ANSWER_EVENTS), faq_id)
     if earlier is None:
         return []
     dispatcher.utter_message(response="utter_faq_asked_before",

@@ -20,7 +20,7 @@ from rasa_sdk import Tracker
 from kefu.config import get_settings
 from kefu.order_numbers import find_order_number
 from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
-from kefu.vocabulary import ACTION_SESSION_START
+from kefu.vocabulary import ACTION_SESSION_START, FAQ_ANSWER_RESPONSES
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 ORDERS_WITHIN_S = 30 * 86400
 REPEAT_WITHIN_S = 7 * 86400
 MAX_ORDERS = 3
-FAQ_ANSWERS = ("utter_faq_answer", "utter_faq_other_language")
 
 
 @dataclass(frozen=True)
@@ -48,20 +47,27 @@ def _store() -> TrackerEvents:
     return TrackerEvents(get_settings().tracker_url)
 
 
-def stored_history(sender: str, since: float, before: float | None) -> list[dict[str, Any]]:
-    """The conversation's stored events from `since` until the current session began."""
-    return _store().history(sender, since, before)
+def stored_history(sender: str, since: float, before: float | None, types: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The conversation's stored events of these types from `since` until the current session began."""
+    return _store().history(sender, since, before, types=types)
 
 
-async def remembered(tracker: Tracker) -> list[dict[str, Any]]:
-    """Every event of the last 30 days of this conversation, earlier sessions included, oldest first; the current
-    session as Rasa sent it (the store may be away: then only that, logged)."""
+# What each memory reads: the orders from what the customer typed and the form was given; the questions from the
+# bot's answers (action events mark where sessions begin). A narrower read keeps the FAQ answer's cost low.
+ORDER_EVENTS = ("user", "slot", "action")
+ANSWER_EVENTS = ("bot", "action")
+
+
+async def remembered(tracker: Tracker, within_s: float = ORDERS_WITHIN_S,
+                     types: tuple[str, ...] = ORDER_EVENTS) -> list[dict[str, Any]]:
+    """This conversation's events of these types from the last `within_s` seconds, earlier sessions included,
+    oldest first; the current session as Rasa sent it (the store may be away: then only that, logged)."""
     current = list(tracker.events)
     began = next((float(e["timestamp"]) for e in current
                   if e.get("event") == "action" and e.get("name") == ACTION_SESSION_START and e.get("timestamp")),
                  None)
     try:
-        earlier = await asyncio.to_thread(stored_history, tracker.sender_id, time.time() - ORDERS_WITHIN_S, began)
+        earlier = await asyncio.to_thread(stored_history, tracker.sender_id, time.time() - within_s, began, types)
     except TrackerUnavailableError as exc:
         logger.warning("earlier conversations of %s not read: %s", tracker.sender_id, exc)
         earlier = []
@@ -103,7 +109,7 @@ def asked_before(events: list[dict[str, Any]], faq_id: str, now: float | None = 
             return None
         if sessions and kind == "bot":
             metadata: dict[str, Any] = event.get("metadata") or {}
-            if metadata.get("utter_action") in FAQ_ANSWERS and metadata.get("faq_id") == faq_id:
+            if metadata.get("utter_action") in FAQ_ANSWER_RESPONSES and metadata.get("faq_id") == faq_id:
                 return EarlierAnswer(faq_id, at)
     return None
 

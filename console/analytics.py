@@ -21,14 +21,12 @@ from kefu.tracker_events import TrackerEvents
 from kefu.vocabulary import ACTION_ANSWER_FAQ as FAQ_ACTION
 from kefu.vocabulary import ACTION_HANDOFF as HANDOFF_ACTION
 from kefu.vocabulary import ACTION_SESSION_START as SESSION_START
+from kefu.vocabulary import FAQ_ANSWER_RESPONSES, OFFLINE_REASON, OFFLINE_STATUS
 from kefu.vocabulary import FAQ_DECISIONS as DECISIONS
-from kefu.vocabulary import OFFLINE_REASON, OFFLINE_STATUS
 from knowledge_base.review import ReviewReader, ReviewRow
 from knowledge_base.store import KnowledgeStore
 
 LABELS = ("negative", "neutral", "positive")
-# The bot's responses that give an FAQ entry's answer (they carry the entry's id as metadata `faq_id`).
-FAQ_ANSWERS = ("utter_faq_answer", "utter_faq_other_language")
 DEFAULT_LANGUAGE = "zh"  # what actions/ assume when the language slot was never set
 # Events this long before the range are read too, so a conversation already going at `start` is seen to have
 # started before it (Rasa splits sessions after 60 idle minutes; a day-long session is not expected).
@@ -308,7 +306,7 @@ def split_sessions(rows: Iterable[Any]) -> list[Conversation]:
         elif kind == "bot":
             metadata = _data(row.data).get("metadata") or {}
             utter = str(metadata.get("utter_action"))
-            if utter in FAQ_ANSWERS and metadata.get("faq_id"):
+            if utter in FAQ_ANSWER_RESPONSES and metadata.get("faq_id"):
                 session.answers.append((row.timestamp, str(metadata["faq_id"])))
             decision = DECISIONS.get(utter) if session.awaiting_faq_reply else None
             if decision:

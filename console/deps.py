@@ -12,8 +12,10 @@ from console.core.rasa import RasaClient
 from console.core.security import CSRF_HEADER, SESSION_COOKIE
 from desk.store import DeskStore
 from kefu.config import Settings
+from kefu.orders import OrderClient
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+DECIDERS = {"supervisor", "admin"}  # who approves compensation above an agent's limit
 DESK_ROLES = {"agent", "supervisor", "admin"}
 OPS_ROLES = {"ops", "admin"}
 
@@ -36,7 +38,14 @@ def get_rasa(request: Request) -> RasaClient:
     return rasa
 
 
+def get_orders(request: Request) -> OrderClient:
+    """The app's order client (lookups, and issuing compensation)."""
+    orders: OrderClient = request.app.state.orders
+    return orders
+
+
 StoreDep = Annotated[DeskStore, Depends(get_store)]
+OrdersDep = Annotated[OrderClient, Depends(get_orders)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]
 
@@ -87,6 +96,16 @@ def current_ops(login: LoginDep) -> dict[str, Any]:
 
 
 OpsDep = Annotated[dict[str, Any], Depends(current_ops)]
+
+
+def current_decider(agent: AgentDep) -> dict[str, Any]:
+    """The signed-in desk user, who must be a supervisor or an admin to decide on compensation requests."""
+    if agent["role"] not in DECIDERS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a supervisor or an admin approves compensation")
+    return agent
+
+
+DeciderDep = Annotated[dict[str, Any], Depends(current_decider)]
 
 
 def current_admin(login: LoginDep) -> dict[str, Any]:

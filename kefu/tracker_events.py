@@ -94,14 +94,13 @@ class TrackerEvents:
                     found[str(sender)] = (int(sessions or 0), first, last)
         return found
 
-    def history(self, sender: str, since: float, before: float | None = None,
-                limit: int = 2000) -> list[dict[str, Any]]:
-        """One conversation's stored events (user, bot, slot and action) from `since` (and before `before`), in
-        the order Rasa stored them, at most the newest `limit`, decoded; every session, which Rasa's own
-        retrieval does not give an action. One indexed look-up by sender."""
+    def history(self, sender: str, since: float, before: float | None = None, limit: int = 2000,
+                types: Sequence[str] = ("user", "bot", "slot", "action")) -> list[dict[str, Any]]:
+        """One conversation's stored events of these types from `since` (and before `before`), in the order Rasa
+        stored them, at most the newest `limit`, decoded; every session, which Rasa's own retrieval does not give
+        an action. One indexed look-up by sender."""
         c = EVENTS.c
-        query = (select(c.data).where(c.sender_id == sender, c.timestamp >= since,
-                                      c.type_name.in_(("user", "bot", "slot", "action")))
+        query = (select(c.data).where(c.sender_id == sender, c.timestamp >= since, c.type_name.in_(tuple(types)))
                  .order_by(c.id.desc()).limit(limit))
         if before is not None:
             query = query.where(c.timestamp < before)

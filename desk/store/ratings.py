@@ -38,23 +38,21 @@ class RatingRecords(StoreBase):
         """Attach the 0-10 "would you recommend us" answer to the conversation's latest rating; False without one."""
         if not 0 <= score <= 10:
             raise InvalidInputError(f"a recommendation score is 0 to 10, not {score}")
-        with self.session() as s:
-            rating = s.scalar(select(Rating).where(Rating.conversation_id == conversation_id)
-                              .order_by(Rating.id.desc()).limit(1))
-            if rating is None:
-                return False
-            rating.nps = score
-        return True
+        return self._on_latest_rating(conversation_id, nps=score)
 
     def add_rating_comment(self, conversation_id: str, comment: str) -> bool:
         """Attach a comment to the conversation's latest rating; False when there is none."""
-        body = _clean(comment, "comment")
+        return self._on_latest_rating(conversation_id, comment=_clean(comment, "comment"))
+
+    def _on_latest_rating(self, conversation_id: str, **values: Any) -> bool:
+        """Set these columns of the conversation's latest rating; False when it has none."""
         with self.session() as s:
             rating = s.scalar(select(Rating).where(Rating.conversation_id == conversation_id)
                               .order_by(Rating.id.desc()).limit(1))
             if rating is None:
                 return False
-            rating.comment = body
+            for name, value in values.items():
+                setattr(rating, name, value)
         return True
 
     def ratings(self) -> list[dict[str, Any]]:

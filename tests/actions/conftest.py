@@ -54,4 +54,4 @@ def no_earlier_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
     """Actions read a customer's earlier sessions from the tracker store: none here, unless a test gives some."""
     from actions import memory
 
-    monkeypatch.setattr(memory, "stored_history", lambda sender, since, before: [])
+    monkeypatch.setattr(memory, "stored_history", lambda sender, since, before, types: [])

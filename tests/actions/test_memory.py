@@ -67,7 +67,7 @@ def test_an_entry_given_in_an_earlier_conversation_of_the_week_is_a_repeat() -> 
 def store(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """The conversation's earlier sessions, as the tracker store would give them (Rasa sends only the current)."""
     stored: list[dict] = []
-    monkeypatch.setattr(memory, "stored_history", lambda sender, since, before: list(stored))
+    monkeypatch.setattr(memory, "stored_history", lambda sender, since, before, types: list(stored))
     return stored
 
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from console.api.models import CompensationOut, CompensationPolicyOut, errors
 from console.api.routes.escalations import tell_bot
-from console.deps import AgentDep, RasaDep, SettingsDep, StoreDep
+from console.deps import DECIDERS, AgentDep, DeciderDep, OrdersDep, RasaDep, SettingsDep, StoreDep
 from desk.recovery import compensate, decide
 from kefu.compensation import KINDS
-from kefu.orders import OrderClient
 
 router = APIRouter(prefix="/api", tags=["compensation"], responses=errors(401, 403))
-DECIDERS = {"supervisor", "admin"}
 
 
 class CompensationIn(BaseModel):
@@ -33,21 +31,6 @@ class DecisionIn(BaseModel):
     """A supervisor's note with the decision (optional)."""
 
     note: str = Field("", max_length=500)
-
-
-def current_decider(agent: AgentDep) -> dict[str, Any]:
-    """The signed-in desk user, who must be a supervisor or an admin to decide on compensation requests."""
-    if agent["role"] not in DECIDERS:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only a supervisor or an admin approves compensation")
-    return agent
-
-
-DeciderDep = Annotated[dict[str, Any], Depends(current_decider)]
-
-
-def _orders(request: Request) -> OrderClient:
-    orders: OrderClient = request.app.state.orders
-    return orders
 
 
 @router.get("/compensation/policy", response_model=CompensationPolicyOut)
@@ -69,7 +52,7 @@ def read_compensations(escalation_id: int, agent: AgentDep, store: StoreDep) -> 
 
 @router.post("/escalations/{escalation_id}/compensations", response_model=CompensationOut, status_code=201,
              responses=errors(404, 409))
-async def grant(escalation_id: int, body: CompensationIn, request: Request, agent: AgentDep, store: StoreDep,
+async def grant(escalation_id: int, body: CompensationIn, agent: AgentDep, store: StoreDep, orders: OrdersDep,
                 settings: SettingsDep, rasa: RasaDep, tasks: BackgroundTasks) -> Any:
     """Grant within your limit, or (an agent above it) ask a supervisor; the customer is told either way. An agent
     must hold the conversation; the same key again returns the first result (200) and tells nobody twice."""
@@ -77,7 +60,7 @@ async def grant(escalation_id: int, body: CompensationIn, request: Request, agen
         store.check_owned(escalation_id, agent["id"])
     conversation_id, customer = store.escalation_customer(escalation_id)
     compensation, new = await compensate(
-        store, _orders(request), settings.compensation_policy(), key=f"desk:{body.key}",
+        store, orders, settings.compensation_policy(), key=f"desk:{body.key}",
         conversation_id=conversation_id, kind=body.kind, amount=body.amount, reason=body.reason,
         actor=agent["username"], role=agent["role"], customer=customer, escalation_id=escalation_id)
     if new:
@@ -93,9 +76,9 @@ def read_requests(agent: AgentDep, store: StoreDep, status_: Annotated[str | Non
     return store.compensations(status=status_)
 
 
-async def _decide(compensation_id: int, approve: bool, body: DecisionIn, request: Request, user: dict[str, Any],
+async def _decide(compensation_id: int, approve: bool, body: DecisionIn, user: dict[str, Any], orders: OrdersDep,
                   store: StoreDep, settings: SettingsDep, rasa: RasaDep, tasks: BackgroundTasks) -> dict[str, Any]:
-    compensation = await decide(store, _orders(request), settings.compensation_policy(), compensation_id,
+    compensation = await decide(store, orders, settings.compensation_policy(), compensation_id,
                                 approve=approve, actor=user["username"], role=user["role"], note=body.note)
     tasks.add_task(tell_bot, rasa, compensation["conversation_id"], "EXTERNAL_compensation",
                    {"compensation_id": compensation_id})
@@ -103,14 +86,14 @@ async def _decide(compensation_id: int, approve: bool, body: DecisionIn, request
 
 
 @router.post("/compensations/{compensation_id}/approve", response_model=CompensationOut, responses=errors(404, 409))
-async def approve(compensation_id: int, body: DecisionIn, request: Request, user: DeciderDep, store: StoreDep,
+async def approve(compensation_id: int, body: DecisionIn, user: DeciderDep, store: StoreDep, orders: OrdersDep,
                   settings: SettingsDep, rasa: RasaDep, tasks: BackgroundTasks) -> dict[str, Any]:
     """Approve a pending request (within your own limit); the compensation is issued and the customer told."""
-    return await _decide(compensation_id, True, body, request, user, store, settings, rasa, tasks)
+    return await _decide(compensation_id, True, body, user, orders, store, settings, rasa, tasks)
 
 
 @router.post("/compensations/{compensation_id}/decline", response_model=CompensationOut, responses=errors(404, 409))
-async def decline(compensation_id: int, body: DecisionIn, request: Request, user: DeciderDep, store: StoreDep,
+async def decline(compensation_id: int, body: DecisionIn, user: DeciderDep, store: StoreDep, orders: OrdersDep,
                   settings: SettingsDep, rasa: RasaDep, tasks: BackgroundTasks) -> dict[str, Any]:
     """Decline a pending request; the customer is told, gently."""
-    return await _decide(compensation_id, False, body, request, user, store, settings, rasa, tasks)
+    return await _decide(compensation_id, False, body, user, orders, store, settings, rasa, tasks)
