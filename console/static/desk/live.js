@@ -5,6 +5,7 @@ import { loadAssist } from './assist.js';
 import { loadCanned } from './canned.js';
 import { reloadCanned } from './canned-admin.js';
 import { renderOpen } from './conversation.js';
+import { renderReveal } from './reveal.js';
 import { shortId } from './format.js';
 import { loadLabels } from './labels.js';
 import { loadTeams } from './teams.js';
@@ -41,6 +42,7 @@ function onMessageEvent(m) {
   if (id === S.openId && (m.role === 'agent' || m.role === 'customer')) renderOpen();
   if (id === S.openId) {
     upsertMessage(m);
+    renderReveal(); // a masked message that arrives live brings the Reveal button (renderOpen above ran before it)
     if (m.role === 'customer') {
       hideCustomerTyping();
       renderSummary();
