@@ -1,9 +1,14 @@
-"""What the bot remembers of a returning customer, from their own stored conversation (Rasa's events, every earlier
-session of the same channel identity): the orders they asked about, and the knowledge-base entries they were given.
+"""What the bot remembers of a returning customer, from their own stored conversations (Rasa's events, every earlier
+session): the orders they asked about, and the knowledge-base entries they were given.
 Nothing is copied elsewhere; deleting a conversation (retention, "forget me") deletes what is remembered.
 
+Whose conversations: the channel identity's own (the REST sender, the web chat's visitor id, the WeChat openid),
+and, when the shop vouched for the customer with a signed id (kefu/identity.py), every conversation on any channel
+linked to that id (desk/store/identities.py). An unverified visitor is remembered only where they were.
+
 Rasa hands an action only the current session; the earlier ones are read from the tracker store (one indexed
-look-up by sender, only when an action needs them: asking for an order number, after an FAQ answer).
+look-up by sender, only when an action needs them: the session's start, asking for an order number, after an FAQ
+answer).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from desk.errors import DeskUnavailableError
+from desk.service import shared_store
 from kefu.config import get_settings
+from kefu.identity import verified_customer
 from kefu.order_numbers import find_order_number
 from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
 from kefu.vocabulary import ACTION_SESSION_START, FAQ_ANSWER_RESPONSES
@@ -47,9 +55,44 @@ def _store() -> TrackerEvents:
     return TrackerEvents(get_settings().tracker_url)
 
 
-def stored_history(sender: str, since: float, before: float | None, types: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The conversation's stored events of these types from `since` until the current session began."""
-    return _store().history(sender, since, before, types=types)
+def stored_history(senders: list[str], since: float, before: float | None,
+                   types: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The conversations' stored events of these types from `since` (the first one's until its current session
+    began)."""
+    return _store().history(senders, since, before, types=types)
+
+
+def verified_id(tracker: Tracker) -> str | None:
+    """The shop's customer id a channel verified, from the latest message or the session's first one."""
+    return (verified_customer(tracker.latest_message.get("metadata"))
+            or verified_customer(tracker.get_slot("session_started_metadata")))
+
+
+# Links already written by this process, so a verified customer's every answer does not write the same row again.
+_linked: set[tuple[str, str]] = set()
+MAX_LINKED_CACHE = 10_000
+
+
+def _conversations(sender: str, channel: str, customer: str | None) -> list[str]:
+    store = shared_store()
+    if customer and (customer, sender) not in _linked:
+        store.link_customer(customer, sender, channel)
+        if len(_linked) >= MAX_LINKED_CACHE:
+            _linked.clear()
+        _linked.add((customer, sender))
+    return store.linked_conversations(sender, customer)
+
+
+async def conversations(tracker: Tracker) -> list[str]:
+    """This conversation first, then the same verified customer's others on any channel (linking this one when the
+    latest message carries a verified id); only this one for an unverified visitor or while the desk is away."""
+    customer = verified_id(tracker)
+    try:
+        return await asyncio.to_thread(_conversations, tracker.sender_id,
+                                       tracker.get_latest_input_channel() or "unknown", customer)
+    except DeskUnavailableError as exc:
+        logger.warning("conversations linked to %s not read: %s", tracker.sender_id, exc)
+        return [tracker.sender_id]
 
 
 # What each memory reads: the orders from what the customer typed and the form was given; the questions from the
@@ -60,14 +103,16 @@ ANSWER_EVENTS = ("bot", "action")
 
 async def remembered(tracker: Tracker, within_s: float = ORDERS_WITHIN_S,
                      types: tuple[str, ...] = ORDER_EVENTS) -> list[dict[str, Any]]:
-    """This conversation's events of these types from the last `within_s` seconds, earlier sessions included,
-    oldest first; the current session as Rasa sent it (the store may be away: then only that, logged)."""
+    """This customer's events of these types from the last `within_s` seconds, earlier sessions and their verified
+    conversations on other channels included, oldest first; the current session as Rasa sent it last (the store may
+    be away: then only that, logged)."""
     current = list(tracker.events)
     began = next((float(e["timestamp"]) for e in current
                   if e.get("event") == "action" and e.get("name") == ACTION_SESSION_START and e.get("timestamp")),
                  None)
     try:
-        earlier = await asyncio.to_thread(stored_history, tracker.sender_id, time.time() - within_s, began, types)
+        senders = await conversations(tracker)
+        earlier = await asyncio.to_thread(stored_history, senders, time.time() - within_s, began, types)
     except TrackerUnavailableError as exc:
         logger.warning("earlier conversations of %s not read: %s", tracker.sender_id, exc)
         earlier = []

@@ -23,7 +23,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   another's reply, and the NLU work spreads over the cores. Rasa's process then loads only the dialogue part of
   the graph.
 - An action server that cannot be reached, times out (KEFU_ACTION_TIMEOUT_S, 30 s; Rasa waits 5 minutes) or
-  fails with a 5xx gets the customer `utter_assistant_unavailable`, once per message, instead of silence.
+  fails with a 5xx gets the customer `utter_assistant_unavailable`, once per message, instead of silence; the
+  custom session start (the welcome back) falls back to Rasa's own, so the session still starts.
 - A customer whose message cannot be handled because the conversation store or the lock store is away (PostgreSQL
   or Redis restarting in the cluster profile, a SQLite file that cannot be written) gets
   `utter_assistant_unavailable` in their language instead of silence or an empty reply; nothing was stored, so the
@@ -48,6 +49,8 @@ import tarfile
 import weakref
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Type, Union
+
+from kefu.vocabulary import ACTION_SESSION_START
 
 logger = logging.getLogger(__name__)
 NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
@@ -193,6 +196,14 @@ async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: A
     except (RasaException, asyncio.TimeoutError) as exc:
         if not action_server_away(exc):
             raise
+        if self.name() == ACTION_SESSION_START:  # Kefu's own (actions/welcome.py)
+            # The welcome back is lost, not the session: Rasa's own session start carries the slots over (an
+            # apology here would come twice, before and after the customer's message).
+            logger.error("%s failed: the action server at %s is away (%s); Rasa's own session start instead",
+                         self.name(), getattr(self.action_endpoint, "url", "?"), exc)
+            from rasa.core.actions.action import ActionSessionStart
+
+            return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
         logger.error("%s failed: the action server at %s is away (%s); the customer is told so", self.name(),
                      getattr(self.action_endpoint, "url", "?"), exc)
         return await apology(nlg, tracker, output_channel)

@@ -35,10 +35,13 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
             report = retention.purge(age, dry_run=args.dry_run)
             detail = {"older_than_days": round(age.total_seconds() / 86400, 2)}
         else:
-            if not args.conversation and not args.value:
-                raise ValueError("name the customer: --conversation ID and/or --value PHONE_OR_EMAIL")
-            report = retention.forget(args.conversation, args.value, dry_run=args.dry_run)
-            detail = {"asked_for": len(args.conversation) + len(args.value)}  # never the values themselves
+            if not args.conversation and not args.value and not args.customer:
+                raise ValueError("name the customer: --conversation ID, --customer SHOP_ID and/or "
+                                 "--value PHONE_OR_EMAIL")
+            report = retention.forget(args.conversation, args.value, dry_run=args.dry_run,
+                                      customer_ids=args.customer)
+            # never the values themselves
+            detail = {"asked_for": len(args.conversation) + len(args.value) + len(args.customer)}
         if not args.dry_run:
             # Counts only: the audit log must not keep the ids (a WeChat openid is personal data too).
             desk_store(settings).audit("system", args.command, conversation_id=None,
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     forget = commands.add_parser("forget", help="delete one customer's data on request, across channels")
     forget.add_argument("--conversation", action="append", default=[], metavar="ID",
                         help="a conversation (sender) id; repeat for each channel identity")
+    forget.add_argument("--customer", action="append", default=[], metavar="SHOP_ID",
+                        help="the shop's own customer id: every conversation it was verified or handed over in")
     forget.add_argument("--value", action="append", default=[], metavar="TEXT",
                         help="a phone number or e-mail address they gave: every conversation holding it goes too")
     forget.add_argument("--dry-run", action="store_true")

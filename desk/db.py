@@ -331,6 +331,21 @@ class Compensation(Base):
     told: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
+class CustomerLink(Base):
+    """A conversation of a customer the shop vouched for (a signed `customer_id`, kefu/identity.py): the bot reads
+    the history of all of them, whatever the channel. Unverified conversations are never linked."""
+
+    __tablename__ = "desk_customer_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_key: Mapped[str] = mapped_column(String(128), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_desk_customer_links_pair", "customer_key", "conversation_id", unique=True),)
+
+
 class AuditEntry(Base):
     """Who saw or removed personal data, when, and in which conversation. Append-only: nothing updates or deletes it."""
 

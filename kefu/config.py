@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     # `python -m console purge` with no --older-than removes conversations idle this many days.
     retention_days: int = 180
 
+    # Identity (kefu/identity.py): the shop's server signs its logged-in customer's id with this secret (hex
+    # HMAC-SHA256) and the widget passes both; a verified id joins the customer's conversations on every channel.
+    # Empty: no claimed id is trusted and each channel identity is remembered on its own.
+    identity_secret: SecretStr = SecretStr("")
+
     def reveal_roles(self) -> set[str]:
         """The roles that may reveal masked personal data."""
         return {r.strip() for r in self.pii_reveal_roles.split(",") if r.strip()}

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, MetaData, Table, delete, func, inspect, or_, sele
 from sqlalchemy.orm import Session
 
 from desk.attachments import FileStore
-from desk.db import Attachment, Escalation, Event, Message, Note, Rating, Ticket
+from desk.db import Attachment, CustomerLink, Escalation, Event, Message, Note, Rating, Ticket
 from desk.db import session_factory as desk_sessions
 from kefu.config import Settings
 from kefu.db import make_engine, utcnow
@@ -138,8 +138,10 @@ class Retention:
         messages = list(s.scalars(select(Message.id).where(Message.escalation_id.in_(escalations))))
         notes = list(s.scalars(select(Note.id).where(Note.escalation_id.in_(escalations))))
         ratings = s.scalar(select(func.count(Rating.id)).where(Rating.conversation_id.in_(ids))) or 0
+        links = s.scalar(select(func.count(CustomerLink.id)).where(CustomerLink.conversation_id.in_(ids))) or 0
         report.counts.update({"escalations": len(escalations), "desk_messages": len(messages),
-                              "notes": len(notes), "tickets": len(tickets), "ratings_anonymised": ratings})
+                              "notes": len(notes), "tickets": len(tickets), "ratings_anonymised": ratings,
+                              "customer_links": links})
         if report.dry_run:
             return []
         # Ratings stay for CSAT, with nothing left that leads back to the customer.
@@ -153,6 +155,8 @@ class Retention:
         s.execute(delete(Escalation).where(Escalation.id.in_(escalations)))
         s.execute(delete(Ticket).where(Ticket.id.in_(tickets)))
         s.execute(delete(Attachment).where(Attachment.id.in_([i for i, _ in files])))
+        # What joined the conversation to the customer's others: the bot remembers nothing of it afterwards.
+        s.execute(delete(CustomerLink).where(CustomerLink.conversation_id.in_(ids)))
         return [str(key) for _, key in files]
 
     def _remove_review(self, s: Session, ids: list[str], report: RemovalReport) -> None:
@@ -196,8 +200,20 @@ class Retention:
         cutoff = utcnow() - older_than
         return self._remove({cid for cid, at in self._last_activity().items() if at < cutoff}, dry_run)
 
-    def forget(self, conversation_ids: list[str], values: list[str], dry_run: bool = False) -> RemovalReport:
-        """Remove the given conversations and every conversation, on any channel, in which the values were written."""
+    def _customers(self, customer_ids: list[str]) -> set[str]:
+        """Every conversation, on any channel, of these shop customer ids (verified links and hand-overs)."""
+        keys = [k.strip() for k in customer_ids if k.strip()]
+        if not keys:
+            return set()
+        with self.desk() as s:
+            return set(s.scalars(select(CustomerLink.conversation_id).where(CustomerLink.customer_key.in_(keys)))) | \
+                set(s.scalars(select(Escalation.conversation_id).where(Escalation.customer_key.in_(keys))))
+
+    def forget(self, conversation_ids: list[str], values: list[str], dry_run: bool = False,
+               customer_ids: list[str] | None = None) -> RemovalReport:
+        """Remove the given conversations, every conversation of the given shop customer ids, and every
+        conversation, on any channel, in which the values were written."""
         wanted = {c.strip() for c in conversation_ids if c.strip()}
+        wanted |= self._customers(customer_ids or [])
         wanted |= self._containing([v.strip() for v in values if len(v.strip()) >= 5])
         return self._remove(wanted, dry_run)

@@ -12,7 +12,21 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, case, func, inspect, or_, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    func,
+    inspect,
+    or_,
+    select,
+)
 
 from kefu.db import make_engine, unavailable_as
 
@@ -94,16 +108,22 @@ class TrackerEvents:
                     found[str(sender)] = (int(sessions or 0), first, last)
         return found
 
-    def history(self, sender: str, since: float, before: float | None = None, limit: int = 2000,
+    def history(self, senders: str | Sequence[str], since: float, before: float | None = None, limit: int = 2000,
                 types: Sequence[str] = ("user", "bot", "slot", "action")) -> list[dict[str, Any]]:
-        """One conversation's stored events of these types from `since` (and before `before`), in the order Rasa
-        stored them, at most the newest `limit`, decoded; every session, which Rasa's own retrieval does not give
-        an action. One indexed look-up by sender."""
+        """The stored events of these types of one conversation, or of several (one customer's on every channel),
+        from `since`, in the order Rasa stored them, at most the newest `limit`, decoded; every session, which
+        Rasa's own retrieval does not give an action. `before` bounds only the first conversation (where its current
+        session began). One indexed look-up by sender."""
         c = EVENTS.c
-        query = (select(c.data).where(c.sender_id == sender, c.timestamp >= since, c.type_name.in_(tuple(types)))
-                 .order_by(c.id.desc()).limit(limit))
+        ids = [senders] if isinstance(senders, str) else list(dict.fromkeys(senders))[:CHUNK]
+        if not ids:
+            return []
+        first = c.sender_id == ids[0]
         if before is not None:
-            query = query.where(c.timestamp < before)
+            first = and_(first, c.timestamp < before)
+        mine = or_(first, c.sender_id.in_(ids[1:])) if len(ids) > 1 else first
+        query = (select(c.data).where(mine, c.timestamp >= since, c.type_name.in_(tuple(types)))
+                 .order_by(c.id.desc()).limit(limit))
         with unavailable_as(TrackerUnavailableError, WHAT), self._engine.connect() as connection:
             if not inspect(connection).has_table("events"):
                 return []

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Dict, Optional
+
+from kefu.identity import REFUSED, checked_identity
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -70,3 +75,19 @@ TRUSTED_ONLY_METADATA = ("customer_tier", "tier")
 def browser_metadata(metadata: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """Metadata from a browser, without the keys only the shop's own systems may set."""
     return {k: v for k, v in (metadata or {}).items() if k not in TRUSTED_ONLY_METADATA}
+
+
+def identity_secret_from(credentials: Optional[Dict[str, Any]]) -> str:
+    """The shop's identity secret (`identity_secret`, from KEFU_IDENTITY_SECRET in credentials.yml); "" for none."""
+    value = (credentials or {}).get("identity_secret")
+    return str(value).strip() if value else ""
+
+
+def with_checked_identity(metadata: Optional[Dict[str, Any]], secret: str, sender: str) -> Dict[str, Any]:
+    """The metadata with the shop's customer id kept only when signed with the secret (kefu/identity.py); a refused
+    claim is logged and the message goes on as from an unverified visitor."""
+    checked = checked_identity(metadata, secret)
+    if checked.get(REFUSED) in ("forged", "malformed"):
+        logger.warning("customer id in %s's message not accepted (%s): treated as unverified", sender,
+                       checked[REFUSED])
+    return checked

@@ -11,14 +11,22 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.guard import MessageRejected, clean_sender, clean_text, max_chars_from
+from bot.channels.guard import (
+    MessageRejected,
+    clean_sender,
+    clean_text,
+    identity_secret_from,
+    max_chars_from,
+    with_checked_identity,
+)
 
 
 class RestInput(RasaRestInput):
     """POST /webhooks/rest/webhook {"sender", "message", "metadata"?} → list of bot messages."""
 
-    def __init__(self, max_message_chars: int) -> None:
+    def __init__(self, max_message_chars: int, identity_secret: str = "") -> None:
         self.max_message_chars = max_message_chars
+        self.identity_secret = identity_secret
 
     @classmethod
     def name(cls) -> str:
@@ -27,8 +35,8 @@ class RestInput(RasaRestInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        """Build from credentials.yml; `max_message_chars` is optional."""
-        return cls(max_chars_from(credentials))
+        """Build from credentials.yml; `max_message_chars` and `identity_secret` are optional."""
+        return cls(max_chars_from(credentials), identity_secret_from(credentials))
 
     def check(self, request: Request) -> None:
         """Validate the body in place, or raise MessageRejected."""
@@ -43,6 +51,9 @@ class RestInput(RasaRestInput):
         metadata = body.get("metadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise MessageRejected(400, "InvalidMetadata", "`metadata` must be a JSON object.")
+        if metadata:
+            # A claimed shop customer id counts only when signed with the shop's secret (kefu/identity.py).
+            body["metadata"] = with_checked_identity(metadata, self.identity_secret, body["sender"])
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """Rasa's REST blueprint with a request check in front of the webhook."""

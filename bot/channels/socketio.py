@@ -31,7 +31,9 @@ from bot.channels.guard import (
     browser_metadata,
     clean_sender,
     clean_text,
+    identity_secret_from,
     max_chars_from,
+    with_checked_identity,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,6 +136,7 @@ class SocketIOInput(RasaSocketIOInput):
     """Socket.IO channel speaking rasa-webchat's protocol (session_request, user_uttered, bot_uttered)."""
 
     max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS
+    identity_secret: str = ""
 
     @classmethod
     def name(cls) -> str:
@@ -142,10 +145,11 @@ class SocketIOInput(RasaSocketIOInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        """Rasa's options plus `max_message_chars`."""
+        """Rasa's options plus `max_message_chars` and `identity_secret`."""
         channel = super().from_credentials(credentials)
         assert isinstance(channel, SocketIOInput)
         channel.max_message_chars = max_chars_from(credentials)
+        channel.identity_secret = identity_secret_from(credentials)
         return channel
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -161,9 +165,10 @@ class SocketIOInput(RasaSocketIOInput):
             if isinstance(message.output_channel, RasaSocketIOOutput):
                 message.output_channel = SocketIOOutput(message.output_channel.sio,
                                                         message.output_channel.bot_message_evt)
-            message.metadata = browser_metadata(message.metadata)
             try:
                 message.sender_id = clean_sender(message.sender_id)
+                message.metadata = with_checked_identity(browser_metadata(message.metadata), self.identity_secret,
+                                                         message.sender_id)
                 message.text = clean_text(message.text, self.max_message_chars)
             except MessageRejected as exc:
                 output = message.output_channel

@@ -9,6 +9,7 @@ from desk.store.canned import CannedReplies
 from desk.store.compensation import CompensationRecords, compensation_dict
 from desk.store.contacts import ContactRecords
 from desk.store.events import EventFeed
+from desk.store.identities import IdentityRecords, OpenMatters
 from desk.store.labels import LabelRecords
 from desk.store.messages import MessageRecords
 from desk.store.ratings import RatingRecords
@@ -18,11 +19,11 @@ from desk.store.sla import SlaRecords
 from desk.store.teams import TeamRecords
 from desk.store.tickets import TicketRecords
 
-__all__ = ["MAX_TEXT", "ROLES", "CompensationFacts", "DeskStore", "EscalationFacts", "RatingFacts", "agent_dict",
-           "compensation_dict", "hash_token", "message_dict", "note_dict", "ticket_dict"]
+__all__ = ["MAX_TEXT", "ROLES", "CompensationFacts", "DeskStore", "EscalationFacts", "OpenMatters", "RatingFacts",
+           "agent_dict", "compensation_dict", "hash_token", "message_dict", "note_dict", "ticket_dict"]
 
 
 class DeskStore(MessageRecords, EventFeed, RatingRecords, TicketRecords, AgentRecords, CannedReplies,
                 ReportRecords, AssignmentRecords, LabelRecords, SlaRecords, TeamRecords, ContactRecords,
-                CompensationRecords):
+                CompensationRecords, IdentityRecords):
     """The desk's tables in the conversation database, shared by the action server and every console."""

@@ -55,3 +55,9 @@ def no_earlier_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
     from actions import memory
 
     monkeypatch.setattr(memory, "stored_history", lambda sender, since, before, types: [])
+
+    async def only_this_one(tracker: Tracker) -> list[str]:
+        return [tracker.sender_id]
+
+    # No desk database either: a customer's conversations are the current one (tests of linking give a store).
+    monkeypatch.setattr(memory, "conversations", only_this_one)

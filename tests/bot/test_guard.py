@@ -49,3 +49,38 @@ def test_browsers_cannot_set_the_customer_tier() -> None:
 
     assert browser_metadata({"customer_tier": "vip", "tier": "vip", "page": "/checkout"}) == {"page": "/checkout"}
     assert browser_metadata(None) == {}
+
+
+def test_a_customer_id_counts_only_with_the_shops_signature() -> None:
+    from bot.channels.guard import identity_secret_from, with_checked_identity
+    from kefu.identity import sign
+
+    secret = identity_secret_from({"identity_secret": " shop-secret "})
+    signed = {"customer_id": "u-42", "customer_signature": sign("u-42", "shop-secret"), "page": "/cart"}
+    assert with_checked_identity(signed, secret, "web-1") == {"customer_id": "u-42", "customer_verified": True,
+                                                              "page": "/cart"}
+    forged = {"customer_id": "u-43", "customer_signature": sign("u-42", "shop-secret")}
+    assert with_checked_identity(forged, secret, "web-1") == {"identity_refused": "forged"}
+    # A client cannot mark itself verified, and without a secret nothing is trusted.
+    assert with_checked_identity({"customer_id": "u-42", "customer_verified": True}, secret, "web-1") == {
+        "identity_refused": "unsigned"}
+    assert with_checked_identity(signed, "", "web-1") == {"page": "/cart", "identity_refused": "no_secret"}
+    assert identity_secret_from({"identity_secret": None}) == ""
+
+
+def test_the_rest_channel_drops_a_forged_customer_id() -> None:
+    from types import SimpleNamespace
+
+    from bot.channels.rest import RestInput
+    from kefu.identity import sign
+
+    channel = RestInput.from_credentials({"identity_secret": "shop-secret"})
+    assert isinstance(channel, RestInput)
+    forged = SimpleNamespace(json={"sender": "r1", "message": "hi",
+                                   "metadata": {"customer_id": "u-1", "customer_signature": "0" * 64}})
+    channel.check(forged)  # type: ignore[arg-type]
+    assert forged.json["metadata"] == {"identity_refused": "forged"}
+    good = SimpleNamespace(json={"sender": "r1", "message": "hi",
+                                 "metadata": {"customer_id": "u-1", "customer_signature": sign("u-1", "shop-secret")}})
+    channel.check(good)  # type: ignore[arg-type]
+    assert good.json["metadata"] == {"customer_id": "u-1", "customer_verified": True}

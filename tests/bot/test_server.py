@@ -367,3 +367,30 @@ def test_a_failing_tracker_store_is_not_swapped_for_an_empty_one_in_memory() -> 
         asyncio.run(store.retrieve("c1"))
     with pytest.raises(ConnectionError):
         asyncio.run(store.save(DialogueStateTracker("c1", [])))
+
+
+def test_without_the_action_server_the_session_still_starts_as_rasa_starts_it() -> None:
+    import asyncio
+    import socket
+    from pathlib import Path
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/webhook"
+    tracker = DialogueStateTracker.from_events(
+        "t", [ActionExecuted("action_listen"), SlotSet("language", "en"),
+              UserUttered("hi", {"name": "greet", "confidence": 1.0})], slots=domain.slots)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    events = asyncio.run(RemoteAction("action_session_start", EndpointConfig(url)).run(
+        CollectingOutputChannel(), nlg, tracker, domain))
+    # No apology (it would come twice with the message's own), the slots carried over, then listening.
+    assert isinstance(events[0], SessionStarted) and SlotSet("language", "en") in events
+    assert events[-1] == ActionExecuted("action_listen")

@@ -118,6 +118,24 @@ def test_forget_me_leaves_no_trace_across_channels(settings: Settings, capsys: p
     assert entry["action"] == "forget" and entry["detail"]["conversations"] == 3
 
 
+def test_forget_a_shop_customer_removes_their_conversations_on_every_channel(
+        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    now = utcnow().timestamp()
+    _rasa_events(settings, [("web-7", now, "我的订单KF20231123018"), ("rest-7", now, "hello"),
+                            ("stranger", now, "hi")])
+    store = desk_store(settings)
+    store.link_customer("u-7", "web-7", "socketio")
+    store.link_customer("u-7", "rest-7", "rest")
+    store.link_customer("u-8", "stranger", "rest")
+    assert main(["forget", "--customer", "u-7", "--json"]) == 0
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert sorted(report["conversation_ids"]) == ["rest-7", "web-7"] and report["removed"]["customer_links"] == 2
+    # The bot remembers nothing of them: no events, no link that would join a new conversation to the old ones.
+    assert store.linked_conversations("web-7") == ["web-7"] and store.customer_conversations("u-7") == []
+    assert "KF20231123018" not in _database_text(settings) and store.linked_conversations("stranger") == [
+        "stranger"] and store.customer_conversations("u-8") == ["stranger"]
+
+
 def test_a_live_hand_over_is_kept(settings: Settings) -> None:
     _rasa_events(settings, [("live", utcnow().timestamp(), f"call {PHONE}")])
     desk_store(settings).create_escalation("live", channel="socketio", language="en", tier="regular",

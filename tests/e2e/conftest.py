@@ -65,6 +65,8 @@ def free_port() -> int:
 
 WECHAT = {"wechat_token": "e2e-wechat-token", "wechat_appid": "wx-e2e-kefu", "wechat_secret": "e2e-secret",
           "wechat_encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
+# The shop's secret for signed customer ids (kefu/identity.py); tests sign with it as a shop's server would.
+IDENTITY_SECRET = "e2e-identity-secret"
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +85,7 @@ def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
     data = tmp_path_factory.mktemp("kefu-data")
     settings = Settings(rasa_port=free_port(), action_port=free_port(), console_port=free_port(), data_dir=data,
                         max_message_chars=2000, kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url,
-                        desk_auto_assign=False, **WECHAT)
+                        desk_auto_assign=False, identity_secret=IDENTITY_SECRET, **WECHAT)
     entries = [e for path in DEMO_FILES for e in io.read_file(path)]
     service.store(settings).import_entries(entries, author="e2e")
     service.publish(settings)
@@ -105,7 +107,7 @@ def cluster_servers(fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervi
     ports = free_port_base()
     base = Settings(**proxy_ports(ports), data_dir=data, cluster_port_base=ports, max_message_chars=2000,
                     kb_reload_check_s=0.5, wechat_api_base=fake_wechat.url, rasa_replicas=2, action_replicas=2,
-                    console_replicas=2, desk_auto_assign=False, **WECHAT)
+                    console_replicas=2, desk_auto_assign=False, identity_secret=IDENTITY_SECRET, **WECHAT)
     cluster = Cluster.create(base)
     try:
         cluster.start()

@@ -10,7 +10,8 @@
 // `kefu_error {reason, message}`. Bot messages may carry `metadata {agent_name, handoff}` (bot/channels/socketio.py).
 // During a hand-over the channel also emits `kefu_typing {typing, agent_name}` while the agent types, and the chat
 // sends files and its own typing to the console (`/api/widget/attachments`, `/api/widget/typing`); a message that
-// carries a file has `metadata {attachment: token}`. An agent's image arrives as an `image` attachment.
+// carries a file has `metadata {attachment: token}`. An agent's image arrives as an `image` attachment. A signed-in
+// customer's messages carry `metadata {customer_id, customer_signature}` (kefu/identity.py).
 //
 // The conversation lives in localStorage (`kefu.session`, `kefu.chat.<session id>`), so a reload or another tab
 // shows it and continues it. Every tab has its own socket in the session's room, so every tab receives the bot's
@@ -79,8 +80,9 @@ const TYPING_EVERY_MS = 2500;
 
 /** The socket.io conversation with Rasa, its transcript in localStorage, and its state for a view. */
 export class KefuClient {
-  constructor({ server, language, console: consoleUrl } = {}) {
+  constructor({ server, language, console: consoleUrl, customer } = {}) {
     this.server = String(server).replace(/\/+$/, "");
+    this.identify(customer?.id, customer?.signature);
     // The console (where files and typing go during a hand-over); none: the chat offers no attachments.
     this.console = consoleUrl ? String(consoleUrl).replace(/\/+$/, "") : "";
     this.agentTyping = null; // {name, until}
@@ -178,6 +180,12 @@ export class KefuClient {
   changed(aliases = {}) {
     const snap = this.snapshot();
     for (const fn of this.listeners) fn(snap, aliases);
+  }
+
+  /** The shop's signed customer id, sent with every message (Rasa's channel keeps it only if the signature is the
+   *  shop's); an empty id: an anonymous visitor. */
+  identify(id, signature) {
+    this.customer = id ? { customer_id: String(id), customer_signature: String(signature || "") } : null;
   }
 
   /** Is there a stored conversation (then a widget connects at once, to receive an agent's replies)? */
@@ -316,7 +324,9 @@ export class KefuClient {
     this.setStatus(e.id, "sent");
     mark("kefu:sent");
     const data = { message: e.payload, session_id: this.sessionId, customData: { language: this.language, client_msg_id: e.id } };
-    if (e.att) data.metadata = { attachment: e.att }; // the uploaded file this message carries to the agent
+    // Rasa reads `metadata`: the uploaded file this message carries to the agent, and the signed customer id.
+    const metadata = { ...this.customer, ...(e.att ? { attachment: e.att } : {}) };
+    if (Object.keys(metadata).length) data.metadata = metadata;
     socket.timeout(ACK_TIMEOUT_MS).emit(
       "user_uttered",
       data,

@@ -5,7 +5,10 @@
 // data-server: Rasa's base URL (default: the script's host, port 5005); data-lang: "zh" or "en" for the UI texts
 // (default: the browser's language). Everything lives in a Shadow DOM, so the page's CSS cannot reach it, and its
 // styles go in through a constructed style sheet, which a page's `style-src` policy does not block.
-// window.kefuChat = {open(), close(), toggle(), send(text)} lets the page open it from its own links.
+// data-customer-id and data-customer-signature: a logged-in customer's id in the shop and the shop server's signature
+// of it (hex HMAC-SHA256 with KEFU_IDENTITY_SECRET); with them the bot remembers the customer on every channel.
+// window.kefuChat = {open(), close(), toggle(), send(text), identify(id, signature)} lets the page open it from its
+// own links, and pass the customer's id once they sign in without a reload.
 import { KefuClient, mark } from "./client.js";
 import { labels, uiLanguage } from "./i18n.js";
 import { ChatView, visible } from "./view.js";
@@ -23,6 +26,7 @@ function settings() {
     // The script comes from the console, where files and typing go during a hand-over (data-console overrides).
     console: script?.dataset.console || (script?.src ? src.origin : ""),
     lang: uiLanguage(script?.dataset.lang),
+    customer: { id: script?.dataset.customerId || "", signature: script?.dataset.customerSignature || "" },
   };
 }
 
@@ -62,9 +66,9 @@ function el(tag, className, attrs) {
 
 function mount() {
   if (window.kefuChat) return; // the tag twice on one page: one widget
-  const { server, lang, console: consoleUrl } = settings();
+  const { server, lang, console: consoleUrl, customer } = settings();
   const t = labels(lang);
-  const client = new KefuClient({ server, console: consoleUrl });
+  const client = new KefuClient({ server, console: consoleUrl, customer });
   const view = new ChatView(client, { lang, t });
 
   // A custom element rather than a <div>, so the page's `div {…}` rules do not hide or move it.
@@ -143,6 +147,7 @@ function mount() {
     close,
     toggle: () => (panel.hidden ? open() : close()),
     send: (text) => client.send(text),
+    identify: (id, signature) => client.identify(id, signature),
   };
   mark("kefu:mounted");
 }

@@ -1,0 +1,99 @@
+"""The bot remembers a returning customer, end to end: the welcome back on REST, socket.io and WeChat; a shop
+customer id signed with the shop's secret joins their conversations across channels, and a forged one is refused
+and treated as an unverified visitor."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from desk.service import desk_store
+from kefu.config import Settings
+from kefu.identity import sign
+from tests.e2e.conftest import IDENTITY_SECRET, rows, texts
+from tests.e2e.test_wechat import post_plain, reply_text
+from tests.support.clients import Customer
+
+WELCOME_ZH = "欢迎回来"
+
+
+def say(kefu: Settings, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+    resp = httpx.post(f"{kefu.rasa_url}/webhooks/rest/webhook", timeout=60,
+                      json={"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})})
+    assert resp.status_code == 200, resp.text
+    return list(resp.json())
+
+
+def signed_id(customer: str, secret: str = IDENTITY_SECRET) -> dict[str, str]:
+    """The metadata a shop's page sends for a logged-in customer (the signature made on the shop's server)."""
+    return {"customer_id": customer, "customer_signature": sign(customer, secret)}
+
+
+def user_metadata(kefu: Settings, sender: str) -> list[dict]:
+    token = kefu.auth_token()
+    tracker = httpx.get(f"{kefu.rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30)
+    return [e.get("metadata") or {} for e in tracker.json()["events"] if e["event"] == "user"]
+
+
+def test_a_returning_customer_is_welcomed_back_with_their_orders_news_in_both_languages(kefu: Settings) -> None:
+    zh = f"welcome-zh-{uuid.uuid4().hex[:10]}"
+    assert "KF20231123018" in texts(say(kefu, zh, "我的订单KF20231123018发货了吗"))
+    back = texts(say(kefu, zh, "/session_start"))  # a new conversation, as after an hour away
+    assert back.startswith(WELCOME_ZH) and "KF20231123018" in back and "顺丰速运" in back
+    assert texts(say(kefu, f"welcome-new-{uuid.uuid4().hex[:10]}", "/session_start")) == ""  # nothing to say
+
+    en = f"welcome-en-{uuid.uuid4().hex[:10]}"
+    assert "KF20231120007" in texts(say(kefu, en, "where is my order KF20231120007"))
+    back = texts(say(kefu, en, "/session_start"))
+    assert back.startswith("Welcome back! The order you asked about, KF20231120007, is being packed")
+    # Once per conversation: the next message in the same session gets no second welcome.
+    assert "Welcome back" not in texts(say(kefu, en, "hello"))
+
+
+def test_an_open_ticket_is_what_the_welcome_is_about(kefu: Settings) -> None:
+    sender = f"welcome-ticket-{uuid.uuid4().hex[:10]}"
+    say(kefu, sender, "你好")
+    # The message the customer left when nobody was on the desk (as actions/tickets.py stores it).
+    store = desk_store(kefu)
+    ticket = store.create_ticket(sender, channel="rest", language="zh", message="我的发票开错了，请回电",
+                                 contact="13912345678")
+    back = texts(say(kefu, sender, "/session_start"))
+    assert back.startswith(WELCOME_ZH) and f"#{ticket['id']}" in back and "13912345678" not in back
+    [row] = rows(kefu.tracker_url, "select status from desk_tickets where id = :i", i=ticket["id"])
+    assert row["status"] == "open"
+
+
+def test_a_signed_customer_is_remembered_on_socketio_and_a_forged_id_is_refused(kefu: Settings) -> None:
+    shop_id = f"shop-user-{uuid.uuid4().hex[:8]}"
+    rest = f"rest-{uuid.uuid4().hex[:10]}"
+    assert "KF20231120007" in texts(say(kefu, rest, "我的订单KF20231120007发货了吗", signed_id(shop_id)))
+
+    widget = Customer(kefu.rasa_url)
+    try:
+        widget.say("我的快递到哪了", signed_id(shop_id))
+        welcome = widget.wait_for(lambda t: t.startswith(WELCOME_ZH))[1]
+        assert "KF20231120007" in welcome["text"]
+        offer = widget.wait_message(lambda m: bool(m.get("quick_replies") or m.get("buttons")))
+        assert [b["payload"] for b in offer.get("quick_replies") or offer["buttons"]] == ["KF20231120007"]
+    finally:
+        widget.close()
+    assert user_metadata(kefu, widget.session_id)[0]["customer_verified"] is True
+
+    forger = Customer(kefu.rasa_url)
+    try:
+        forger.say("我的快递到哪了", signed_id(shop_id, secret="not-the-shops-secret"))
+        asked = forger.wait_for(lambda t: "订单号" in t)[1]
+        assert not (asked.get("quick_replies") or asked.get("buttons"))  # nothing of the real customer's
+        assert not any(WELCOME_ZH in (m.get("text") or "") for _, m in forger.messages)
+    finally:
+        forger.close()
+    [metadata] = user_metadata(kefu, forger.session_id)
+    assert metadata.get("identity_refused") == "forged" and "customer_id" not in metadata
+
+
+def test_a_returning_wechat_customer_is_welcomed_back(kefu: Settings) -> None:
+    openid = f"o-memory-{uuid.uuid4().hex[:8]}"
+    assert "KF20231123018" in reply_text(post_plain(kefu, openid, "我的订单 KF20231123018 到哪了"))
+    back = reply_text(post_plain(kefu, openid, "/session_start"))
+    assert back.startswith(WELCOME_ZH) and "KF20231123018" in back
