@@ -72,6 +72,34 @@ def _choice_title(kb: KnowledgeBase, faq_id: str, best_question: str, language: 
     return best_question
 
 
+def entry_title(kb: KnowledgeBase, faq_id: str, language: str) -> str | None:
+    """One of the entry's questions, in the customer's language if it has one; None when it is not published."""
+    meta = kb.current().meta
+    if faq_id not in meta.answers:
+        return None
+    first = next((q for e, q in zip(meta.entry_ids, meta.questions, strict=True) if e == faq_id), faq_id)
+    return _choice_title(kb, faq_id, first, language)
+
+
+def follow_up_buttons(faq_id: str, language: str) -> list[dict[str, str]]:
+    """Up to two questions customers often asked next after this entry (knowledge_base/follow_ups.py), as buttons
+    that answer them."""
+    kb = kb_client.knowledge_base()
+    buttons = []
+    for next_id in kb_client.follow_ups_of(faq_id):
+        title = entry_title(kb, next_id, language)
+        if title:  # an entry unpublished since the count is not offered
+            buttons.append({"title": title, "payload": "/choose_faq" + json.dumps({"faq_id": next_id})})
+    return buttons
+
+
+def offer_follow_ups(dispatcher: CollectingDispatcher, faq_id: str, language: str, repeat: list[EventType]) -> None:
+    """After an answer, what customers often ask next; not after the repeat notice, which offers a person."""
+    buttons = [] if repeat else follow_up_buttons(faq_id, language)
+    if buttons:
+        dispatcher.utter_message(response="utter_faq_follow_ups", buttons=buttons)
+
+
 def _entry_buttons(candidates: list[Candidate], language: str) -> list[dict[str, str]]:
     """One button per entry, titled with one of its questions in the customer's language, picking it by id."""
     kb = kb_client.knowledge_base()
@@ -122,15 +150,39 @@ def acknowledged_this_turn(tracker: Tracker) -> bool:
     return False
 
 
+def tier_name(tracker: Tracker) -> str | None:
+    """The customer's tier as the shop names it (金卡, vip): the `customer_tier` slot, else the newest message
+    metadata that carries one (the shop's backend sets it; a browser cannot, bot/channels/guard.py)."""
+    slot = tracker.get_slot("customer_tier")
+    if isinstance(slot, str) and slot.strip():
+        return slot.strip()
+    for event in [{"event": "user", "metadata": tracker.latest_message.get("metadata")}, *reversed(tracker.events)]:
+        if event.get("event") == "user":
+            metadata = event.get("metadata") or {}
+            value = metadata.get("customer_tier") or metadata.get("tier")
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def answer_for(tracker: Tracker, candidate: Candidate) -> tuple[str, str | None]:
+    """The entry's answer for this customer: their tier's own where the entry has one, else the entry's; and the
+    tier whose answer it is (None: the entry's)."""
+    tier = tier_name(tracker)
+    special = kb_client.knowledge_base().tier_answer(candidate.faq_id, tier, candidate.answer_lang) if tier else None
+    return (special, tier) if special else (candidate.answer, None)
+
+
 async def asked_again(dispatcher: CollectingDispatcher, tracker: Tracker, faq_id: str,
                       language: str) -> list[EventType]:
-    """After an answer the customer was also given in an earlier conversation of the last 7 days: say so and offer
-    a person; a hand-over that follows records the reason `repeat_inquiry`."""
-    earlier = asked_before(await remembered(tracker, REPEAT_WITHIN_S, ANSWER_EVENTS), faq_id)
+    """After an answer the customer was also given, or one of the same category, in an earlier conversation of the
+    last 7 days: say so and offer a person; a hand-over that follows records the reason `repeat_inquiry`."""
+    categories = kb_client.knowledge_base().current().meta.categories
+    earlier = asked_before(await remembered(tracker, REPEAT_WITHIN_S, ANSWER_EVENTS), faq_id, categories=categories)
     if earlier is None:
         return []
-    dispatcher.utter_message(response="utter_faq_asked_before",
-                             when=when_text(earlier.days_ago(time.time()), language))
+    dispatcher.utter_message(response="utter_faq_asked_before" if earlier.faq_id == faq_id
+                             else "utter_faq_asked_similar", when=when_text(earlier.days_ago(time.time()), language))
     return [SlotSet(HANDOFF_REASON, REPEAT_INQUIRY)]
 
 
@@ -171,9 +223,11 @@ class ActionAnswerFaq(Action):
         if result.decision == ANSWER:
             best = result.candidates[0]
             answer_in_other_language(dispatcher, best, language)
-            dispatcher.utter_message(response="utter_faq_answer", answer=best.answer, faq_id=best.faq_id)
-            return [*events, *await asked_again(dispatcher, tracker, best.faq_id, language),
-                    SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
+            answer, tier = answer_for(tracker, best)
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer, faq_id=best.faq_id, answer_tier=tier)
+            repeat = await asked_again(dispatcher, tracker, best.faq_id, language)
+            offer_follow_ups(dispatcher, best.faq_id, language, repeat)
+            return [*events, *repeat, SlotSet("kb_last_faq_id", best.faq_id), SlotSet("kb_last_question", text)]
         if result.decision == CLARIFY:
             buttons = _entry_buttons(result.choices, language)
             buttons.append({"title": domain_text(domain, "utter_faq_none_button", language),
@@ -218,9 +272,11 @@ class ActionAnswerChosenFaq(Action):
             dispatcher.utter_message(response="utter_faq_choice_gone")
             return [SlotSet("kb_pending_question", None), SlotSet("faq_id", None)]
         answer_in_other_language(dispatcher, chosen, language)
-        dispatcher.utter_message(response="utter_faq_answer", answer=chosen.answer, faq_id=chosen.faq_id)
-        return [*await asked_again(dispatcher, tracker, chosen.faq_id, language),
-                SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
+        answer, tier = answer_for(tracker, chosen)
+        dispatcher.utter_message(response="utter_faq_answer", answer=answer, faq_id=chosen.faq_id, answer_tier=tier)
+        repeat = await asked_again(dispatcher, tracker, chosen.faq_id, language)
+        offer_follow_ups(dispatcher, chosen.faq_id, language, repeat)
+        return [*repeat, SlotSet("kb_pending_question", None), SlotSet("faq_id", None),
                 SlotSet("kb_last_faq_id", chosen.faq_id),
                 SlotSet("kb_last_question", question or tracker.get_slot("kb_last_question"))]
 

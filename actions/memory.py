@@ -140,10 +140,13 @@ def recent_orders(events: list[dict[str, Any]], now: float | None = None) -> lis
     return seen
 
 
-def asked_before(events: list[dict[str, Any]], faq_id: str, now: float | None = None) -> EarlierAnswer | None:
-    """When the customer was last given this entry in an earlier conversation of the last 7 days, if they were:
-    asking again means the first answer did not settle it."""
+def asked_before(events: list[dict[str, Any]], faq_id: str, now: float | None = None,
+                 categories: dict[str, str] | None = None) -> EarlierAnswer | None:
+    """When the customer was last given this entry, or another of its category, in an earlier conversation of the
+    last 7 days, if they were: asking again means the first answer did not settle it. `categories` (entry →
+    category) makes the category count; the catch-all "general" never does."""
     now = time.time() if now is None else now
+    category = (categories or {}).get(faq_id) or ""
     sessions = 0
     for event in reversed(events):
         kind = event.get("event")
@@ -154,8 +157,12 @@ def asked_before(events: list[dict[str, Any]], faq_id: str, now: float | None = 
             return None
         if sessions and kind == "bot":
             metadata: dict[str, Any] = event.get("metadata") or {}
-            if metadata.get("utter_action") in FAQ_ANSWER_RESPONSES and metadata.get("faq_id") == faq_id:
-                return EarlierAnswer(faq_id, at)
+            earlier = metadata.get("faq_id")
+            if metadata.get("utter_action") not in FAQ_ANSWER_RESPONSES or not earlier:
+                continue
+            if earlier == faq_id or (category and category != "general"
+                                     and (categories or {}).get(str(earlier)) == category):
+                return EarlierAnswer(str(earlier), at)
     return None
 
 

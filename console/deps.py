@@ -13,6 +13,7 @@ from console.core.security import CSRF_HEADER, SESSION_COOKIE
 from desk.store import DeskStore
 from kefu.config import Settings
 from kefu.orders import OrderClient
+from kefu.tracker_events import TrackerEvents
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 DECIDERS = {"supervisor", "admin"}  # who approves compensation above an agent's limit
@@ -44,7 +45,16 @@ def get_orders(request: Request) -> OrderClient:
     return orders
 
 
+def get_tracker_events(request: Request) -> TrackerEvents:
+    """Reads of Rasa's stored conversations, made on first use (the console starts before Rasa's table exists)."""
+    events: TrackerEvents | None = getattr(request.app.state, "tracker_events", None)
+    if events is None:
+        events = request.app.state.tracker_events = TrackerEvents(request.app.state.settings.tracker_url)
+    return events
+
+
 StoreDep = Annotated[DeskStore, Depends(get_store)]
+TrackerDep = Annotated[TrackerEvents, Depends(get_tracker_events)]
 OrdersDep = Annotated[OrderClient, Depends(get_orders)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     kb_base_model: Path = Path("models/multilingual-e5-small")
     kb_tuned_model: Path = Path("models/kb-tuned")
     kb_tune_steps: int = 400
+    # Follow-up questions learned from the conversations (knowledge_base/follow_ups.py): a pair "asked B after A"
+    # is suggested once seen in this many conversations and this share of A's, counted over this many days.
+    kb_follow_up_min_count: int = 3
+    kb_follow_up_min_share: float = 0.15
+    kb_follow_up_days: int = 90
     # What tuning adds to the base model, as a LoRA-format delta: `make kb` rebuilds kb_tuned_model from it in
     # seconds. `python -m knowledge_base tune` writes a shop's own to kb_tune_delta (empty: data_dir/kb-delta, kept
     # across `make clean`), which then wins over the demo KB's, shipped in kb_shipped_delta.

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from kefu.cli import emit
 from kefu.config import ROOT, get_settings
-from knowledge_base import io, service
+from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
+from knowledge_base import follow_ups, io, service
 from knowledge_base.errors import KnowledgeBaseError
 from knowledge_base.io import EntryData
 
@@ -159,6 +160,23 @@ def cmd_build_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_follow_ups(args: argparse.Namespace) -> int:
+    """Count what customers ask next after each entry in the stored conversations; store the suggestions."""
+    settings = get_settings()
+    base = follow_ups.Thresholds.from_settings(settings)
+    thresholds = follow_ups.Thresholds(args.min_count or base.min_count, args.min_share or base.min_share,
+                                       args.days or base.days)
+    try:
+        report = follow_ups.recompute(service.store(), TrackerEvents(settings.tracker_url), thresholds)
+    except TrackerUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    emit(report, args.json, f"{report['suggestions']} follow-up suggestions from {report['conversations']} answers "
+         f"of {report['entries_answered']} entries over {report['days']} days (a pair needs "
+         f"{report['min_count']} conversations and {report['min_share']:.0%} of its entry's)")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     """Print counts."""
     stats = service.store().stats()
@@ -293,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-index", help="rebuild the FAISS index from the published entries")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build_index)
+
+    p = sub.add_parser("follow-ups", help="learn the questions customers ask next after each entry, from the "
+                       "stored conversations")
+    p.add_argument("--days", type=int, help="how far back to count (default KEFU_KB_FOLLOW_UP_DAYS, 90)")
+    p.add_argument("--min-count", type=int, help="conversations a pair needs (default 3)")
+    p.add_argument("--min-share", type=float, help="share of the entry's conversations a pair needs (default 0.15)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_follow_ups)
 
     p = sub.add_parser("stats", help="counts of entries, questions, languages, clusters")
     p.add_argument("--json", action="store_true")

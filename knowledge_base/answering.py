@@ -309,6 +309,16 @@ class KnowledgeBase:
             candidate.score = score
         return sorted(candidates, key=lambda c: -c.score)
 
+    def tier_answer(self, faq_id: str, tier: str | None, lang: str) -> str | None:
+        """The entry's own answer for a customer tier (names compared without case), in the language of the answer
+        being given; None when the tier has none, so the entry's answer stands."""
+        wanted = (tier or "").strip().casefold()
+        if not wanted:
+            return None
+        tiers = self.current().meta.tier_answers.get(faq_id) or {}
+        texts = next((t for name, t in tiers.items() if name.strip().casefold() == wanted), None)
+        return (texts or {}).get(lang) or None
+
     def entry(self, faq_id: str, lang: str | None) -> Candidate | None:
         """An entry of the current index by id (for a clarification the customer picked), or None."""
         meta = self.current().meta

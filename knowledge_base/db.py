@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -41,6 +43,7 @@ class Entry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     answers: Mapped[list[Answer]] = relationship(back_populates="entry", cascade="all, delete-orphan")
+    tier_answers: Mapped[list[TierAnswer]] = relationship(back_populates="entry", cascade="all, delete-orphan")
     variants: Mapped[list[Variant]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="Variant.id"
     )
@@ -56,6 +59,18 @@ class Answer(Base):
     entry: Mapped[Entry] = relationship(back_populates="answers")
 
 
+class TierAnswer(Base):
+    """An entry's answer for the customers of one tier, in one language (free pick-up for 金卡 members): given
+    instead of the entry's answer to a customer of that tier."""
+
+    __tablename__ = "kb_tier_answers"
+    entry_id: Mapped[str] = mapped_column(ForeignKey("kb_entries.id", ondelete="CASCADE"), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    entry: Mapped[Entry] = relationship(back_populates="tier_answers")
+
+
 class Variant(Base):
     """One phrasing of an entry's question."""
 
@@ -66,6 +81,21 @@ class Variant(Base):
     lang: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
     entry: Mapped[Entry] = relationship(back_populates="variants")
+
+
+class FollowUp(Base):
+    """A question customers often ask next, after the bot answered an entry (knowledge_base/follow_ups.py): counted
+    from the stored conversations by a job; the bot offers the most frequent ones ops left switched on."""
+
+    __tablename__ = "kb_follow_ups"
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Conversations in which the next entry was asked after this one, and their share of this entry's conversations.
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    share: Mapped[float] = mapped_column(Float, default=0.0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    switched_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Revision(Base):

@@ -36,6 +36,12 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[s
         old, new = before["answers"].get(lang, ""), after["answers"].get(lang, "")
         if old != new:
             out.append({"field": "answer", "lang": lang, "segments": text_diff(old, new)})
+    old_tiers, new_tiers = before.get("tier_answers") or {}, after.get("tier_answers") or {}
+    for tier in sorted(set(old_tiers) | set(new_tiers)):
+        for lang in sorted(set(old_tiers.get(tier, {})) | set(new_tiers.get(tier, {}))):
+            old, new = old_tiers.get(tier, {}).get(lang, ""), new_tiers.get(tier, {}).get(lang, "")
+            if old != new:
+                out.append({"field": "tier_answer", "tier": tier, "lang": lang, "segments": text_diff(old, new)})
     for lang in (*LANGS, *sorted((set(after["variants"]) | set(before["variants"])) - set(LANGS))):
         old_q, new_q = before["variants"].get(lang, []), after["variants"].get(lang, [])
         added = [q for q in new_q if q not in old_q]

@@ -43,6 +43,8 @@ class IndexMeta:
     answer_entries: list[str] = field(default_factory=list)
     answer_langs: list[str] = field(default_factory=list)
     answer_language_gap: float = 0.0
+    # Per entry, the answers of customer tiers that have their own (tier → language → text); not searched.
+    tier_answers: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def rows_by_entry(entry_ids: list[str]) -> dict[str, list[int]]:

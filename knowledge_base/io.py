@@ -1,7 +1,8 @@
 """Read and write FAQ files (CSV, JSONL, YAML, XLSX): one row per question variant; rows sharing an `id` are one entry.
 
-Fields: id, category, lang, question, answer (and optionally status). The answer may be given once per
-language, on any row of that (id, lang); a row with an answer and an empty question adds only the answer.
+Fields: id, category, lang, question, answer (and optionally status and tier). The answer may be given once per
+language, on any row of that (id, lang); a row with an answer and an empty question adds only the answer. A row
+with a `tier` (金卡, vip: the shop's own names) gives the answer for that tier's customers instead.
 A file with any bad row is rejected whole, with line numbers and reasons.
 """
 
@@ -27,6 +28,7 @@ FORMATS = ("csv", "jsonl", "yaml", "xlsx")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 MAX_QUESTION = 500
 MAX_ANSWER = 5000
+MAX_TIER = 32
 
 
 @dataclass
@@ -38,17 +40,24 @@ class EntryData:
     status: str = "published"
     answers: dict[str, str] = field(default_factory=dict)
     variants: dict[str, list[str]] = field(default_factory=dict)
+    # The answer per customer tier and language, given instead of `answers` to that tier's customers.
+    tier_answers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, Any]:
         """A plain dict (revisions store these)."""
-        return {"id": self.id, "category": self.category, "status": self.status,
+        data = {"id": self.id, "category": self.category, "status": self.status,
                 "answers": dict(self.answers), "variants": {k: list(v) for k, v in self.variants.items() if v}}
+        tiers = {tier: dict(texts) for tier, texts in sorted(self.tier_answers.items()) if any(texts.values())}
+        if tiers:  # absent otherwise, so revisions written before tiers existed compare equal
+            data["tier_answers"] = tiers
+        return data
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> EntryData:
         """Inverse of snapshot()."""
         return cls(id=data["id"], category=data["category"], status=data["status"],
-                   answers=dict(data["answers"]), variants={k: list(v) for k, v in data["variants"].items()})
+                   answers=dict(data["answers"]), variants={k: list(v) for k, v in data["variants"].items()},
+                   tier_answers={t: dict(v) for t, v in (data.get("tier_answers") or {}).items()})
 
 
 def _format_of(path: Path, fmt: str | None) -> str:
@@ -134,7 +143,7 @@ def parse_rows(rows: Iterable[tuple[int, Any]], name: str) -> list[EntryData]:
         if not isinstance(row, dict):
             problems.append(f"{where}: expected an object with fields {', '.join(FIELDS)}")
             continue
-        values = {k: ("" if row.get(k) is None else str(row.get(k)).strip()) for k in (*FIELDS, "status")}
+        values = {k: ("" if row.get(k) is None else str(row.get(k)).strip()) for k in (*FIELDS, "status", "tier")}
         reasons = []
         if not ID_PATTERN.match(values["id"]):
             reasons.append("`id` must be 1–64 letters, digits, '_', '.' or '-'")
@@ -148,6 +157,10 @@ def parse_rows(rows: Iterable[tuple[int, Any]], name: str) -> list[EntryData]:
             reasons.append(f"`answer` is longer than {MAX_ANSWER} characters")
         if values["status"] and values["status"] not in STATUSES:
             reasons.append(f"`status` must be one of {', '.join(STATUSES)}")
+        if len(values["tier"]) > MAX_TIER:
+            reasons.append(f"`tier` is longer than {MAX_TIER} characters")
+        elif values["tier"] and not values["answer"]:
+            reasons.append("a `tier` row needs the tier's `answer`")
         if reasons:
             problems.append(f"{where}: {'; '.join(reasons)}")
             continue
@@ -161,7 +174,13 @@ def parse_rows(rows: Iterable[tuple[int, Any]], name: str) -> list[EntryData]:
         if values["status"]:
             entry.status = values["status"]
         lang = values["lang"]
-        if values["answer"]:
+        if values["tier"]:
+            tier = entry.tier_answers.setdefault(values["tier"], {})
+            if tier.get(lang, values["answer"]) != values["answer"]:
+                problems.append(f"{where}: a different {lang} answer for tier {values['tier']!r} of {entry.id} "
+                                "was given earlier")
+            tier[lang] = values["answer"]
+        elif values["answer"]:
             key = (entry.id, lang)
             if key in answer_line and entry.answers[lang] != values["answer"]:
                 problems.append(f"{where}: a different {lang} answer for {entry.id} was given on line "
@@ -217,7 +236,17 @@ def to_rows(entries: Iterable[EntryData]) -> list[dict[str, str]]:
             if not entry.variants.get(lang) and entry.answers.get(lang):
                 rows.append({"id": entry.id, "category": entry.category, "lang": lang, "question": "",
                              "answer": entry.answers[lang], "status": entry.status})
+        for tier, texts in sorted(entry.tier_answers.items()):
+            for lang in LANGS:
+                if texts.get(lang):
+                    rows.append({"id": entry.id, "category": entry.category, "lang": lang, "question": "",
+                                 "answer": texts[lang], "status": entry.status, "tier": tier})
     return rows
+
+
+def columns_of(rows: list[dict[str, str]]) -> list[str]:
+    """The columns of a table export: the fields and status, and `tier` when any row has one."""
+    return [*FIELDS, "status", *(["tier"] if any(r.get("tier") for r in rows) else [])]
 
 
 def write_xlsx(rows: list[dict[str, str]]) -> bytes:
@@ -227,7 +256,7 @@ def write_xlsx(rows: list[dict[str, str]]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("faq")
     sheet.freeze_panes = "A2"
-    columns = [*FIELDS, "status"]
+    columns = columns_of(rows)
     sheet.append(columns)
     for row in rows:
         sheet.append([row.get(c, "") for c in columns])
@@ -248,7 +277,7 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> str:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=[*FIELDS, "status"])
+        writer = csv.DictWriter(buffer, fieldnames=columns_of(rows))
         writer.writeheader()
         writer.writerows(rows)
         return buffer.getvalue()

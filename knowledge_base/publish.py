@@ -107,6 +107,7 @@ def build_index(store: KnowledgeStore, embedder: Embedder, folder: Path, hnsw_mi
         answer_entries=answer_entries,
         answer_langs=answer_langs,
         answer_language_gap=language_gap(vectors, entry_ids, langs, (answer_vectors, answer_entries, answer_langs)),
+        tier_answers=store.published_tier_answers(),
     )
     index = FaqIndex.build(vectors, meta, hnsw_min_vectors, answer_vectors)
     index.save(folder)

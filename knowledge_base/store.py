@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from kefu.db import unavailable_as
-from knowledge_base.db import Answer, Entry, Revision, State, Variant, session_factory
+from knowledge_base.db import Answer, Entry, Revision, State, TierAnswer, Variant, session_factory
 from knowledge_base.errors import EntryNotFoundError, KnowledgeBaseUnavailableError, StaleEditError
 from knowledge_base.io import STATUSES, EntryData
 
@@ -50,8 +50,15 @@ def _to_data(entry: Entry) -> EntryData:
     variants: dict[str, list[str]] = {}
     for variant in entry.variants:
         variants.setdefault(variant.lang, []).append(variant.text)
+    tiers: dict[str, dict[str, str]] = {}
+    for answer in entry.tier_answers:
+        tiers.setdefault(answer.tier, {})[answer.lang] = answer.text
     return EntryData(id=entry.id, category=entry.category, status=entry.status,
-                     answers={a.lang: a.text for a in entry.answers}, variants=variants)
+                     answers={a.lang: a.text for a in entry.answers}, variants=variants, tier_answers=tiers)
+
+
+# What reading an entry whole loads with it, in one query per relationship.
+WHOLE = (selectinload(Entry.answers), selectinload(Entry.variants), selectinload(Entry.tier_answers))
 
 
 def _newest_row(s: Session, entry_id: str) -> Row[int, str, datetime] | None:
@@ -93,7 +100,7 @@ class KnowledgeStore:
     def get(self, entry_id: str) -> EntryData:
         """The entry, or EntryNotFoundError."""
         with self.session() as s:
-            entry = s.get(Entry, entry_id, options=[selectinload(Entry.answers), selectinload(Entry.variants)])
+            entry = s.get(Entry, entry_id, options=WHOLE)
             if entry is None:
                 raise EntryNotFoundError(f"no FAQ entry {entry_id!r}")
             return _to_data(entry)
@@ -102,7 +109,7 @@ class KnowledgeStore:
              text: str | None = None) -> list[EntryData]:
         """Entries matching every filter given (text matches questions and answers), ordered by id."""
         with self.session() as s:
-            query = select(Entry).options(selectinload(Entry.answers), selectinload(Entry.variants)).order_by(Entry.id)
+            query = select(Entry).options(*WHOLE).order_by(Entry.id)
             if status:
                 query = query.where(Entry.status == status)
             if category:
@@ -140,6 +147,16 @@ class KnowledgeStore:
             for entry_id, lang, text in rows:
                 answers.setdefault(entry_id, {})[lang] = text
             return answers
+
+    def published_tier_answers(self) -> dict[str, dict[str, dict[str, str]]]:
+        """Per published entry, the answer of each customer tier that has one, per language."""
+        with self.session() as s:
+            rows = s.execute(select(TierAnswer.entry_id, TierAnswer.tier, TierAnswer.lang, TierAnswer.text)
+                             .join(Entry, Entry.id == TierAnswer.entry_id).where(Entry.status == "published"))
+            tiers: dict[str, dict[str, dict[str, str]]] = {}
+            for entry_id, tier, lang, text in rows:
+                tiers.setdefault(entry_id, {}).setdefault(tier, {})[lang] = text
+            return tiers
 
     def stats(self) -> dict[str, Any]:
         """Counts by status, category and language."""
@@ -189,7 +206,7 @@ class KnowledgeStore:
         """Make the stored entry equal to data; record a revision if anything changed."""
         if data.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}")
-        entry = s.get(Entry, data.id, options=[selectinload(Entry.answers), selectinload(Entry.variants)])
+        entry = s.get(Entry, data.id, options=WHOLE)
         if entry is not None and _to_data(entry).snapshot() == data.snapshot():
             _newest(s, data.id, base_revision)
             return False
@@ -198,6 +215,9 @@ class KnowledgeStore:
             s.add(entry)
         entry.category, entry.status, entry.author = data.category, data.status, author
         entry.answers = [Answer(lang=lang, text=text) for lang, text in data.answers.items() if text]
+        entry.tier_answers = [TierAnswer(tier=tier.strip(), lang=lang, text=text)
+                              for tier, texts in data.tier_answers.items() if tier.strip()
+                              for lang, text in texts.items() if text]
         # Keep the rows of variants that stay, so ids (and cached vectors) are stable across edits.
         wanted = [(lang, q) for lang, qs in data.variants.items() for q in qs]
         kept = [v for v in entry.variants if (v.lang, v.text) in wanted]
@@ -235,16 +255,18 @@ class KnowledgeStore:
         """
         report = ImportReport()
         with self.session() as s:
-            existing = {e.id: _to_data(e) for e in s.scalars(
-                select(Entry).options(selectinload(Entry.answers), selectinload(Entry.variants)))}
+            existing = {e.id: _to_data(e) for e in s.scalars(select(Entry).options(*WHOLE))}
             for data in entries:
                 old = existing.get(data.id)
                 if old is not None and not replace:
                     variants = {lang: list(old.variants.get(lang, [])) for lang in {*old.variants, *data.variants}}
                     for lang, questions in data.variants.items():
                         variants[lang] += [q for q in questions if q not in variants[lang]]
+                    tiers = {t: dict(v) for t, v in old.tier_answers.items()}
+                    for tier, texts in data.tier_answers.items():
+                        tiers.setdefault(tier, {}).update(texts)
                     data = EntryData(id=data.id, category=data.category or old.category, status=data.status,
-                                     answers={**old.answers, **data.answers}, variants=variants)
+                                     answers={**old.answers, **data.answers}, variants=variants, tier_answers=tiers)
                 changed = self._write(s, data, author, "import" if old is None else "import-update")
                 if old is None:
                     report.created += 1
@@ -290,6 +312,7 @@ class KnowledgeStore:
         with self.session() as s:
             s.execute(delete(Variant))
             s.execute(delete(Answer))
+            s.execute(delete(TierAnswer))
             s.execute(delete(Entry))
             s.execute(delete(Revision))
 

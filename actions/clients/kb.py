@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from kefu.config import get_settings
-from knowledge_base import service
+from knowledge_base import follow_ups, service
 from knowledge_base.answering import KnowledgeBase, Result
 from knowledge_base.errors import KnowledgeBaseError
 from knowledge_base.review import ReviewQueue
@@ -95,3 +95,26 @@ def signal(result: Result) -> dict[str, Any]:
         "shop": best >= get_settings().kb_shop_threshold,
         "version": result.version,
     }
+
+
+# Ops' switches reach every action server within this many seconds (the suggestions are read whole, then kept).
+FOLLOW_UPS_TTL_S = 10.0
+_follow_ups: tuple[float, dict[str, list[str]]] = (float("-inf"), {})
+_follow_ups_lock = threading.Lock()
+
+
+def follow_ups_of(faq_id: str) -> list[str]:
+    """The entries the bot offers after answering this one (learned from the conversations, switched on by ops);
+    none while the knowledge base's database is away."""
+    global _follow_ups
+    now = time.monotonic()
+    with _follow_ups_lock:
+        at, offered = _follow_ups
+    if now - at >= FOLLOW_UPS_TTL_S:
+        try:
+            offered = follow_ups.offered(service.store())
+        except KnowledgeBaseError as exc:
+            logger.warning("follow-up questions not read: %s", exc)
+        with _follow_ups_lock:
+            _follow_ups = (now, offered)
+    return list(offered.get(faq_id, []))

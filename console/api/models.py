@@ -410,13 +410,49 @@ class RatingOut(BaseModel):
 
 
 class EntryOut(BaseModel):
-    """An entry whole: answers and question variants per language."""
+    """An entry whole: answers and question variants per language, and the answers of customer tiers that have
+    their own (tier → language → text)."""
 
     id: str
     category: str
     status: str
     answers: dict[str, str]
     variants: dict[str, list[str]]
+    tier_answers: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class FollowUpOut(BaseModel):
+    """A question customers often ask next after an entry, learned from the conversations; the bot offers the two
+    most frequent ones switched on."""
+
+    entry_id: str
+    next_id: str
+    count: int = Field(description="Conversations in which next_id was asked right after entry_id was answered.")
+    share: float = Field(description="That count over the conversations in which entry_id was answered (0-1).")
+    enabled: bool
+    offered: bool = Field(description="Whether the bot offers it now (switched on and among the top two).")
+    titles: dict[str, str] = Field(default_factory=dict, description="A question of next_id per language.")
+
+
+class FollowUpsOut(BaseModel):
+    """The suggestions (of one entry) and the thresholds a pair must pass."""
+
+    suggestions: list[FollowUpOut]
+    min_count: int
+    min_share: float
+    days: int
+
+
+class FollowUpReportOut(BaseModel):
+    """What a recount of the conversations found."""
+
+    conversations: int = Field(description="FAQ answers counted (one per entry and conversation).")
+    entries_answered: int
+    pairs: int
+    suggestions: int
+    days: int
+    min_count: int
+    min_share: float
 
 
 class EntryRevisionOut(EntryOut):
@@ -529,6 +565,15 @@ class AnswerChangeOut(BaseModel):
     segments: list[DiffSegmentOut]
 
 
+class TierAnswerChangeOut(BaseModel):
+    """A customer tier's own answer edited (added, removed) in one language."""
+
+    field: Literal["tier_answer"]
+    tier: str
+    lang: str
+    segments: list[DiffSegmentOut]
+
+
 class QuestionsChangeOut(BaseModel):
     """Question variants added or removed in one language."""
 
@@ -538,7 +583,7 @@ class QuestionsChangeOut(BaseModel):
     removed: list[str]
 
 
-Change = Annotated[CreatedChangeOut | FieldChangeOut | AnswerChangeOut | QuestionsChangeOut,
+Change = Annotated[CreatedChangeOut | FieldChangeOut | AnswerChangeOut | TierAnswerChangeOut | QuestionsChangeOut,
                    Field(discriminator="field")]
 
 

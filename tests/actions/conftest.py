@@ -61,3 +61,7 @@ def no_earlier_conversations(monkeypatch: pytest.MonkeyPatch) -> None:
 
     # No desk database either: a customer's conversations are the current one (tests of linking give a store).
     monkeypatch.setattr(memory, "conversations", only_this_one)
+    from actions.clients import kb as kb_client
+
+    # No follow-up questions learned, unless a test gives some.
+    monkeypatch.setattr(kb_client, "follow_ups_of", lambda faq_id: [])

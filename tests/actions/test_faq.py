@@ -176,3 +176,40 @@ def test_right_after_an_order_lookup_an_order_follow_up_goes_back_to_the_order_f
     tracker.events = tracker.events[-1:]
     asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
     assert dispatcher.messages and dispatcher.messages[-1]["response"].startswith("utter_faq_")
+
+
+def test_a_customer_of_a_tier_gets_that_tiers_answer(kb, domain) -> None:
+    store = service.store(kb)
+    entry = store.get("returns-fee")
+    entry.tier_answers = {"金卡": {"zh": "金卡会员退货免运费，快递员免费上门取件。"}}
+    store.save(entry, "ops")
+    service.publish(kb)
+
+    def answer(**slots: str) -> dict:
+        dispatcher = CollectingDispatcher()
+        run(faq.ActionAnswerFaq(), dispatcher, domain, text="退货的邮费谁来出" if slots["language"] == "zh"
+            else "who pays return shipping", slots=slots)
+        return dispatcher.messages[-1]
+
+    gold = answer(language="zh", customer_tier="金卡")
+    assert (gold["answer"], gold["answer_tier"]) == ("金卡会员退货免运费，快递员免费上门取件。", "金卡")
+    assert answer(language="zh")["answer"] == "七天无理由退货运费¥10，质量问题由我们承担。"  # everyone else
+    # The tier has no English answer: an English-speaking gold member gets the entry's.
+    english = answer(language="en", customer_tier="金卡")
+    assert english["answer"] == "No-reason returns cost ¥10; we pay for quality issues."
+
+
+def test_after_an_answer_the_questions_customers_often_ask_next_are_offered(kb, domain, monkeypatch) -> None:
+    monkeypatch.setattr(kb_client, "follow_ups_of",
+                        lambda faq_id: ["refund-time", "gone-since"] if faq_id == "returns-fee" else [])
+    dispatcher = CollectingDispatcher()
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="退货的邮费谁来出", slots={"language": "zh"})
+    answer, offer = dispatcher.messages
+    assert answer["faq_id"] == "returns-fee" and offer["response"] == "utter_faq_follow_ups"
+    # Titled in the customer's language; an entry no longer published is not offered.
+    [button] = offer["buttons"]
+    assert button["payload"] == '/choose_faq{"faq_id": "refund-time"}' and button["title"] == "退款多久到账"
+    chosen = CollectingDispatcher()
+    run(faq.ActionAnswerChosenFaq(), chosen, domain, text=button["payload"], slots={"language": "zh",
+                                                                                    "faq_id": "refund-time"})
+    assert chosen.messages[0]["faq_id"] == "refund-time" and len(chosen.messages) == 1

@@ -109,3 +109,23 @@ def test_the_same_question_a_few_days_later_offers_a_person(kb, dispatcher, doma
     store.clear()
     run(faq.ActionAnswerFaq(), fresh, domain, text="退货的邮费谁来出", slots={"language": "zh"})
     assert [m["response"] for m in fresh.messages] == ["utter_faq_answer"]  # a first-time customer: no difference
+
+
+def test_another_entry_of_the_same_category_counts_but_general_does_not() -> None:
+    categories = {"returns-fee": "returns", "refund-time": "returns", "hello": "general", "hours": "general"}
+    earlier = [session(NOW - 2 * DAY - 60), answered("refund-time", NOW - 2 * DAY), session(NOW - 60)]
+    found = asked_before(earlier, "returns-fee", NOW, categories)
+    assert found is not None and found.faq_id == "refund-time"
+    assert asked_before(earlier, "returns-fee", NOW) is None  # without categories: the same entry only
+    general = [session(NOW - DAY - 60), answered("hello", NOW - DAY), session(NOW - 60)]
+    assert asked_before(general, "hours", NOW, categories) is None
+
+
+def test_a_similar_question_a_few_days_later_offers_a_person_too(kb, dispatcher, domain,  # noqa: F811
+                                                                 store: list[dict]) -> None:
+    store.extend([session(NOW - 2 * DAY - 120), answered("refund-time", NOW - 2 * DAY - 60)])
+    tracker = with_events([session(NOW - 30)], slots={"language": "zh"})
+    tracker.latest_message["text"] = "退货的邮费谁来出"
+    events = asyncio.run(faq.ActionAnswerFaq().run(dispatcher, tracker, domain))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq_answer", "utter_faq_asked_similar"]
+    assert dispatcher.messages[1]["when"] == " 2 天前" and slots(events)["handoff_reason"] == "repeat_inquiry"

@@ -123,6 +123,48 @@ def test_create_edit_history_rollback_and_draft(ops: TestClient) -> None:
     assert all(c["faq_id"] != "gift-wrap" for c in tried["candidates"])
 
 
+def test_ops_edit_an_entrys_answers_per_customer_tier(ops: TestClient) -> None:
+    entry = {"id": "gift-wrap", "category": "orders", "status": "published",
+             "answers": {"zh": "礼品包装每件加收5元。"}, "variants": {"zh": ["可以礼品包装吗"]},
+             "tier_answers": {" 金卡 ": {"zh": " 金卡会员礼品包装免费。 "}}}
+    created = ops.post("/api/kb/entries", json=entry)
+    assert created.status_code == 201, created.text
+    assert created.json()["entry"]["tier_answers"] == {"金卡": {"zh": "金卡会员礼品包装免费。"}}
+    edited = {**entry, "base_revision": 1,
+              "tier_answers": {"金卡": {"zh": "金卡会员礼品包装免费，还送贺卡。"}, "vip": {"en": "Free for VIPs."}}}
+    assert ops.put("/api/kb/entries/gift-wrap", json=edited).status_code == 200
+    assert ops.get("/api/kb/entries/gift-wrap").json()["tier_answers"]["vip"] == {"en": "Free for VIPs."}
+    [newest, _] = ops.get("/api/kb/entries/gift-wrap/revisions").json()
+    tiers = [(c["tier"], c["lang"]) for c in newest["changes"] if c["field"] == "tier_answer"]
+    assert tiers == [("vip", "en"), ("金卡", "zh")]
+    exported = ops.get("/api/kb/export", params={"format": "jsonl"}).text
+    assert '"tier": "vip"' in exported and "Free for VIPs." in exported
+    for bad in ({"": {"zh": "x"}}, {"金卡": {"zh": " "}}, {"金卡": {"zh": "a"}, "金卡 ": {"zh": "b"}},
+                {"t" * 40: {"zh": "x"}}):
+        refused = ops.put("/api/kb/entries/gift-wrap", json={**edited, "tier_answers": bad})
+        assert refused.status_code == 422, bad
+
+
+def test_ops_recount_see_and_switch_the_follow_up_questions(kb: Settings, ops: TestClient) -> None:
+    from tests.knowledge_base.test_follow_ups import Conversations
+
+    talk = Conversations(kb.tracker_url)
+    for i in range(4):
+        talk.session(f"c{i}", "returns-fee", "refund-time")
+    assert ops.get("/api/kb/follow-ups", params={"entry_id": "returns-fee"}).json()["suggestions"] == []
+    counted = ops.post("/api/kb/follow-ups/recompute").json()
+    assert counted["suggestions"] == 1 and counted["min_count"] == kb.kb_follow_up_min_count
+    listed = ops.get("/api/kb/follow-ups", params={"entry_id": "returns-fee"}).json()
+    [found] = listed["suggestions"]
+    assert (found["next_id"], found["count"], found["enabled"], found["offered"]) == ("refund-time", 4, True, True)
+    assert found["titles"] == {"zh": "退款多久到账", "en": "how long does a refund take"}
+    off = ops.put("/api/kb/follow-ups/returns-fee/refund-time", json={"enabled": False}).json()
+    assert (off["enabled"], off["offered"]) == (False, False)
+    assert ops.put("/api/kb/follow-ups/returns-fee/nope", json={"enabled": False}).status_code == 404
+    ops.post("/api/kb/follow-ups/recompute")
+    assert ops.get("/api/kb/follow-ups").json()["suggestions"][0]["enabled"] is False  # ops' choice stays
+
+
 def test_entry_validation_names_the_problem(ops: TestClient) -> None:
     bad = ops.post("/api/kb/entries", json={"id": "x y", "answers": {"zh": " "}, "variants": {"fr": ["q"]}})
     assert bad.status_code == 422

@@ -42,7 +42,7 @@ def test_representative_routes_have_their_schemas(app_and_rasa: Any) -> None:
     assert escalation["properties"]["created_at"]["type"] == "string"  # an ISO string, as before
 
     entry = component(spec, success_schema(spec, "get", "/api/kb/entries/{entry_id}"))
-    assert set(entry["properties"]) == {"id", "category", "status", "answers", "variants", "revision"}
+    assert set(entry["properties"]) == {"id", "category", "status", "answers", "variants", "tier_answers", "revision"}
 
     clusters = component(spec, success_schema(spec, "get", "/api/kb/review/clusters"))
     assert set(clusters["properties"]) == {"counts", "clusters"}

@@ -4,10 +4,13 @@ and treated as an unverified visitor."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 
+from console.core.security import hash_password
 from desk.service import desk_store
 from kefu.config import Settings
 from kefu.identity import sign
@@ -16,6 +19,7 @@ from tests.e2e.test_wechat import post_plain, reply_text
 from tests.support.clients import Customer
 
 WELCOME_ZH = "欢迎回来"
+OPS_PASSWORD = "ops-memory-password-1"
 
 
 def say(kefu: Settings, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
@@ -97,3 +101,52 @@ def test_a_returning_wechat_customer_is_welcomed_back(kefu: Settings) -> None:
     assert "KF20231123018" in reply_text(post_plain(kefu, openid, "我的订单 KF20231123018 到哪了"))
     back = reply_text(post_plain(kefu, openid, "/session_start"))
     assert back.startswith(WELCOME_ZH) and "KF20231123018" in back
+
+
+def test_a_member_of_a_tier_gets_the_tiers_answer_and_everyone_else_the_entrys(kefu: Settings) -> None:
+    """The shop's backend says the customer's tier (REST metadata; a browser cannot): the demo entry on return
+    shipping has answers of its own for 金卡 and 钻石 members, in both languages."""
+    gold = texts(say(kefu, f"tier-gold-{uuid.uuid4().hex[:10]}", "无理由退货运费谁出？", {"customer_tier": "金卡"}))
+    assert gold.startswith("您是金卡会员") and "上门取件" in gold
+    regular = texts(say(kefu, f"tier-none-{uuid.uuid4().hex[:10]}", "无理由退货运费谁出？"))
+    assert "由您承担" in regular and "您是金卡会员" not in regular
+    diamond = texts(say(kefu, f"tier-diamond-{uuid.uuid4().hex[:10]}", "Who pays for return shipping?",
+                        {"customer_tier": "钻石"}))
+    assert diamond.startswith("As a Diamond member")
+
+
+def test_the_questions_customers_ask_next_are_learned_offered_and_switched_off_by_ops(kefu: Settings) -> None:
+    """Customers who asked about return shipping went on to ask when their refund arrives; once the job has
+    counted the conversations, the next customer is offered that question after the answer, until ops switch it
+    off in the console."""
+    for i in range(4):
+        sender = f"follow-{i}-{uuid.uuid4().hex[:8]}"
+        assert "¥10" in texts(say(kefu, sender, "无理由退货运费谁出？"))
+        assert "1–3个工作日" in texts(say(kefu, sender, "退款多久到账？"))
+    store = desk_store(kefu)
+    if store.credentials("ops-mem") is None:
+        store.create_agent("ops-mem", display_name="Ops", role="ops", password_hash=hash_password(OPS_PASSWORD))
+    ops = httpx.Client(base_url=kefu.console_url, timeout=60)
+    login = ops.post("/api/auth/login", json={"username": "ops-mem", "password": OPS_PASSWORD})
+    ops.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    assert ops.post("/api/kb/follow-ups/recompute").json()["suggestions"] >= 1
+    offered = ops.get("/api/kb/follow-ups", params={"entry_id": "returns-003"}).json()["suggestions"]
+    assert ("returns-007", True) in [(f["next_id"], f["offered"]) for f in offered]
+
+    def follow_ups_after_the_answer() -> list[str]:
+        replies = say(kefu, f"follow-new-{uuid.uuid4().hex[:8]}", "无理由退货运费谁出？")
+        return [b["payload"] for r in replies for b in r.get("buttons") or [] if "returns-007" in b["payload"]]
+
+    assert wait_for(lambda: bool(follow_ups_after_the_answer()))  # each action server re-reads within 10 s
+    assert ops.put("/api/kb/follow-ups/returns-003/returns-007", json={"enabled": False}).json()["enabled"] is False
+    assert wait_for(lambda: not follow_ups_after_the_answer())
+    ops.close()
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 25.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(1.0)
+    return check()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 
@@ -22,10 +23,25 @@ ANSWER_EN = "We hire service agents all year round: send your CV to jobs@lanshan
 pytest.importorskip("playwright.sync_api")
 
 
-def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Settings, browser: object) -> None:
+def ops_user(kefu: Settings) -> None:
     store = desk_store(kefu)
     if store.credentials("ops-li") is None:
         store.create_agent("ops-li", display_name="李运营", role="ops", password_hash=hash_password(PASSWORD))
+
+
+def sign_in(page: Any, kefu: Settings) -> None:
+    """Sign in to the ops console as 李运营 (the page is then the review queue)."""
+    page.goto(f"{kefu.console_url}/ops")
+    page.wait_for_url("**/login?next=/ops")
+    page.fill("#username", "ops-li")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.wait_for_url("**/ops*")
+    page.wait_for_selector("#me:has-text('李运营')")
+
+
+def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Settings, browser: object) -> None:
+    ops_user(kefu)
     before = texts(say(kefu, f"ops-before-{uuid.uuid4().hex}", QUESTION))
     assert "还不知道答案" in before
     cluster_id = next(c.id for c in service.review_queue(kefu).clusters() if QUESTION in c.examples)
@@ -35,13 +51,7 @@ def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Setting
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     try:
-        page.goto(f"{kefu.console_url}/ops")
-        page.wait_for_url("**/login?next=/ops")
-        page.fill("#username", "ops-li")
-        page.fill("#password", PASSWORD)
-        page.click("#login-button")
-        page.wait_for_url("**/ops*")
-        page.wait_for_selector("#me:has-text('李运营')")
+        sign_in(page, kefu)
 
         page.click("#tab-review")
         cluster = page.locator(f"#clusters li.cluster[data-id='{cluster_id}']")
@@ -105,3 +115,50 @@ def test_ops_resolves_a_cluster_in_the_browser_and_the_bot_answers(kefu: Setting
         assert dialogs == []
     finally:
         context.close()
+
+
+def test_ops_edits_an_entrys_answer_for_a_customer_tier_and_that_tier_gets_it(kefu: Settings,
+                                                                              browser: object) -> None:
+    ops_user(kefu)
+    silver = "您是银卡会员，七天无理由退货运费减半（¥5），在“我的订单”中申请退货即可。"
+    context = browser.new_context(locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        sign_in(page, kefu)
+        page.goto(f"{kefu.console_url}/ops#entries/returns-003")
+        page.wait_for_selector("#entry-editor:not([hidden])")
+        # The demo entry's tiers are there to edit (the demo knowledge base gives 金卡 and 钻石 their own answer).
+        page.wait_for_function("() => [...document.querySelectorAll('#ed-tier-list .tier-name')]"
+                               ".map(i => i.value).join(',') === '金卡,钻石'")
+        page.click("#ed-tier-add")
+        row = page.locator("#ed-tier-list .tier-row").last
+        row.locator(".tier-name").fill("银卡")
+        page.click("#ed-save")  # a tier with no answer yet: refused in the page, nothing saved
+        page.wait_for_selector("#ops-error:not([hidden])")
+        assert "银卡" in page.inner_text("#ops-error-text")
+        row.locator(".tier-answer-zh").fill(silver)
+        page.click("#ed-save")
+        page.wait_for_function("() => /v\\d+/.test(document.querySelector('#ops-status').textContent)")
+        started = time.monotonic()
+        while True:  # published at once; the action server picks the new index version up by itself
+            reply = texts(say_as(kefu, "银卡", "无理由退货运费谁出？"))
+            if silver in reply or time.monotonic() - started > 30:
+                break
+            time.sleep(0.3)
+        assert silver in reply
+        assert "由您承担" in texts(say_as(kefu, None, "无理由退货运费谁出？"))  # everyone else: the entry's answer
+        assert service.store(kefu).get("returns-003").tier_answers["银卡"] == {"zh": silver}
+    finally:
+        context.close()
+
+
+def say_as(kefu: Settings, tier: str | None, text: str) -> list[dict]:
+    """A REST customer whose tier the shop's backend sends (a browser cannot set it)."""
+    import httpx
+
+    body: dict = {"sender": f"tier-{uuid.uuid4().hex}", "message": text}
+    if tier:
+        body["metadata"] = {"customer_tier": tier}
+    resp = httpx.post(f"{kefu.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    assert resp.status_code == 200, resp.text
+    return list(resp.json())

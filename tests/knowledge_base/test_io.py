@@ -125,3 +125,34 @@ def test_xlsx_bad_rows_are_named_by_row_number(tmp_path: Path) -> None:
     (tmp_path / "broken.xlsx").write_bytes(b"PK not really")
     with pytest.raises(ImportFileError, match="not a readable XLSX"):
         io.read_file(tmp_path / "broken.xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "yaml", "xlsx"])
+def test_answers_per_customer_tier_are_imported_and_exported(tmp_path: Path, fmt: str) -> None:
+    path = write(tmp_path, "tiers.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "pickup", "category": "returns", "lang": "zh", "question": "退货怎么寄回",
+         "answer": "自行寄回，运费¥10。"},
+        {"id": "pickup", "lang": "zh", "question": "", "answer": "金卡会员免费上门取件。", "tier": "金卡"},
+        {"id": "pickup", "lang": "en", "question": "how do I send a return", "answer": "Free pick-up.",
+         "tier": "金卡"},
+    ]))
+    [entry] = io.read_file(path)
+    assert entry.answers == {"zh": "自行寄回，运费¥10。"}  # the tier's rows leave the entry's answer alone
+    assert entry.tier_answers == {"金卡": {"zh": "金卡会员免费上门取件。", "en": "Free pick-up."}}
+    assert entry.variants == {"zh": ["退货怎么寄回"], "en": ["how do I send a return"]}
+    out = tmp_path / f"out.{fmt}"
+    out.write_bytes(io.write_bytes(io.to_rows([entry]), fmt))
+    assert [e.snapshot() for e in io.read_file(out)] == [entry.snapshot()]
+    assert io.EntryData.from_snapshot(entry.snapshot()).tier_answers == entry.tier_answers
+
+
+def test_a_tier_row_without_an_answer_or_with_a_long_name_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.jsonl", "\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "a", "lang": "zh", "question": "问", "answer": "答"},
+        {"id": "a", "lang": "zh", "question": "问二", "tier": "金卡"},
+        {"id": "a", "lang": "zh", "answer": "x", "tier": "t" * 40},
+    ]))
+    with pytest.raises(ImportFileError) as info:
+        io.read_file(path)
+    assert "line 2: a `tier` row needs the tier's `answer`" in str(info.value)
+    assert "line 3: `tier` is longer than 32 characters" in str(info.value)

@@ -126,3 +126,23 @@ def test_filters(store: KnowledgeStore) -> None:
     assert [e.id for e in store.entries(text="PASSWORD")] == ["e-2"]
     with pytest.raises(EntryNotFoundError):
         store.get("missing")
+
+
+def test_tier_answers_are_stored_revised_merged_and_published(store: KnowledgeStore) -> None:
+    data = entry()
+    data.tier_answers = {"金卡": {"zh": "金卡会员免运费"}}
+    assert store.save(data, "ops")
+    assert store.get("e-1").tier_answers == {"金卡": {"zh": "金卡会员免运费"}}
+    assert store.published_tier_answers() == {"e-1": {"金卡": {"zh": "金卡会员免运费"}}}
+    assert store.revisions("e-1")[-1].snapshot["tier_answers"] == {"金卡": {"zh": "金卡会员免运费"}}
+    # An import adds a tier's other language and keeps what the file does not name.
+    more = entry()
+    more.tier_answers = {"金卡": {"en": "Free for gold members"}, "vip": {"zh": "VIP 专线"}}
+    store.import_entries([more], "ops")
+    assert store.get("e-1").tier_answers == {"金卡": {"zh": "金卡会员免运费", "en": "Free for gold members"},
+                                             "vip": {"zh": "VIP 专线"}}
+    store.rollback("e-1", 1, "ops")  # back to the first revision: one tier, one language
+    assert store.get("e-1").tier_answers == {"金卡": {"zh": "金卡会员免运费"}}
+    data.tier_answers = {}
+    store.save(data, "ops")
+    assert store.published_tier_answers() == {} and "tier_answers" not in store.revisions("e-1")[-1].snapshot

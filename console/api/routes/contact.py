@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from console.api.models import ContactOut, errors
-from console.deps import AgentDep, SettingsDep, StoreDep
+from console.deps import AgentDep, SettingsDep, StoreDep, get_tracker_events
 from kefu.orders import OrderClient, OrderServiceError, order_client
-from kefu.tracker_events import TrackerEvents, TrackerUnavailableError
+from kefu.tracker_events import TrackerUnavailableError
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["escalations"], responses=errors(401, 403))
@@ -27,13 +27,6 @@ def _orders(request: Request, settings: Any) -> OrderClient:
     if client is None:
         client = request.app.state.orders = order_client(settings)
     return client
-
-
-def _tracker(request: Request, settings: Any) -> TrackerEvents:
-    events: TrackerEvents | None = getattr(request.app.state, "tracker_events", None)
-    if events is None:
-        events = request.app.state.tracker_events = TrackerEvents(settings.tracker_url)
-    return events
 
 
 async def _order(client: OrderClient, number: str, language: str) -> dict[str, Any]:
@@ -56,7 +49,7 @@ async def read_contact(escalation_id: int, request: Request, agent: AgentDep, st
     profile = await asyncio.to_thread(store.contact, escalation_id)
     conversations = [i["conversation_id"] for i in profile["identities"]]
     try:
-        seen = await asyncio.to_thread(_tracker(request, settings).activity, conversations)
+        seen = await asyncio.to_thread(get_tracker_events(request).activity, conversations)
         sessions = sum(v[0] for v in seen.values())
         firsts = [v[1] for v in seen.values() if v[1] is not None]
         lasts = [v[2] for v in seen.values() if v[2] is not None]

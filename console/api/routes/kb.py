@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field, field_validator
 from console.api.models import (
     EntriesOut,
     EntryRevisionOut,
+    FollowUpOut,
+    FollowUpReportOut,
+    FollowUpsOut,
     ImportDoneOut,
     ImportPreviewOut,
     ImportProblemsOut,
@@ -21,8 +24,8 @@ from console.api.models import (
     TryOut,
     errors,
 )
-from console.deps import CuratorDep, OpsDep
-from knowledge_base import io, service
+from console.deps import CuratorDep, OpsDep, TrackerDep
+from knowledge_base import follow_ups, io, service
 from knowledge_base.errors import EntryNotFoundError
 from knowledge_base.history import changes
 from knowledge_base.io import EntryData
@@ -46,6 +49,10 @@ class EntryIn(BaseModel):
     status: Status = "published"
     answers: dict[Lang, Annotated[str, Field(max_length=io.MAX_ANSWER)]] = Field(default_factory=dict)
     variants: dict[Lang, Annotated[list[Question], Field(max_length=500)]] = Field(default_factory=dict)
+    # Per customer tier (the shop's names: 金卡, vip), the answer its customers get instead, per language.
+    tier_answers: dict[Annotated[str, Field(min_length=1, max_length=io.MAX_TIER)],
+                       dict[Lang, Annotated[str, Field(max_length=io.MAX_ANSWER)]]] = Field(
+        default_factory=dict, max_length=20)
     # The revision the editor started from: saving over someone else's newer change is refused (409).
     base_revision: int | None = None
 
@@ -70,11 +77,29 @@ class EntryIn(BaseModel):
             raise ValueError("give at least one question")
         return cleaned
 
+    @field_validator("tier_answers")
+    @classmethod
+    def _tier_answers(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        cleaned: dict[str, dict[str, str]] = {}
+        for tier, texts in value.items():
+            name = tier.strip()
+            answers = {str(lang): text.strip() for lang, text in texts.items() if text.strip()}
+            if not name:
+                raise ValueError("a tier's answer needs the tier's name")
+            if not answers:
+                raise ValueError(f"give tier {name!r} an answer in at least one language, or remove it")
+            if name.casefold() in (t.casefold() for t in cleaned):
+                raise ValueError(f"tier {name!r} is given twice")
+            cleaned[name] = answers
+        return cleaned
+
     def data(self) -> EntryData:
         """The store's form."""
         return EntryData(id=self.id, category=self.category.strip(), status=self.status,
                          answers={str(k): v for k, v in self.answers.items()},
-                         variants={str(k): list(v) for k, v in self.variants.items()})
+                         variants={str(k): list(v) for k, v in self.variants.items()},
+                         tier_answers={tier: {str(lang): text for lang, text in texts.items()}
+                                       for tier, texts in self.tier_answers.items()})
 
 
 class StatusIn(BaseModel):
@@ -199,6 +224,52 @@ def rollback_entry(entry_id: str, body: RollbackIn, user: OpsDep, curator: Curat
     old = curator.store.get(entry_id)
     entry = curator.store.rollback(entry_id, body.number, user["username"])
     return _saved(curator, entry, old.status == "published")
+
+
+class SwitchIn(BaseModel):
+    """Offer a follow-up suggestion after its entry's answer, or not."""
+
+    enabled: bool
+
+
+def _follow_up(curator: CuratorDep, found: follow_ups.Suggestion, offered: dict[str, list[str]],
+               titles: dict[str, dict[str, str]]) -> dict[str, Any]:
+    if found.next_id not in titles:
+        try:
+            variants = curator.store.get(found.next_id).variants
+            titles[found.next_id] = {lang: qs[0] for lang, qs in variants.items() if qs}
+        except EntryNotFoundError:
+            titles[found.next_id] = {}
+    return {**found.as_dict(), "offered": found.next_id in offered.get(found.entry_id, []),
+            "titles": titles[found.next_id]}
+
+
+@router.get("/follow-ups", response_model=FollowUpsOut)
+def read_follow_ups(user: OpsDep, curator: CuratorDep, entry_id: str | None = None) -> dict[str, Any]:
+    """The follow-up questions learned from the conversations (of one entry), most frequent first."""
+    found = follow_ups.suggestions(curator.store, entry_id)
+    offered = follow_ups.offered(curator.store)
+    titles: dict[str, dict[str, str]] = {}
+    thresholds = follow_ups.Thresholds.from_settings(curator.settings)
+    return {"suggestions": [_follow_up(curator, f, offered, titles) for f in found],
+            "min_count": thresholds.min_count, "min_share": thresholds.min_share, "days": thresholds.days}
+
+
+@router.post("/follow-ups/recompute", response_model=FollowUpReportOut, responses=errors(503))
+def recompute_follow_ups(user: OpsDep, curator: CuratorDep, events: TrackerDep) -> dict[str, Any]:
+    """Count again what customers asked next after each entry, over the stored conversations (ops' switches
+    stay)."""
+    return follow_ups.recompute(curator.store, events, follow_ups.Thresholds.from_settings(curator.settings))
+
+
+@router.put("/follow-ups/{entry_id}/{next_id}", response_model=FollowUpOut, responses=errors(404))
+def switch_follow_up(entry_id: str, next_id: str, body: SwitchIn, user: OpsDep,
+                     curator: CuratorDep) -> dict[str, Any]:
+    """Switch one suggestion on or off; the bot follows within seconds."""
+    found = follow_ups.switch(curator.store, entry_id, next_id, body.enabled, str(user["username"]))
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no follow-up {next_id} after {entry_id}")
+    return _follow_up(curator, found, follow_ups.offered(curator.store), {})
 
 
 @router.post("/import", response_model=ImportPreviewOut | ImportDoneOut, response_model_exclude_unset=True,

@@ -4,16 +4,18 @@ import { num, str } from '../shared/values.js';
 import { markSelectedEntry } from './entries.js';
 import { readEntry } from './entry-form.js';
 import { hideError, say, sayPublished, showError, withBusy } from './feedback.js';
+import { loadFollowUps, wireFollowUps } from './follow-ups.js';
 import { setHash } from './hash.js';
 import { loadHistory } from './history.js';
 import { kbChanged } from './kb-data.js';
 import { api } from './session.js';
+import { fillTiers, readTiers, wireTiers } from './tier-answers.js';
 import { S } from './state.js';
 import { L } from './strings.js';
 
 function fillEditor(entry) {
   const isNew = !entry;
-  const e = entry || { id: '', category: '', status: 'published', answers: {}, variants: {} };
+  const e = entry || { id: '', category: '', status: 'published', answers: {}, variants: {}, tier_answers: {} };
   S.editing = { id: str(e.id), revision: num(e.revision), isNew };
   $('ed-title').textContent = isNew ? L.newEntryTitle : L.editTitle(str(e.id));
   $('ed-revision').textContent = isNew ? L.unsaved : (e.revision ? L.revShort(str(e.revision)) : '');
@@ -27,6 +29,7 @@ function fillEditor(entry) {
     $(`ed-answer-${lang}`).value = str(ans[lang]);
     $(`ed-questions-${lang}`).value = (vars[lang] || []).map(str).join('\n');
   }
+  fillTiers(e.tier_answers);
   $('ed-conflict').hidden = true;
   $('ed-hint').textContent = '';
   $('entry-editor').hidden = false;
@@ -47,6 +50,7 @@ function closeEditor() {
 function newEntry() {
   S.editorSeq++;
   fillEditor(null);
+  loadFollowUps('');
   $('history-list').replaceChildren(el('li', 'empty muted small', L.noHistory));
   $('ed-id').focus();
 }
@@ -62,6 +66,7 @@ export async function openEntry(id, keepFocus) {
     if (seq !== S.editorSeq) return;
     fillEditor(d);
     loadHistory(id);
+    loadFollowUps(id);
     if (!keepFocus) $('ed-category').focus();
   } catch (err) {
     if (seq === S.editorSeq) showError(err);
@@ -77,6 +82,9 @@ function saveEntry(ev) {
   const id = isNew ? $('ed-id').value.trim() : S.editing.id;
   const body = readEntry('ed', id, $('ed-status').value);
   if (!body) return;
+  const tiers = readTiers();
+  if (!tiers) return;
+  body.tier_answers = tiers;
   if (!isNew) body.base_revision = S.editing.revision;
   withBusy($('ed-save'), async () => {
     try {
@@ -117,6 +125,8 @@ function rollback(btn) {
 }
 
 export function wireEditor() {
+  wireTiers();
+  wireFollowUps();
   $('entry-new').addEventListener('click', newEntry);
   $('entries').addEventListener('click', (ev) => {
     const tr = ev.target.closest('tbody tr[data-id]');

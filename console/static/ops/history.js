@@ -30,14 +30,15 @@ function renderChange(ch) {
   const li = el('li', `change change-${str(ch.field).replace(/[^a-z_-]/gi, '')}`);
   li.dataset.field = str(ch.field);
   const langTag = ch.lang ? ` (${str(ch.lang)})` : '';
-  const label = el('span', 'change-label', `${L.field[ch.field] || str(ch.field)}${langTag}`);
+  const name = ch.field === 'tier_answer' ? L.tierAnswerOf(str(ch.tier)) : L.field[ch.field] || str(ch.field);
+  const label = el('span', 'change-label', `${name}${langTag}`);
   if (ch.field === 'created') {
     li.append(el('span', '', str(ch.text)));
   } else if (ch.field === 'category' || ch.field === 'status') {
     const del = el('del', '', str(ch.before) || '—');
     const ins = el('ins', '', str(ch.after) || '—');
     li.append(label, del, el('span', 'arrow', ' → '), ins);
-  } else if (ch.field === 'answer') {
+  } else if (ch.field === 'answer' || ch.field === 'tier_answer') {
     const diff = el('div', 'diff');
     diff.lang = str(ch.lang);
     for (const s of Array.isArray(ch.segments) ? ch.segments : []) {
