@@ -24,7 +24,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   the graph.
 - An action server that cannot be reached, times out (KEFU_ACTION_TIMEOUT_S, 30 s; Rasa waits 5 minutes) or
   fails with a 5xx gets the customer `utter_assistant_unavailable`, once per message, instead of silence; the
-  custom session start (the welcome back) falls back to Rasa's own, so the session still starts.
+  custom session start (the welcome back) falls back to Rasa's own, so the session still starts. A first-time
+  visitor's session starts the same way without calling the action server at all: nothing to welcome them back to.
 - A customer whose message cannot be handled because the conversation store or the lock store is away (PostgreSQL
   or Redis restarting in the cluster profile, a SQLite file that cannot be written) gets
   `utter_assistant_unavailable` in their language instead of silence or an empty reply; nothing was stored, so the
@@ -50,6 +51,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Type, Union
 
+from kefu.identity import VERIFIED
 from kefu.vocabulary import ACTION_SESSION_START
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,11 @@ async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: A
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import ClientResponseError
 
+    if self.name() == ACTION_SESSION_START and first_visit(tracker):
+        # Nothing to welcome a first-time visitor back to: Rasa's own session start, without the round trip.
+        from rasa.core.actions.action import ActionSessionStart
+
+        return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
     try:
         try:
             return await _original["remote_run"](self, output_channel, nlg, tracker, domain)
@@ -207,6 +214,17 @@ async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: A
         logger.error("%s failed: the action server at %s is away (%s); the customer is told so", self.name(),
                      getattr(self.action_endpoint, "url", "?"), exc)
         return await apology(nlg, tracker, output_channel)
+
+
+def first_visit(tracker: Any) -> bool:
+    """A conversation that has said nothing before and carries no verified shop id (kefu/identity.py) that could
+    join it to the customer's others: Kefu's session start (actions/welcome.py) would have nothing to say."""
+    from rasa.shared.core.events import UserUttered
+
+    if any(isinstance(event, UserUttered) for event in tracker.events):
+        return False
+    metadata = tracker.get_slot("session_started_metadata")
+    return not (isinstance(metadata, dict) and metadata.get(VERIFIED) is True)
 
 
 def action_server_away(exc: BaseException) -> bool:

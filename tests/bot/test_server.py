@@ -394,3 +394,35 @@ def test_without_the_action_server_the_session_still_starts_as_rasa_starts_it() 
     # No apology (it would come twice with the message's own), the slots carried over, then listening.
     assert isinstance(events[0], SessionStarted) and SlotSet("language", "en") in events
     assert events[-1] == ActionExecuted("action_listen")
+
+
+def test_a_first_time_visitor_starts_a_session_without_a_call_to_the_action_server() -> None:
+    import asyncio
+    from pathlib import Path
+
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    fake = DomainKeepingActionServer()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    action = RemoteAction("action_session_start", EndpointConfig(fake.url))
+
+    def start(events: list) -> list:
+        tracker = DialogueStateTracker.from_events("t", events, slots=domain.slots)
+        return asyncio.run(action.run(CollectingOutputChannel(), nlg, tracker, domain))
+
+    try:
+        new = start([SlotSet("session_started_metadata", {"customer_verified": "yes", "page": "/"})])
+        assert isinstance(new[0], SessionStarted) and new[-1] == ActionExecuted("action_listen")
+        assert fake.carried == []  # nothing to welcome back to: no call
+        start([SlotSet("session_started_metadata", {"customer_id": "u-1", "customer_verified": True})])
+        assert len(fake.carried) == 1  # a verified customer may have conversations elsewhere
+        start([ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0})])
+        assert len(fake.carried) == 2  # a returning one
+    finally:
+        fake.server.shutdown()
