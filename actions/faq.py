@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clients import kb as kb_client
+from actions.clients.desk import metadata_text
 from actions.memory import ANSWER_EVENTS, REPEAT_WITHIN_S, asked_before, remembered, when_text
 from kefu.config import ROOT
 from kefu.vocabulary import ACTION_ANSWER_FAQ, HANDOFF_REASON, REPEAT_INQUIRY
@@ -156,13 +157,7 @@ def tier_name(tracker: Tracker) -> str | None:
     slot = tracker.get_slot("customer_tier")
     if isinstance(slot, str) and slot.strip():
         return slot.strip()
-    for event in [{"event": "user", "metadata": tracker.latest_message.get("metadata")}, *reversed(tracker.events)]:
-        if event.get("event") == "user":
-            metadata = event.get("metadata") or {}
-            value = metadata.get("customer_tier") or metadata.get("tier")
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return None
+    return metadata_text(tracker, "customer_tier") or metadata_text(tracker, "tier")
 
 
 def answer_for(tracker: Tracker, candidate: Candidate) -> tuple[str, str | None]:

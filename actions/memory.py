@@ -101,17 +101,17 @@ ORDER_EVENTS = ("user", "slot", "action")
 ANSWER_EVENTS = ("bot", "action")
 
 
-async def remembered(tracker: Tracker, within_s: float = ORDERS_WITHIN_S,
-                     types: tuple[str, ...] = ORDER_EVENTS) -> list[dict[str, Any]]:
+async def remembered(tracker: Tracker, within_s: float = ORDERS_WITHIN_S, types: tuple[str, ...] = ORDER_EVENTS,
+                     senders: list[str] | None = None) -> list[dict[str, Any]]:
     """This customer's events of these types from the last `within_s` seconds, earlier sessions and their verified
     conversations on other channels included, oldest first; the current session as Rasa sent it last (the store may
-    be away: then only that, logged)."""
+    be away: then only that, logged). `senders`: the conversations() already read."""
     current = list(tracker.events)
     began = next((float(e["timestamp"]) for e in current
                   if e.get("event") == "action" and e.get("name") == ACTION_SESSION_START and e.get("timestamp")),
                  None)
     try:
-        senders = await conversations(tracker)
+        senders = senders or await conversations(tracker)
         earlier = await asyncio.to_thread(stored_history, senders, time.time() - within_s, began, types)
     except TrackerUnavailableError as exc:
         logger.warning("earlier conversations of %s not read: %s", tracker.sender_id, exc)

@@ -97,7 +97,7 @@ class ActionSessionStart(Action):
         except DeskUnavailableError as exc:
             logger.warning("open hand-overs and tickets of %s not read: %s", tracker.sender_id, exc)
             matters = OpenMatters()
-        events = await memory.remembered(tracker, types=memory.ORDER_EVENTS)
+        events = await memory.remembered(tracker, types=memory.ORDER_EVENTS, senders=senders)
         language = session_language(tracker, events)
         if matters.escalation is not None:
             self.say(dispatcher, domain, "utter_welcome_back_handoff", language)

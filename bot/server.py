@@ -181,13 +181,12 @@ def action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[str, Any]:
 async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
     """RemoteAction.run, once more with the domain when the action server says it does not hold it (449), and an
     honest reply instead of silence when the action server is away."""
+    from rasa.core.actions.action import ActionSessionStart
     from rasa.shared.exceptions import RasaException
     from rasa.utils.endpoints import ClientResponseError
 
     if self.name() == ACTION_SESSION_START and first_visit(tracker):
         # Nothing to welcome a first-time visitor back to: Rasa's own session start, without the round trip.
-        from rasa.core.actions.action import ActionSessionStart
-
         return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
     try:
         try:
@@ -208,8 +207,6 @@ async def run_remote_action(self: Any, output_channel: Any, nlg: Any, tracker: A
             # apology here would come twice, before and after the customer's message).
             logger.error("%s failed: the action server at %s is away (%s); Rasa's own session start instead",
                          self.name(), getattr(self.action_endpoint, "url", "?"), exc)
-            from rasa.core.actions.action import ActionSessionStart
-
             return await ActionSessionStart().run(output_channel, nlg, tracker, domain)
         logger.error("%s failed: the action server at %s is away (%s); the customer is told so", self.name(),
                      getattr(self.action_endpoint, "url", "?"), exc)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from desk.attachments import FileStore
 from desk.db import Attachment, CustomerLink, Escalation, Event, Message, Note, Rating, Ticket
 from desk.db import session_factory as desk_sessions
+from desk.service import desk_store
 from kefu.config import Settings
 from kefu.db import make_engine, utcnow
 from knowledge_base.db import ReviewCluster, ReviewItem
@@ -74,6 +75,7 @@ class Retention:
     def __init__(self, settings: Settings) -> None:
         self.tracker = make_engine(settings.tracker_url)
         self.desk = desk_sessions(settings.desk_url)
+        self.desk_store = desk_store(settings)
         self.kb = kb_sessions(settings.kb_url)
         self.files = FileStore(settings.attachments_path)
 
@@ -202,12 +204,7 @@ class Retention:
 
     def _customers(self, customer_ids: list[str]) -> set[str]:
         """Every conversation, on any channel, of these shop customer ids (verified links and hand-overs)."""
-        keys = [k.strip() for k in customer_ids if k.strip()]
-        if not keys:
-            return set()
-        with self.desk() as s:
-            return set(s.scalars(select(CustomerLink.conversation_id).where(CustomerLink.customer_key.in_(keys)))) | \
-                set(s.scalars(select(Escalation.conversation_id).where(Escalation.customer_key.in_(keys))))
+        return {c for key in customer_ids if key.strip() for c in self.desk_store.customer_conversations(key.strip())}
 
     def forget(self, conversation_ids: list[str], values: list[str], dry_run: bool = False,
                customer_ids: list[str] | None = None) -> RemovalReport:

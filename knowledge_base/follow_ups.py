@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from kefu.db import utcnow
 from kefu.tracker_events import EventRow, TrackerEvents
@@ -77,25 +77,19 @@ def count_pairs(rows: Iterable[EventRow]) -> tuple[Counter[tuple[str, str]], Cou
     each entry counts once per conversation."""
     pairs: Counter[tuple[str, str]] = Counter()
     answered: Counter[str] = Counter()
-    seen: dict[str, set[str]] = defaultdict(set)  # per sender: the entries answered in this session, in order
-    order: dict[str, list[str]] = defaultdict(list)
+    # Per sender, the entries answered in the current session, in order (dicts keep insertion order).
+    session: dict[str, dict[str, None]] = defaultdict(dict)
     for row in rows:
-        if row.type_name == "action" or row.action_name == ACTION_SESSION_START:
-            if row.action_name == ACTION_SESSION_START:
-                seen.pop(row.sender_id, None)
-                order.pop(row.sender_id, None)
+        if row.action_name == ACTION_SESSION_START:
+            session.pop(row.sender_id, None)
             continue
         faq_id = faq_answered(row) if row.type_name == "bot" else None
-        if faq_id is None:
-            continue
-        before = order[row.sender_id]
-        if faq_id in seen[row.sender_id]:
+        if faq_id is None or faq_id in session[row.sender_id]:
             continue
         answered[faq_id] += 1
-        for earlier in before[-1:]:  # what was asked right before: the step the customer took next
-            pairs[(earlier, faq_id)] += 1
-        seen[row.sender_id].add(faq_id)
-        before.append(faq_id)
+        if session[row.sender_id]:  # what was asked right before: the step the customer took next
+            pairs[(next(reversed(session[row.sender_id])), faq_id)] += 1
+        session[row.sender_id][faq_id] = None
     return pairs, answered
 
 
@@ -162,8 +156,3 @@ def offered(store: KnowledgeStore) -> dict[str, list[str]]:
             out[x.entry_id].append(x.next_id)
     return out
 
-
-def clear(store: KnowledgeStore) -> None:
-    """Forget every suggestion (tests)."""
-    with store.session() as s:
-        s.execute(delete(FollowUp))
