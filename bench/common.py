@@ -90,6 +90,7 @@ def servers_on_a_kb_copy(prefix: str, own_index: bool = False, **overrides: Any)
     supervisor = Supervisor(settings, echo=False)
     print("starting servers…", flush=True)
     supervisor.start()
+    supervisor.wait_for_nlu_workers()  # Rasa answers once one has loaded; measure the whole pool
     try:
         yield settings, supervisor
     finally:
@@ -119,6 +120,8 @@ def cluster_on_the_demo_kb(prefix: str, replicas: int, **overrides: Any) -> Iter
     print(f"starting the cluster ({replicas} of each server)…", flush=True)
     try:
         cluster.start()
+        assert cluster.servers is not None
+        cluster.servers.wait_for_nlu_workers()
         yield cluster.settings, cluster
     finally:
         cluster.stop()

@@ -32,6 +32,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   reply asks them to send it again shortly. Rasa 3.6 instead swaps in an empty in-memory tracker when its store
   fails (FailSafeTrackerStore): the bot then answers a customer as a stranger, one in a hand-over too, and keeps
   nothing of what they said; here the store's error is not swallowed.
+- DIET loads without tracing a training graph it would use once (bot/model_load.py): Rasa (or each NLU worker)
+  is back sooner after a restart.
 - The policies' dialogue states are replayed once per event, not from the conversation's start at every
   prediction (bot/dialogue_states.py), and the states they copy only for debug logs are not copied otherwise.
 """
@@ -116,6 +118,8 @@ def resolve_event_type(type_name: str, default: Optional[Type[Any]] = None) -> O
 
 _original: Dict[str, Any] = {}
 _current_pool: Dict[str, Any] = {}
+# The pool main() starts for `run --model FILE` before Rasa's own imports, taken by load_model.
+_early_pool: Dict[str, Any] = {}
 # The digest of each domain (by id, holding the domain so that the id is not reused) and, per action server URL,
 # the digest of the domain it was last sent.
 _digests: Dict[int, Tuple[Any, str]] = {}
@@ -358,8 +362,14 @@ def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
     model_tar = str(model_path) if os.path.isfile(model_path) else get_latest_model(model_path)
     if not model_tar:
         raise ModelNotFound(f"No model found at path '{model_path}'.")
-    pool = NluPool(Path(model_tar), workers, nlu_max_batch())
-    launched = pool.launch()  # the workers load the NLU graph while this process loads the dialogue graph
+    early = _early_pool.pop("launched", None)
+    if early is not None and early[0].model_tar == Path(model_tar):
+        pool, launched = early  # started by main() before Rasa's imports
+    else:
+        if early is not None:
+            early[0].close_launched(early[1])
+        pool = NluPool(Path(model_tar), workers, nlu_max_batch())
+        launched = pool.launch()  # the workers load the NLU graph while this process loads the dialogue graph
     logger.info("Loading model %s (dialogue here, NLU in %d workers)...", model_tar, workers)
     try:
         with TempDirectoryPath(get_temp_dir_name()) as temporary_directory:
@@ -372,7 +382,7 @@ def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
     except tarfile.ReadError:
         pool.close()
         raise ModelNotFound(f"Model {model_path} can not be loaded.") from None
-    pool.wait_ready(launched)
+    pool.wait_ready(launched, need=1)  # serve once one worker has loaded; the others join as they finish
     runner.kefu_nlu_pool = pool
     # A new model (Rasa's PUT /model) replaces the pool of the one it replaces.
     previous = _current_pool.pop("pool", None)
@@ -442,17 +452,37 @@ def tune_rasa() -> None:
     import rasa.core.actions.action
 
     rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = _whole_number(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT_S, 1)
-    from bot import dialogue_states
+    from bot import dialogue_states, model_load
 
     dialogue_states.install()
+    model_load.install()
     import importlib
 
     for name in DEBUG_ONLY_COPY_MODULES:
         importlib.import_module(name).copy = DebugOnlyCopy  # type: ignore[attr-defined]
 
 
+def launch_early(argv: list[str]) -> None:
+    """For `run --model FILE` with NLU workers: start the workers loading now, while this process spends seconds
+    importing Rasa, so that Rasa answers that much sooner after `make run` or a crash; load_model takes them."""
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("command", nargs="?")
+    parser.add_argument("-m", "--model")
+    known, _ = parser.parse_known_args(argv)
+    workers = nlu_workers()
+    if known.command != "run" or not known.model or not os.path.isfile(known.model) or workers == 0:
+        return
+    from bot.nlu_pool import NluPool
+
+    pool = NluPool(Path(known.model), workers, nlu_max_batch())
+    _early_pool["launched"] = (pool, pool.launch())
+
+
 def main() -> None:
     """Run the `rasa` command line (arguments as for `rasa`) with the savings installed."""
+    launch_early(sys.argv[1:])
     tune_rasa()
     from rasa.__main__ import main as rasa_main
 

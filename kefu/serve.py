@@ -27,6 +27,7 @@ from types import FrameType
 
 from kefu.config import ROOT, Settings
 from kefu.pii import mask
+from kefu.vocabulary import NLU_ALL_LOADED
 
 PROGRESS_EVERY_S = 10.0
 # Restart backoff: the first wait, the longest, and how long a server must run for the next crash to start over.
@@ -54,6 +55,7 @@ class Child:
     restarts: int = 0  # crashes in a row (reset after RESTART_RESET_AFTER_S of running)
     restart_at: float | None = None  # when a crashed server is due to start again
     back: bool = True  # has answered its ready URL since it last started
+    log_offset: int = 0  # where the log file stood when it was last started
     # A readiness check for servers without an HTTP URL (PostgreSQL, Redis): used instead of ready_url.
     ready: Callable[[], bool] | None = None
     # Run as this user (PostgreSQL refuses to run as root).
@@ -64,6 +66,7 @@ class Child:
     def start(self, echo: bool) -> None:
         """Start the process; a thread copies its output to the log file (and the console when echo)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         # A new session, so Ctrl-C reaches only the supervisor, which then stops children in order.
         self.proc = subprocess.Popen(
             self.argv,
@@ -89,6 +92,15 @@ class Child:
                 self.tail.append(line)
                 if echo:
                     print(f"[{self.name}] {line}", flush=True)
+
+    def logged(self, text: str) -> bool:
+        """Whether the process has logged a line containing text since it was last started."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self.log_offset)
+                return text.encode() in log.read()
+        except OSError:
+            return False
 
     def is_ready(self) -> bool:
         """True when the ready URL answers 200 (or the ready check passes)."""
@@ -217,6 +229,19 @@ class Supervisor:
             self.stop()
             raise
         return time.monotonic() - started
+
+    def wait_for_nlu_workers(self, within: float = 180.0) -> None:
+        """Wait until every Rasa's NLU workers have all loaded: Rasa answers once one has, and the others join
+        over the next seconds; benchmarks and timed tests measure the whole pool."""
+        deadline = time.monotonic() + within
+        # With KEFU_NLU_WORKERS=0 Rasa parses in its own process (ready means loaded); the cluster gives each
+        # replica at least one worker.
+        rasas = [c for c in self.children if c.name.startswith("rasa") and c.env.get("KEFU_NLU_WORKERS") != "0"]
+        while not all(c.logged(NLU_ALL_LOADED) for c in rasas):
+            if time.monotonic() > deadline:
+                raise ServeError(f"Rasa's NLU workers did not all load within {within:.0f} s")
+            self.check_alive()
+            time.sleep(0.2)
 
     def check_alive(self) -> None:
         """Raise ServeError naming the first child that has exited."""

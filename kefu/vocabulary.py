@@ -50,3 +50,7 @@ UNRESOLVED_RESPONSES = frozenset(name for name, decision in FAQ_DECISIONS.items(
 # dashboard counts it under.
 OFFLINE_STATUS = "offline"
 OFFLINE_REASON = "no agent available"
+
+# What Rasa logs once every NLU worker has loaded (bot/nlu_pool.py); it answers once the first has, and the
+# supervisor's wait_for_nlu_workers (tests, benchmarks) waits for this line.
+NLU_ALL_LOADED = "every NLU worker has loaded"

@@ -97,3 +97,34 @@ def test_stopping_cancels_a_pending_restart(supervisor: Supervisor) -> None:
     assert supervisor.watch(now)[0].startswith("rasa exited")
     supervisor.stop()
     assert supervisor.watch(now + 60) == []
+
+
+def test_waiting_for_the_nlu_workers_reads_only_what_rasa_logged_since_its_last_start(tmp_path: Path) -> None:
+    from kefu.serve import ServeError
+    from kefu.vocabulary import NLU_ALL_LOADED
+
+    says = f"import time; time.sleep(0.5); print({NLU_ALL_LOADED!r}, flush=True); time.sleep(300)"
+    log = tmp_path / "rasa.log"
+    log.write_text(f"{NLU_ALL_LOADED} (an earlier run)\n")
+    rasa = Child(name="rasa", argv=[sys.executable, "-c", says], env={**os.environ, "KEFU_NLU_WORKERS": "2"},
+                 ready_url="http://127.0.0.1:9/", log_path=log)
+    # Rasa parsing in its own process (KEFU_NLU_WORKERS=0) logs no such line and is not waited for.
+    own = Child(name="rasa-2", argv=[sys.executable, "-c", "import time; time.sleep(300)"],
+                env={**os.environ, "KEFU_NLU_WORKERS": "0"}, ready_url="http://127.0.0.1:9/",
+                log_path=tmp_path / "rasa-2.log")
+    supervisor = Supervisor(Settings(data_dir=tmp_path), children=[rasa, own])
+    try:
+        for child in (rasa, own):
+            child.start(echo=False)
+        assert not rasa.logged(NLU_ALL_LOADED)  # the earlier run's line does not count
+        started = time.monotonic()
+        supervisor.wait_for_nlu_workers(within=20)
+        assert time.monotonic() - started >= 0.3
+        assert rasa.logged(NLU_ALL_LOADED)
+        rasa.stop()
+        rasa.argv = [sys.executable, "-c", "import time; time.sleep(300)"]
+        rasa.start(echo=False)
+        with pytest.raises(ServeError, match="did not all load within 1 s"):
+            supervisor.wait_for_nlu_workers(within=1)
+    finally:
+        supervisor.stop()

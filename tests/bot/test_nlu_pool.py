@@ -28,8 +28,14 @@ def pool() -> Iterator[NluPool]:
     os.environ["KEFU_KB_SIGNAL_URL"] = "http://127.0.0.1:9/kb/signal"  # the workers inherit it
     pool = NluPool(MODEL, workers=2)
     try:
-        pids = pool.start()
-        assert len(set(pids)) == 2
+        # Rasa serves as soon as one worker has loaded (they load one at a time); the other joins when it has.
+        first = pool.wait_ready(pool.launch(), need=1)
+        assert len(first) == 1
+        assert parse(pool, "你好")["intent"]["name"] == "greet"
+        deadline = time.monotonic() + 120
+        while len(pool.loaded()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(set(pool.loaded())) == 2 and pool.loaded()[0] == first[0]
         yield pool
     finally:
         pool.close()

@@ -426,3 +426,38 @@ def test_a_first_time_visitor_starts_a_session_without_a_call_to_the_action_serv
         assert len(fake.carried) == 2  # a returning one
     finally:
         fake.server.shutdown()
+
+
+def test_run_with_a_model_file_starts_the_nlu_workers_before_rasas_imports(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from bot import nlu_pool
+
+    launched: list = []
+    monkeypatch.setattr(nlu_pool.NluPool, "launch", lambda self: launched.append(self.model_tar) or "started")
+    monkeypatch.setenv(server.NLU_WORKERS_ENV, "2")
+    model = tmp_path / "kefu.tar.gz"
+    model.write_bytes(b"")
+    try:
+        for argv in (["shell", "--model", str(model)], ["run", "--model", str(tmp_path)], ["run"]):
+            server.launch_early(argv)  # not `run`, not a file, no model: Rasa's own way finds the model
+        assert launched == []
+        monkeypatch.setenv(server.NLU_WORKERS_ENV, "0")
+        server.launch_early(["run", "--model", str(model)])
+        assert launched == []
+        monkeypatch.setenv(server.NLU_WORKERS_ENV, "2")
+        server.launch_early(["run", "--model", str(model), "--port", "5005"])
+        assert launched == [model]
+        pool, started = server._early_pool["launched"]
+        assert (pool.workers, started) == (2, "started")
+    finally:
+        server._early_pool.clear()
+
+
+def test_diet_loads_its_weights_without_tracing_a_training_graph() -> None:
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import model_load
+
+    server.tune_rasa()
+    assert RasaModel.load.__func__ is model_load.load  # type: ignore[attr-defined]
+    # tests/bot/test_nlu_pool.py checks that workers loading this way parse exactly as Rasa's own loading does.

@@ -91,6 +91,7 @@ def kefu_servers(tmp_path_factory: pytest.TempPathFactory,
     service.publish(settings)
     supervisor = Supervisor(settings, echo=False)
     supervisor.start()
+    supervisor.wait_for_nlu_workers()
     try:
         yield settings, supervisor
     finally:
@@ -112,6 +113,7 @@ def cluster_servers(fake_wechat: FakeWeChat) -> Iterator[tuple[Settings, Supervi
     try:
         cluster.start()
         assert cluster.servers is not None
+        cluster.servers.wait_for_nlu_workers()
         yield cluster.settings, cluster.servers
     finally:
         cluster.stop()

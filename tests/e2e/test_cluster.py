@@ -47,6 +47,8 @@ def cluster() -> Iterator[Cluster]:
     running = Cluster.create(base)
     try:
         running.start()
+        assert running.servers is not None
+        running.servers.wait_for_nlu_workers()
         yield running
     finally:
         running.stop()

@@ -38,6 +38,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
     service.publish(settings)
     supervisor = Supervisor(settings)
     supervisor.start()
+    supervisor.wait_for_nlu_workers()
     said: list[str] = []
     stop = threading.Event()
 
@@ -137,7 +138,11 @@ def test_each_server_killed_in_turn_is_back_within_30_s_and_nothing_is_lost(
     # Rasa, with its NLU workers: none outlives it, and the same conversation goes on after the restart.
     pid = kill(supervisor, "rasa")
     wait_until(lambda: not group_alive(pid), 10, "Rasa's NLU workers dying with it")
-    took = wait_until(lambda: "发票" in ask("怎么开发票"), BACK_WITHIN_S, "an answer from the restarted Rasa")
+    try:
+        took = wait_until(lambda: "发票" in ask("怎么开发票"), BACK_WITHIN_S, "an answer from the restarted Rasa")
+    except AssertionError as exc:  # say what the supervisor saw, and how far Rasa got
+        raise AssertionError(f"{exc}; the supervisor said:\n" + "\n".join(said) + "\nRasa's last lines:\n"
+                             + "\n".join(child(supervisor, "rasa").tail)) from None
     print(f"rasa: answering again {took:.1f} s after the kill")
 
     assert [line.split(" ")[0] for line in said if " exited with code -9" in line] == ["actions", "console", "rasa"]

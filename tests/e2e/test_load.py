@@ -75,6 +75,7 @@ def slow_kb_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Set
     supervisor = Supervisor(settings)
     supervisor.children = [c for c in supervisor.children if c.name == "rasa"]
     supervisor.start()
+    supervisor.wait_for_nlu_workers()
     try:
         yield settings, fake
     finally:
