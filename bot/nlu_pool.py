@@ -173,7 +173,11 @@ class NluPool:
             max_workers=self.workers, mp_context=context, initializer=_load_worker,
             initargs=(str(self.model_tar), context.Lock(), loaded))
         # The executor starts a process per task while none is idle: one task each starts them all now.
-        return _Launched(executor, [executor.submit(os.getpid) for _ in range(self.workers)], loaded)
+        launched = _Launched(executor, [executor.submit(os.getpid) for _ in range(self.workers)], loaded)
+        # At exit the executor waits for its workers, and one still loading the model would hold up Rasa's stop
+        # for seconds: stop those first (threading's exit hooks run newest first, before the executor's own).
+        threading._register_atexit(functools.partial(_stop_loading, launched))  # type: ignore[attr-defined]
+        return launched
 
     def wait_ready(self, launched: _Launched, need: Optional[int] = None) -> Tuple[int, ...]:
         """Wait until `need` of the launched workers (all by default) have loaded the model; their pids. The pool
@@ -217,6 +221,7 @@ class NluPool:
 
     def close_launched(self, launched: _Launched) -> None:
         """Stop workers that were launched but are not used."""
+        _stop_loading(launched)
         launched.executor.shutdown(wait=False, cancel_futures=True)
 
     def _capacity(self) -> int:
@@ -325,7 +330,18 @@ class NluPool:
             self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
+            _stop_loading(self._launched)
             executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_loading(launched: Optional[_Launched]) -> None:
+    """Terminate the launched workers that are still loading the model (they take no message until loaded)."""
+    if launched is None:
+        return
+    loaded = set(launched.pids())
+    for process in list((getattr(launched.executor, "_processes", None) or {}).values()):
+        if process.pid not in loaded and process.is_alive():
+            process.terminate()
 
 
 def _settle(waiting: _Waiting, value: Any, exc: Optional[BaseException]) -> None:

@@ -111,3 +111,25 @@ def test_a_killed_worker_is_replaced_and_every_message_meanwhile_still_parsed(po
 
     assert [p["intent"]["name"] for p in asyncio.run(four())] == ["greet"] * 4
     assert pool._executor is not executor
+
+
+def test_closing_while_a_worker_still_loads_does_not_wait_for_it() -> None:
+    pool = NluPool(MODEL, workers=2)
+    first = pool.wait_ready(pool.launch(), need=1)
+    assert len(pool.loaded()) == 1  # the second loads after the first (about ten seconds)
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 5
+    for pid in first:
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
