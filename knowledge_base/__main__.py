@@ -96,7 +96,7 @@ def rebuild_from_delta(delta: Path) -> None:
         return
     started = time.monotonic()
     deltas.apply(settings.path(settings.kb_base_model), delta, tuned)
-    service.embedder.cache_clear()
+    service.clear_embedders()
     print(f"tuned embedder rebuilt from {delta.relative_to(ROOT) if delta.is_relative_to(ROOT) else delta} "
           f"in {time.monotonic() - started:.1f} s")
 
@@ -109,7 +109,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     delta = Path(args.delta_out).resolve() if getattr(args, "delta_out", None) else settings.kb_tune_delta_path
     report = tune(service.store(), settings.path(settings.kb_base_model), settings.path(settings.kb_tuned_model),
                   delta, steps=args.steps, progress=not args.json)
-    service.embedder.cache_clear()
+    service.clear_embedders()
     get_settings.cache_clear()
     service.query_embedder().export_onnx()  # the new weights need a new query graph
     index = service.publish(progress=not args.json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -13,11 +14,26 @@ from knowledge_base.publish import build_index
 from knowledge_base.review import ReviewQueue
 from knowledge_base.store import KnowledgeStore
 
+# lru_cache alone may call the function again while a first call runs: two threads asking at once (a server's
+# warm-up and its first requests) would get two embedders, and each would load the model.
+_embedders_lock = threading.Lock()
+
 
 @lru_cache(maxsize=4)
-def embedder(model: str, onnx_queries: bool = True) -> Embedder:
-    """One embedder per model per process."""
+def _embedder(model: str, onnx_queries: bool) -> Embedder:
     return Embedder(model, onnx_queries=onnx_queries)
+
+
+def embedder(model: str, onnx_queries: bool = True) -> Embedder:
+    """One embedder per model per process (one, even when threads ask at once)."""
+    with _embedders_lock:
+        return _embedder(model, onnx_queries)
+
+
+def clear_embedders() -> None:
+    """Forget the embedders (their model files changed)."""
+    with _embedders_lock:
+        _embedder.cache_clear()
 
 
 def query_embedder(settings: Settings | None = None) -> Embedder:

@@ -48,15 +48,30 @@ def start_warm_up() -> None:
     threading.Thread(target=warm_up, name="kb-warm-up", daemon=True).start()
 
 
-@lru_cache(maxsize=1)
+# The warm-up thread and the first requests ask for these at once after a (re)start; without the lock each could
+# build its own searcher and load the model and index again beside the others (lru_cache does not prevent it).
+_building = threading.Lock()
+
+
 def knowledge_base() -> KnowledgeBase:
     """The action server's searcher over the published index (loads the model on first use)."""
+    with _building:
+        return _knowledge_base()
+
+
+def review_queue() -> ReviewQueue:
+    """The action server's review queue."""
+    with _building:
+        return _review_queue()
+
+
+@lru_cache(maxsize=1)
+def _knowledge_base() -> KnowledgeBase:
     return service.knowledge_base()
 
 
 @lru_cache(maxsize=1)
-def review_queue() -> ReviewQueue:
-    """The action server's review queue."""
+def _review_queue() -> ReviewQueue:
     return service.review_queue()
 
 

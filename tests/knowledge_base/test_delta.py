@@ -114,7 +114,7 @@ def test_bootstrap_rebuilds_from_the_delta_once_then_only_checks(tmp_path: Path,
                         "KB_EMBEDDING_MODEL": "auto", "KEFU_KB_TUNED_MODEL": str(tmp_path / "kb-tuned")}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    service.embedder.cache_clear()
+    service.clear_embedders()
     try:
         settings = get_settings()
         service.store(settings).import_entries([EntryData.from_snapshot(e.snapshot()) for e in ENTRIES], author="t")
@@ -131,4 +131,4 @@ def test_bootstrap_rebuilds_from_the_delta_once_then_only_checks(tmp_path: Path,
         assert (tmp_path / "kb-tuned" / "model.safetensors").stat().st_mtime_ns == weights
     finally:
         get_settings.cache_clear()
-        service.embedder.cache_clear()
+        service.clear_embedders()

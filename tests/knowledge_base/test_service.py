@@ -1,0 +1,56 @@
+"""knowledge_base/service.py and the action server's client: one embedder and one searcher per process, even when
+a server's warm-up and its first requests ask at the same moment (each would load the model again otherwise)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from actions.clients import kb as kb_client
+from knowledge_base import service
+
+
+def test_threads_asking_at_once_share_one_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+
+    class SlowEmbedder:
+        def __init__(self, model: str, onnx_queries: bool = True) -> None:
+            built.append(model)
+            time.sleep(0.2)  # long enough for every thread to ask before the first is built
+
+    monkeypatch.setattr(service, "Embedder", SlowEmbedder)
+    service.clear_embedders()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda _: service.embedder("some-model"), range(4)))
+        assert built == ["some-model"]
+        assert all(e is got[0] for e in got)
+    finally:
+        service.clear_embedders()
+
+
+def test_the_action_servers_warm_up_and_first_requests_share_one_searcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Any] = []
+    gate = threading.Barrier(4)
+
+    def slow_build() -> object:
+        built.append(object())
+        time.sleep(0.2)
+        return built[-1]
+
+    monkeypatch.setattr(service, "knowledge_base", slow_build)
+    kb_client._knowledge_base.cache_clear()
+    try:
+        def ask(_: int) -> Any:
+            gate.wait()
+            return kb_client.knowledge_base()
+
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(ask, range(4)))
+        assert len(built) == 1 and all(k is built[0] for k in got)
+    finally:
+        kb_client._knowledge_base.cache_clear()
