@@ -105,8 +105,10 @@ class Embedder:
     def _query_encoder(self) -> OnnxQueryEncoder | None:
         """The ONNX query path, set up from the folder alone (graph, tokenizer.json, declared prompts) when it can
         be: then questions are embedded without loading PyTorch or the sentence-transformers model at all."""
-        if self._onnx is not None or self._onnx_tried or not self.onnx_queries:
+        if self._onnx is not None or not self.onnx_queries:
             return self._onnx
+        # Not `_onnx_tried` without the lock: while one thread sets the graph up (a server's warm-up), another
+        # (its first request) would find it tried but not there yet, and load PyTorch and the whole model instead.
         with self._lock:
             if not self._onnx_tried:
                 self._onnx_tried = True

@@ -54,3 +54,29 @@ def test_the_action_servers_warm_up_and_first_requests_share_one_searcher(monkey
         assert len(built) == 1 and all(k is built[0] for k in got)
     finally:
         kb_client._knowledge_base.cache_clear()
+
+
+def test_a_question_asked_while_the_query_graph_loads_waits_for_it_instead_of_loading_pytorch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kefu.config import get_settings
+    from knowledge_base import embedder as embedding
+
+    folder = get_settings().kb_model_path
+    probe = embedding.Embedder(folder)
+    if not probe.onnx_graph_is_fresh():
+        pytest.skip("no ONNX query graph: make kb")
+
+    class SlowGraph:
+        def __init__(self, *args: Any) -> None:
+            time.sleep(0.3)  # the warm-up thread is still setting it up when the first request asks
+
+    monkeypatch.setattr(embedding, "OnnxQueryEncoder", SlowGraph)
+    monkeypatch.setattr(embedding, "FileTokenizer", lambda *args: None)
+    warm = embedding.Embedder(folder)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(warm._query_encoder)
+        time.sleep(0.05)
+        second = pool.submit(warm._query_encoder)
+        assert isinstance(first.result(), SlowGraph)
+        assert second.result() is first.result()  # not None: None sends the question to PyTorch
+    assert warm._model is None
