@@ -54,13 +54,13 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Type, Union
 
 from kefu.identity import VERIFIED
-from kefu.vocabulary import ACTION_SESSION_START
+from kefu.vocabulary import ACTION_SESSION_START, ASSISTANT_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
 NLU_MAX_BATCH_ENV = "KEFU_NLU_MAX_BATCH"
 # What Rasa says itself when the action server is away (bot/domain/core.yml).
-UNAVAILABLE_RESPONSE = "utter_assistant_unavailable"
+UNAVAILABLE_RESPONSE = ASSISTANT_UNAVAILABLE
 # How long Rasa waits for one action call before it tells the customer (Rasa's own default: 5 minutes).
 ACTION_TIMEOUT_ENV = "KEFU_ACTION_TIMEOUT_S"
 DEFAULT_ACTION_TIMEOUT_S = 30

@@ -33,6 +33,8 @@ PEOPLE_HAVE_IT = IN_QUEUE | TICKET_STATES
 
 # Actions whose runs the dashboard and the escalation policy look for in the transcript.
 ACTION_SESSION_START = "action_session_start"
+# Rasa's own reply when the action server is away (bot/server.py): it asks the customer to send the message again.
+ASSISTANT_UNAVAILABLE = "utter_assistant_unavailable"
 # The bot's responses that give an FAQ entry's answer (they carry the entry's id as metadata `faq_id`).
 FAQ_ANSWER_RESPONSES = ("utter_faq_answer", "utter_faq_other_language")
 # The hand-over reason when a customer asked the same question again within 7 days (actions/memory.py).

@@ -155,6 +155,9 @@ class Turn:
     intent: str = ""
     # Bot outcome of this turn: "fallback", "unresolved", "unhelpful" or "" (set on the turn it concerns).
     failures: list[str] = field(default_factory=list)
+    # The bot could not handle it (its action server was away) and asked the customer to send it again: sending
+    # it again is doing as asked, not repeating oneself.
+    resend_asked: bool = False
 
 
 @dataclass
@@ -234,7 +237,8 @@ def assess(
     for turn in turns:
         last_message, last_cues = message_score(turn, previous, cfg)
         score = last_message + cfg.decay * score
-        previous.append(normalise(turn.text))
+        if not turn.resend_asked:
+            previous.append(normalise(turn.text))
     recent = turns[-cfg.failure_window :]
     failure_weights = {
         "fallback": cfg.fallback_weight, "unresolved": cfg.unresolved_weight, "unhelpful": cfg.unhelpful_weight,

@@ -26,6 +26,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from kefu.vocabulary import (
     ACTION_END_HANDOFF,
     ACTION_HANDOFF,
+    ASSISTANT_UNAVAILABLE,
     HANDOFF_REASON,
     HANDOFF_STATE,
     PEOPLE_HAVE_IT,
@@ -131,12 +132,12 @@ class EscalationPolicy(Policy):
                     turns[-1].failures.append("fallback")
                 if event.action_name not in ("action_listen", ACTION_ACKNOWLEDGE):
                     turn_start = False
-            elif (
-                isinstance(event, BotUttered)
-                and turns
-                and (event.metadata or {}).get("utter_action") in UNRESOLVED_RESPONSES
-            ):
-                turns[-1].failures.append("unresolved")
+            elif isinstance(event, BotUttered) and turns:
+                said = (event.metadata or {}).get("utter_action")
+                if said in UNRESOLVED_RESPONSES:
+                    turns[-1].failures.append("unresolved")
+                elif said == ASSISTANT_UNAVAILABLE:
+                    turns[-1].resend_asked = True  # the reply asks for the message again (bot/server.py)
         return turns, acknowledged, turn_start
 
     @staticmethod

@@ -145,3 +145,21 @@ def test_desk_events_are_not_customer_turns(policy: EscalationPolicy) -> None:
                 ActionExecuted("action_relay_agent_reply"), ActionExecuted("action_listen")]
     turns, _, _ = policy.conversation(_tracker(*external, *external, *external))
     assert turns == []  # three identical desk events are neither a turn nor a "repeated message"
+
+
+def test_sending_again_what_the_bot_asked_for_again_is_not_repeating_oneself(policy: EscalationPolicy) -> None:
+    # The action server was away: Rasa said utter_assistant_unavailable ("请过半分钟再发一次"), so the customer sends
+    # the same question again, twice. That is doing as asked; the same words without the apology are repetition.
+    sorry = BotUttered("抱歉，系统暂时出了点问题…请过半分钟再发一次",
+                       metadata={"utter_action": "utter_assistant_unavailable"})
+    asked_again = [_user("退货运费谁出", NEUTRAL), sorry, ActionExecuted("action_listen")] * 2
+    tracker = _tracker(*asked_again, _user("退货运费谁出", NEUTRAL))
+    turns, _, _ = policy.conversation(tracker)
+    assert [t.resend_asked for t in turns] == [True, True, False]
+    assert _predicted(policy, tracker) is None
+    state, _, _ = policy.assess(tracker)
+    assert state is not None and "repeated" not in state.cues
+
+    ignored = [_user("退货运费谁出", NEUTRAL), ActionExecuted("action_answer_faq"), ActionExecuted("action_listen")] * 2
+    state, _, _ = policy.assess(_tracker(*ignored, _user("退货运费谁出", NEUTRAL)))
+    assert state is not None and state.cues.count("repeated") == 2

@@ -85,3 +85,12 @@ def test_single_message_frustration_is_half_at_the_frustrated_level() -> None:
 def test_config_reads_the_policy_entry() -> None:
     cfg = FrustrationConfig.from_mapping({"name": "x", "priority": 7, "threshold": 0.9, "failure_window": "3"})
     assert cfg.threshold == 0.9 and cfg.failure_window == 3
+
+
+def test_a_message_the_bot_asked_for_again_is_not_a_repeat() -> None:
+    cfg = FrustrationConfig()
+    asked = [Turn("where is my refund", resend_asked=True), Turn("where is my refund", resend_asked=True),
+             Turn("where is my refund")]
+    assert "repeated" not in assess(asked, cfg).cues
+    ignored = [Turn("where is my refund"), Turn("where is my refund"), Turn("where is my refund")]
+    assert assess(ignored, cfg).cues.count("repeated") == 2
