@@ -196,22 +196,18 @@ class NluPool:
         self._ready = len(pids)
         logger.info("NLU runs in %d worker processes (%s loaded: pids %s), up to %d messages per run", self.workers,
                     len(pids), ", ".join(map(str, pids)), self.max_batch)
-        if len(pids) == self.workers:
-            logger.info("%s (pids %s)", NLU_ALL_LOADED, ", ".join(map(str, pids)))
-        else:
-            threading.Thread(target=self._watch_loading, args=(launched,), name="nlu-loading", daemon=True).start()
+        threading.Thread(target=self._watch_loading, args=(launched,), name="nlu-loading", daemon=True).start()
         return pids
 
     def _watch_loading(self, launched: _Launched) -> None:
         """Count the workers in as they finish loading, and say when all have (tests wait for that line)."""
         deadline = time.monotonic() + LOAD_TIMEOUT_S
         while time.monotonic() < deadline and self._launched is launched and not self._closed:
-            loaded = len(launched.pids())
-            if loaded > self._ready:
-                self._ready = loaded  # one int, read by the event loop's dispatch
-                if loaded == self.workers:
-                    logger.info("%s (pids %s)", NLU_ALL_LOADED, ", ".join(map(str, launched.pids())))
-                    return
+            pids = launched.pids()
+            self._ready = max(self._ready, len(pids))  # one int, read by the event loop's dispatch
+            if len(pids) == self.workers:
+                logger.info("%s (pids %s)", NLU_ALL_LOADED, ", ".join(map(str, pids)))
+                return
             time.sleep(0.1)
 
     def loaded(self) -> Tuple[int, ...]:

@@ -59,8 +59,6 @@ from kefu.vocabulary import ACTION_SESSION_START, ASSISTANT_UNAVAILABLE
 logger = logging.getLogger(__name__)
 NLU_WORKERS_ENV = "KEFU_NLU_WORKERS"
 NLU_MAX_BATCH_ENV = "KEFU_NLU_MAX_BATCH"
-# What Rasa says itself when the action server is away (bot/domain/core.yml).
-UNAVAILABLE_RESPONSE = ASSISTANT_UNAVAILABLE
 # How long Rasa waits for one action call before it tells the customer (Rasa's own default: 5 minutes).
 ACTION_TIMEOUT_ENV = "KEFU_ACTION_TIMEOUT_S"
 DEFAULT_ACTION_TIMEOUT_S = 30
@@ -252,12 +250,12 @@ async def apology(nlg: Any, tracker: Any, output_channel: Any) -> Any:
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             break
-        if isinstance(event, BotUttered) and (event.metadata or {}).get("utter_action") == UNAVAILABLE_RESPONSE:
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("utter_action") == ASSISTANT_UNAVAILABLE:
             return []
-    message = await nlg.generate(UNAVAILABLE_RESPONSE, tracker, output_channel.name())
+    message = await nlg.generate(ASSISTANT_UNAVAILABLE, tracker, output_channel.name())
     if message is None:
         return []
-    message["utter_action"] = UNAVAILABLE_RESPONSE
+    message["utter_action"] = ASSISTANT_UNAVAILABLE
     return [create_bot_utterance(message)]
 
 
@@ -310,7 +308,7 @@ async def tell_unavailable(domain: Any, message: Any) -> None:
     from bot.language import ZH, detect_language
 
     channel = message.output_channel
-    text = response_text(dict(getattr(domain, "responses", None) or {}), UNAVAILABLE_RESPONSE,
+    text = response_text(dict(getattr(domain, "responses", None) or {}), ASSISTANT_UNAVAILABLE,
                          detect_language(message.text or "") or ZH, channel.name())
     if text:
         try:
