@@ -62,10 +62,10 @@ def _load_worker(model_tar: str, loading: Any, loaded: Any) -> None:
         for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
             os.environ.setdefault(name, "1")
         from rasa.engine.graph import ExecutionContext
-        from rasa.engine.runner.dask import DaskGraphRunner
         from rasa.engine.storage.local_model_storage import LocalModelStorage
 
         from bot import model_load
+        from bot.graph_runner import SequentialGraphRunner
 
         model_load.install()  # DIET builds its weights without tracing a training graph (bot/model_load.py)
         # The unpacked archive is needed only while the components load (Rasa's own loader removes it likewise).
@@ -73,7 +73,7 @@ def _load_worker(model_tar: str, loading: Any, loaded: Any) -> None:
             model_storage, metadata = LocalModelStorage.from_model_archive(
                 storage_path=Path(storage), model_archive_path=Path(model_tar))
             schema = metadata.predict_schema.minimal_graph_schema([metadata.nlu_target])
-            _worker["runner"] = DaskGraphRunner.create(
+            _worker["runner"] = SequentialGraphRunner.create(
                 graph_schema=schema, model_storage=model_storage,
                 execution_context=ExecutionContext(graph_schema=schema, model_id=metadata.model_id))
         _worker["target"] = metadata.nlu_target

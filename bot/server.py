@@ -349,12 +349,12 @@ def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
     if workers == 0:
         return _original["load_model"](model_path)  # type: ignore[no-any-return]
     from rasa.engine.graph import ExecutionContext
-    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.exceptions import ModelNotFound
     from rasa.model import get_latest_model
     from rasa.utils.common import TempDirectoryPath, get_temp_dir_name
 
+    from bot.graph_runner import SequentialGraphRunner
     from bot.nlu_pool import NluPool
 
     model_tar = str(model_path) if os.path.isfile(model_path) else get_latest_model(model_path)
@@ -374,7 +374,7 @@ def load_model(model_path: Union[str, Path]) -> Tuple[str, Any, Any]:
             model_storage, metadata = LocalModelStorage.from_model_archive(
                 storage_path=Path(temporary_directory), model_archive_path=Path(model_tar))
             schema = metadata.predict_schema.minimal_graph_schema([metadata.core_target])
-            runner = DaskGraphRunner.create(
+            runner = SequentialGraphRunner.create(
                 graph_schema=schema, model_storage=model_storage,
                 execution_context=ExecutionContext(graph_schema=schema, model_id=metadata.model_id))
     except tarfile.ReadError:
@@ -437,6 +437,12 @@ def tune_rasa() -> None:
     RemoteAction.run = run_remote_action  # type: ignore[method-assign]
     _original.setdefault("resolve_by_type", Event.resolve_by_type)
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[method-assign,assignment]
+    import rasa.core.processor
+
+    from bot.graph_runner import SequentialGraphRunner
+
+    # Rasa's own loading (no NLU workers) builds its runner from the name the processor module imported.
+    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
     _original.setdefault("load_model", MessageProcessor._load_model)
     MessageProcessor._load_model = staticmethod(load_model)  # type: ignore[method-assign,assignment]
     from rasa.core.agent import Agent
