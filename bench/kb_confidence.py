@@ -88,6 +88,13 @@ def outcomes(rows: list[dict[str, Any]], t: Thresholds) -> dict[str, Any]:
     }
 
 
+def describe(m: dict[str, Any]) -> str:
+    """One line of outcomes (as `outcomes` counts them) for a printed table."""
+    return (f"answered right {m['answered_right']:.1%}  right/first button {m['right_or_first_button']:.1%}  "
+            f"precision {m['answer_precision']:.1%}  unanswerable unresolved {m['honestly_unresolved']:.1%}  "
+            f"({m['n']['answerable']}+{m['n']['unanswerable']})")
+
+
 def choose(rows: list[dict[str, Any]], base: Thresholds, min_precision: float, min_honest: float) -> Thresholds:
     """The answer and clarify cut-offs that help most within the precision and honesty floors."""
     best: tuple[float, Thresholds] | None = None
@@ -153,17 +160,12 @@ def main() -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
 
-    def line(m: dict[str, Any]) -> str:
-        return (f"answered right {m['answered_right']:.1%}  right/first button {m['right_or_first_button']:.1%}  "
-                f"precision {m['answer_precision']:.1%}  unanswerable unresolved {m['honestly_unresolved']:.1%}  "
-                f"({m['n']['answerable']}+{m['n']['unanswerable']})")
-
     print("Knowledge-base decisions (the KB alone, related questions included)")
     print(table([
-        ("confidence model, fitted rows", line(report["fit"])),
-        ("confidence model, held out (routing_dev_b)", line(report["held_out"])),
-        ("score thresholds, fitted rows", line(report["scores_only_fit"])),
-        ("score thresholds, held out", line(report["scores_only_held_out"])),
+        ("confidence model, fitted rows", describe(report["fit"])),
+        ("confidence model, held out (routing_dev_b)", describe(report["held_out"])),
+        ("score thresholds, fitted rows", describe(report["scores_only_fit"])),
+        ("score thresholds, held out", describe(report["scores_only_held_out"])),
     ]))
     print("settings (kefu/config.py):")
     for s in settings_lines:

@@ -37,7 +37,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import table, write_result
-from bench.kb_confidence import choose, outcomes
+from bench.kb_confidence import choose, describe, outcomes
 from kefu.config import Settings
 from knowledge_base import io, service
 from knowledge_base.answering import Candidate, Thresholds, pick_answer
@@ -272,18 +272,14 @@ def main() -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
 
-    def line(m: dict[str, Any]) -> str:
-        return (f"answered right {m['answered_right']:.1%}  right/first button {m['right_or_first_button']:.1%}  "
-                f"precision {m['answer_precision']:.1%}  unanswerable unresolved {m['honestly_unresolved']:.1%}")
-
     t = report["training"]
     print(f"{args.layers}-layer cross-encoder, {t['steps']} steps in {t['seconds']:.0f} s, loss {t['loss_first_20']} "
           f"-> {t['loss_last_20']} (chance {t['loss_at_chance']})")
     print(table([(name, f"top-1 search {v['search']:.1%}  cross-encoder {v['cross_encoder']:.1%}")
                  for name, v in top1.items()]))
     print("held out (routing_dev_b, routing_dev_c, colloquial):")
-    print(table([("confidence model", line(report["confidence_model"]["held_out"])),
-                 ("+ cross-encoder features", line(report["with_cross_encoder"]["held_out"]))]))
+    print(table([("confidence model", describe(report["confidence_model"]["held_out"])),
+                 ("+ cross-encoder features", describe(report["with_cross_encoder"]["held_out"]))]))
     print(f"written to {path}")
     return 0
 
