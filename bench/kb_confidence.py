@@ -53,15 +53,34 @@ def features(result: Any) -> list[float]:
     return [best.score, best.score - second, best.overlap, float(best.cross_lingual)]
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> Confidence:
-    """Logistic regression on standardised features, folded back into weights on the raw ones."""
+def logistic(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Logistic regression on standardised features: (bias, weights) folded back onto the raw ones."""
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     model = LogisticRegression(C=1.0, max_iter=5000).fit((x - mean) / scale, y)
-    w = model.coef_[0] / scale
-    bias = float(model.intercept_[0] - np.sum(model.coef_[0] * mean / scale))
+    return float(model.intercept_[0] - np.sum(model.coef_[0] * mean / scale)), model.coef_[0] / scale
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> Confidence:
+    """The confidence model fitted on features() rows x and whether their best entry is right, y."""
+    bias, w = logistic(x, y)
     return Confidence(round(bias, 3), *(round(float(v), 3) for v in w))
+
+
+def demo_entries() -> list[io.EntryData]:
+    """The demo KB's entries (knowledge_base/demo)."""
+    paths = sorted(glob.glob(str(ROOT / "knowledge_base/demo/*.jsonl")))
+    return [e for path in paths for e in io.read_file(Path(path))]
+
+
+def demo_settings(prefix: str) -> Settings:
+    """Settings over a new temporary folder holding the demo KB, imported and published."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    settings = Settings(data_dir=workdir, kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=workdir / "index")
+    service.store(settings).import_entries(demo_entries(), author="bench")
+    service.publish(settings)
+    return settings
 
 
 def outcomes(rows: list[dict[str, Any]], t: Thresholds) -> dict[str, Any]:
@@ -120,12 +139,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="kefu-kb-confidence-"))
-    settings = Settings(data_dir=workdir, kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=workdir / "index")
-    demo = sorted(glob.glob(str(ROOT / "knowledge_base/demo/*.jsonl")))
-    entries = [e for path in demo for e in io.read_file(Path(path))]
-    service.store(settings).import_entries(entries, author="bench")
-    service.publish(settings)
+    settings = demo_settings("kefu-kb-confidence-")
     kb = service.knowledge_base(settings)
     fit_rows, held_rows = load(FIT), load(HELD_OUT)
     for rows in (fit_rows, held_rows):

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import glob
 import json
 import os
 import random
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -37,9 +35,9 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.common import table, write_result
-from bench.kb_confidence import choose, describe, outcomes
+from bench.kb_confidence import choose, demo_entries, demo_settings, describe, features, load, logistic, outcomes
 from kefu.config import Settings
-from knowledge_base import io, service
+from knowledge_base import service
 from knowledge_base.answering import Candidate, Thresholds, pick_answer
 from knowledge_base.publish import VARIANT_PROMPT
 
@@ -61,13 +59,10 @@ class Variant:
     text: str
 
 
-def demo_kb(workdir: Path) -> tuple[Settings, list[Variant], dict[str, dict[str, str]]]:
-    """The demo KB published into workdir: its settings, its variants and each entry's answers per language."""
-    settings = Settings(data_dir=workdir, kb_database_url=f"sqlite:///{workdir}/kb.db", kb_index_dir=workdir / "index")
-    demo = sorted(glob.glob(str(ROOT / "knowledge_base/demo/*.jsonl")))
-    entries = [e for path in demo for e in io.read_file(Path(path))]
-    service.store(settings).import_entries(entries, author="bench")
-    service.publish(settings)
+def demo_kb() -> tuple[Settings, list[Variant], dict[str, dict[str, str]]]:
+    """The demo KB published into a temporary folder: its settings, its variants and each entry's answers."""
+    settings = demo_settings("kefu-rerank-probe-")
+    entries = demo_entries()
     variants = [Variant(e.id, lang, q) for e in entries for lang, qs in e.variants.items() for q in qs]
     answers = {e.id: {k: v for k, v in e.answers.items() if v} for e in entries}
     return settings, variants, answers
@@ -179,17 +174,14 @@ def train(model: Any, tokenizer: Any, groups: list[tuple[str, list[str]]], steps
 
 
 def dev_rows(settings: Settings) -> list[dict[str, Any]]:
-    """Every dev question the KB should answer or leave unresolved, with the search's top 5."""
+    """Every dev question the KB should answer or leave unresolved, with the search's top 5 and their features."""
     kb = service.knowledge_base(settings)
     rows = []
     for name in SETS:
-        lines = (ROOT / f"bench/data/{name}.jsonl").read_text(encoding="utf-8").splitlines()
-        wanted = [r for r in (json.loads(line) for line in lines if line.strip())
-                  if r.get("expected") not in ("out_of_scope", "order_form")]
-        for r in wanted:
+        for r in load([f"bench/data/{name}.jsonl"]):
             result = kb.ask(r["query"], r.get("lang"))  # in the customer's language, as the FAQ action asks
-            rows.append({"set": name, "query": r["query"], "lang": r.get("lang"), "expected": r["expected"],
-                         "also": r.get("also") or [], "candidates": result.candidates})
+            rows.append({**r, "set": name, "also": r.get("also") or [], "candidates": result.candidates,
+                         "features": features(result)})
     return rows
 
 
@@ -208,23 +200,16 @@ def score(model: Any, tokenizer: Any, rows: list[dict[str, Any]]) -> None:
 
 def decide_with(rows: list[dict[str, Any]], with_ce: bool, base: Thresholds) -> dict[str, Any]:
     """Fit the confidence model (with or without the cross-encoder's two features) and report the outcomes."""
-    from sklearn.linear_model import LogisticRegression
-
     for r in rows:
         cands: list[Candidate] = r["candidates"]
-        best, second = cands[0], (cands[1] if len(cands) > 1 else None)
-        x = [best.score, best.score - (second.score if second else 0.0), best.overlap, float(best.cross_lingual)]
-        if with_ce:
-            x += [r["ce"][0], r["ce"][0] - (r["ce"][1] if second else -10.0)]
-        r["x"], r["ids"], r["scores"] = x, [c.faq_id for c in cands], [c.score for c in cands]
+        r["x"] = r["features"] + ([r["ce"][0], r["ce"][0] - (r["ce"][1] if len(cands) > 1 else -10.0)]
+                                  if with_ce else [])
+        r["ids"], r["scores"] = [c.faq_id for c in cands], [c.score for c in cands]
     fit_rows = [r for r in rows if r["set"] in FIT]
-    features = np.array([r["x"] for r in fit_rows])
     right = np.array([bool(r["expected"]) and r["ids"][0] in {r["expected"], *r["also"]} for r in fit_rows])
-    mean, spread = features.mean(axis=0), features.std(axis=0) + 1e-9
-    model = LogisticRegression(C=1.0, max_iter=5000).fit((features - mean) / spread, right)
-    probabilities = model.predict_proba((np.array([r["x"] for r in rows]) - mean) / spread)[:, 1]
-    for r, p in zip(rows, probabilities, strict=True):
-        r["confidence"] = float(p)
+    bias, weights = logistic(np.array([r["x"] for r in fit_rows]), right)
+    for r in rows:
+        r["confidence"] = float(1.0 / (1.0 + np.exp(-(bias + np.dot(weights, r["x"])))))
     chosen = choose(fit_rows, base, 0.985, 0.94)
     return {"answer_confidence": chosen.answer_confidence, "clarify_confidence": chosen.clarify_confidence,
             "fit": outcomes(fit_rows, chosen), "held_out": outcomes([r for r in rows if r["set"] in HELD_OUT], chosen)}
@@ -245,7 +230,7 @@ def main() -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(min(4, os.cpu_count() or 1))
     rng = random.Random(args.seed)
-    settings, variants, answers = demo_kb(Path(tempfile.mkdtemp(prefix="kefu-rerank-probe-")))
+    settings, variants, answers = demo_kb()
     model_dir = Path(settings.kb_model_path)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     groups = training_groups(settings, variants, answers, rng)
