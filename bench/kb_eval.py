@@ -11,6 +11,7 @@ Usage: .venv/bin/python -m bench.kb_eval [--calibrate] [--dev bench/data/kb_dev_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import hashlib
 import json
@@ -133,12 +134,12 @@ def main() -> int:
         r["confidence"] = res.confidence
 
     configured = Thresholds.from_settings(settings)
-    report: dict[str, Any] = {"configured_thresholds": configured.__dict__, "all": score(rows, configured)}
+    report: dict[str, Any] = {"configured_thresholds": dataclasses.asdict(configured), "all": score(rows, configured)}
     if args.calibrate:
         tune = [r for r in rows if half(r["query"]) == 0]
         held = [r for r in rows if half(r["query"]) == 1]
         chosen = calibrate(tune, args.min_precision)
-        report["calibrated_thresholds"] = chosen.__dict__
+        report["calibrated_thresholds"] = dataclasses.asdict(chosen)
         report["calibration_half"] = score(tune, chosen)
         report["held_out_half"] = score(held, chosen)
         report["all_calibrated"] = score(rows, chosen)

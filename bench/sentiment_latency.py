@@ -40,7 +40,7 @@ def main() -> int:
         "p95_ms": round(samples[int(len(samples) * 0.95)], 2),
         "mean_ms": round(statistics.fmean(samples), 2),
         "load_s": round(load_s, 2),
-        "onnx_file": component.model.meta.get("onnx_file"),
+        "onnx_file": component.model.onnx_file,
     }
     (ROOT / "bench/results").mkdir(exist_ok=True)
     (ROOT / "bench/results/sentiment_latency.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     kb_retune_share: float = 0.3
     # Embed questions with ONNX Runtime (models/*/onnx, exported by `make kb`): same vectors, 3x faster than PyTorch.
     kb_onnx_queries: bool = True
+    # Run the sentiment model and the query encoder from their int8 copies where the build's check kept them
+    # (kefu/onnx_int8.py: about twice as fast on CPUs with VNNI). False runs fp32: for comparisons, or on a CPU
+    # without fast int8. Rasa's processes read it as KEFU_ONNX_INT8.
+    onnx_int8: bool = True
     # Decision thresholds on the entry score (variant and answer similarity, language gap, word overlap; below)
     # for the KB-tuned model, calibrated by `bench/kb_eval.py --calibrate` on half of bench/data/kb_dev_*.jsonl
     # (answer precision ≥ 97%). Another model or weight needs its own: raw e5 scores everything 0.8–0.95.

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge_base.errors import ModelSetupError
-from knowledge_base.onnx_query import ONNX_FILE, FileTokenizer, OnnxQueryEncoder, declared_prompts, export, mean_pooled
+from knowledge_base.onnx_query import (
+    ONNX_FILE,
+    FileTokenizer,
+    OnnxQueryEncoder,
+    declared_prompts,
+    export,
+    int8_check,
+    mean_pooled,
+    query_graph,
+)
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -48,10 +57,12 @@ MAX_QUERY_TOKENS = 512
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
-    def __init__(self, model: str, device: str = "cpu", onnx_queries: bool = True) -> None:
+    def __init__(self, model: str, device: str = "cpu", onnx_queries: bool = True, int8: bool = True) -> None:
         self.model_name = model
         self.device = device
         self.onnx_queries = onnx_queries
+        # Queries through the checked int8 copy of the graph, when there is one (Settings.onnx_int8).
+        self.int8 = int8
         self._onnx: OnnxQueryEncoder | None = None
         self._onnx_tried = False
         self._model: SentenceTransformer | None = None
@@ -84,11 +95,13 @@ class Embedder:
         return model
 
     def _graph_is_fresh(self) -> bool:
-        """Whether the folder holds an ONNX graph exported after its current weights were written."""
+        """Whether the folder holds an ONNX graph exported after its current weights were written, int8 checked."""
         folder = Path(self.model_name)
         graph = folder / ONNX_FILE
         weights = list(folder.glob("*.safetensors")) + list(folder.glob("*.bin"))
-        return graph.exists() and all(graph.stat().st_mtime >= p.stat().st_mtime for p in weights)
+        fresh = graph.exists() and all(graph.stat().st_mtime >= p.stat().st_mtime for p in weights)
+        # A graph exported before int8 copies (or under an older recipe) is exported again, with its check.
+        return fresh and int8_check(folder) is not None
 
     def _onnx_encoder(self, model: SentenceTransformer) -> OnnxQueryEncoder | None:
         """The ONNX query path if the folder has a graph exported from its current weights."""
@@ -97,10 +110,10 @@ class Embedder:
         if not graph.exists() or not mean_pooled(folder):
             return None
         if not self._graph_is_fresh():
-            logger.warning("%s is older than the model's weights; queries use PyTorch until `make kb` re-exports it",
-                           graph)
+            logger.warning("%s is older than the model's weights or has no int8 check; queries use PyTorch until "
+                           "`make kb` re-exports it", graph)
             return None
-        return OnnxQueryEncoder(graph, model.tokenizer, int(model.max_seq_length or 512))
+        return OnnxQueryEncoder(query_graph(folder, self.int8), model.tokenizer, int(model.max_seq_length or 512))
 
     def _query_encoder(self) -> OnnxQueryEncoder | None:
         """The ONNX query path, set up from the folder alone (graph, tokenizer.json, declared prompts) when it can
@@ -117,8 +130,8 @@ class Embedder:
                 if (prompts is not None and (folder / ONNX_FILE).exists() and mean_pooled(folder)
                         and (folder / "tokenizer.json").exists() and self._graph_is_fresh()):
                     self.prompts = prompts
-                    self._onnx = OnnxQueryEncoder(folder / ONNX_FILE, FileTokenizer(folder, MAX_QUERY_TOKENS),
-                                                  MAX_QUERY_TOKENS)
+                    tokenizer = FileTokenizer(folder, MAX_QUERY_TOKENS)
+                    self._onnx = OnnxQueryEncoder(query_graph(folder, self.int8), tokenizer, MAX_QUERY_TOKENS)
         return self._onnx
 
     def onnx_graph_is_fresh(self) -> bool:
@@ -132,7 +145,8 @@ class Embedder:
             return None
         path = folder / ONNX_FILE if self._graph_is_fresh() else export(self.model, folder)
         if path is not None and self.onnx_queries:
-            self._onnx = OnnxQueryEncoder(path, self.model.tokenizer, int(self.model.max_seq_length or 512))
+            self._onnx = OnnxQueryEncoder(query_graph(folder, self.int8), self.model.tokenizer,
+                                          int(self.model.max_seq_length or 512))
         return path
 
     @property

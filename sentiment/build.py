@@ -2,12 +2,13 @@
 
 `make sentiment` runs this: merge the LoRA adapter into the base weights, put the head on top, export one graph
 (tokens in, logits out), fuse it with ONNX Runtime's transformer optimizer (attention, GELU and layer norms as
-single kernels: the same numbers, faster on CPU), then quantise it to int8 and keep the int8 graph only if it agrees
-with fp32.
+single kernels: the same numbers, faster on CPU), then quantise it to int8 (`kefu.onnx_int8`: every MatMul but the
+feed-forward outputs) and keep the int8 graph only if it agrees with fp32.
 
 That agreement check scores 500 held-out texts with both graphs, more than half of a build's time. Its outcome
-depends only on the base and the delta, so it is kept beside the delta (`int8_check.json`) and a build for the same
-delta reuses it; `python -m sentiment build --check-int8` (and `train`) run it again.
+depends only on the base, the delta and the quantisation recipe, so it is kept beside the delta (`int8_check.json`)
+and a build for the same delta and recipe reuses it; `python -m sentiment build --check-int8` (and `train`) run it
+again.
 """
 
 from __future__ import annotations
@@ -23,17 +24,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from sentiment.inference import LABELS, META_FILE, SentimentModel
+from kefu import onnx_int8
+from sentiment.inference import FP32_FILE, LABELS, META_FILE, SentimentModel
 from sentiment.train import DELTA_META, HEAD_FILE, MeanPoolHead, load_base
 
-FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 # int8 is kept when it gives the fp32 label and frustration flag on at least this share of the check texts.
 INT8_MIN_AGREEMENT = 0.98
 # The int8 check's outcome for one delta (not part of the delta's digest: it is derived from the rest).
 CHECK_FILE = "int8_check.json"
-# Bumped when the build itself changes (2: fused graph), so `make sentiment` rebuilds an older folder.
-BUILD_FORMAT = 2
+# Bumped when the build itself changes (2: fused graph; 3: int8 with fp32 feed-forward outputs), so `make sentiment`
+# rebuilds an older folder.
+BUILD_FORMAT = 3
 
 
 class Classifier(nn.Module):
@@ -87,17 +89,19 @@ def is_fresh(out: Path, delta: Path) -> bool:
 
 
 def recorded_check(delta: Path) -> dict[str, Any] | None:
-    """The int8 check recorded for exactly this delta, or None (never checked, or the delta changed since)."""
+    """The int8 check recorded for exactly this delta and recipe, or None (never checked, or either changed since)."""
     try:
         check = json.loads((delta / CHECK_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return check if check.get("delta_digest") == delta_digest(delta) else None
+    fresh = check.get("delta_digest") == delta_digest(delta) and check.get("recipe") == onnx_int8.RECIPE
+    return check if fresh else None
 
 
 def record_check(delta: Path, agreement: float, texts: int) -> None:
     """Keep the int8 check's outcome beside the delta, so the next build of it skips the check."""
-    check = {"delta_digest": delta_digest(delta), "int8_agreement": round(agreement, 4), "texts": texts,
+    check = {"delta_digest": delta_digest(delta), "recipe": onnx_int8.RECIPE, "int8_agreement": round(agreement, 4),
+             "texts": texts,
              "min_agreement": INT8_MIN_AGREEMENT, "keep_int8": agreement >= INT8_MIN_AGREEMENT}
     (delta / CHECK_FILE).write_text(json.dumps(check, indent=2) + "\n", encoding="utf-8")
 
@@ -118,8 +122,6 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
 
     With `check_texts` None the check recorded for this delta decides (int8 is not even built when fp32 won).
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     # Before the merge and export, so a missing check fails at once rather than after them.
     recorded = recorded_check(delta) if check_texts is None else None
     if check_texts is None and recorded is None:
@@ -141,7 +143,7 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
             opset_version=17, dynamo=False,
         )
     if recorded is None or recorded["keep_int8"]:
-        quantize_dynamic(str(tmp / FP32_FILE), str(tmp / INT8_FILE), weight_type=QuantType.QInt8)
+        onnx_int8.quantize(tmp / FP32_FILE, tmp / INT8_FILE)
     fuse(tmp / FP32_FILE, encoder_config=classifier.encoder.config)
     tokenizer.save_pretrained(str(tmp))
     meta: dict[str, Any] = {
@@ -161,10 +163,9 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
     assert check_texts is not None
 
     # Keep int8 only where it changes (almost) no decision: it is 2-3x faster on these cores.
-    fp32 = SentimentModel(tmp)
-    meta["onnx_file"] = INT8_FILE
-    (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    int8 = SentimentModel(tmp)
+    # Each graph named explicitly, so KEFU_ONNX_INT8=false in the environment cannot make this compare fp32 with itself.
+    fp32 = SentimentModel(tmp, onnx_file=FP32_FILE)
+    int8 = SentimentModel(tmp, onnx_file=INT8_FILE)
     # The frustration flag counts too: int8 can move that output far while the label holds.
     a = [(p.label, (p.frustrated or 0) >= 0.5) for p in fp32.predict(check_texts)]
     b = [(p.label, (p.frustrated or 0) >= 0.5) for p in int8.predict(check_texts)]

@@ -91,7 +91,7 @@ def evaluate(
     """Every reported figure for `model` (or for `predict`, a function from texts to predictions)."""
     run = predict or model.predict
     splits = build_splits(data_dir, scale=0.01)
-    report: dict[str, Any] = {"model": str(model.folder), "onnx_file": model.meta.get("onnx_file"), "sets": {}}
+    report: dict[str, Any] = {"model": str(model.folder), "onnx_file": model.onnx_file, "sets": {}}
     for name in REPORTED_SETS:
         examples = splits.test[name][: limit or None]
         predictions = run([ex.text for ex in examples])

@@ -17,6 +17,7 @@ import numpy as np
 
 LABELS = ("negative", "neutral", "positive")
 META_FILE = "kefu_sentiment.json"
+FP32_FILE = "model.onnx"
 # e5 models were trained with these prefixes; a classifier fine-tuned on "query: " inputs must see them too.
 PREFIX = "query: "
 # How many recent texts each process remembers the prediction of.
@@ -46,9 +47,12 @@ class Prediction:
 
 
 class SentimentModel:
-    """A built sentiment model folder: model.onnx (or model.int8.onnx), tokenizer.json and kefu_sentiment.json."""
+    """A built sentiment model folder: model.onnx (or model.int8.onnx), tokenizer.json and kefu_sentiment.json.
 
-    def __init__(self, folder: Path, threads: int = 1) -> None:
+    `onnx_file` picks a graph; by default the one the build chose, or fp32 when KEFU_ONNX_INT8 is false.
+    """
+
+    def __init__(self, folder: Path, threads: int = 1, onnx_file: str | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -58,12 +62,14 @@ class SentimentModel:
         self.meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         self.temperature = float(self.meta.get("temperature", 1.0))
         self.max_length = int(self.meta.get("max_length", 128))
+        # The build names the int8 graph only when it agreed with fp32; KEFU_ONNX_INT8=false runs fp32 anyway.
+        self.onnx_file = onnx_file or (str(self.meta.get("onnx_file", FP32_FILE)) if int8_allowed() else FP32_FILE)
         options = ort.SessionOptions()
         # One message at a time on a 2-core box: more threads only contend with the web server.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
-            str(folder / self.meta.get("onnx_file", "model.onnx")), options, providers=["CPUExecutionProvider"]
+            str(folder / self.onnx_file), options, providers=["CPUExecutionProvider"]
         )
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_length)
@@ -113,6 +119,11 @@ class SentimentModel:
             while len(self._recent) > RECENT_TEXTS:
                 self._recent.popitem(last=False)
         return prediction
+
+
+def int8_allowed() -> bool:
+    """Whether int8 graphs may run: KEFU_ONNX_INT8 (Settings.onnx_int8, passed to Rasa by `make run`), default yes."""
+    return os.environ.get("KEFU_ONNX_INT8", "true").strip().lower() not in ("0", "false", "no", "off")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

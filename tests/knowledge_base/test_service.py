@@ -18,7 +18,7 @@ def test_threads_asking_at_once_share_one_embedder(monkeypatch: pytest.MonkeyPat
     built: list[str] = []
 
     class SlowEmbedder:
-        def __init__(self, model: str, onnx_queries: bool = True) -> None:
+        def __init__(self, model: str, onnx_queries: bool = True, int8: bool = True) -> None:
             built.append(model)
             time.sleep(0.2)  # long enough for every thread to ask before the first is built
 

@@ -70,6 +70,7 @@ def test_held_out_and_evaluation_texts_never_reach_training(settings) -> None:  
 def test_the_int8_check_is_reused_only_for_the_delta_it_was_made_for(tmp_path: Path) -> None:
     import shutil
 
+    from kefu import onnx_int8
     from sentiment.build import CHECK_FILE, delta_digest, record_check, recorded_check
 
     delta = tmp_path / "delta"
@@ -78,8 +79,13 @@ def test_the_int8_check_is_reused_only_for_the_delta_it_was_made_for(tmp_path: P
     record_check(delta, 0.95, 500)
     # The record is derived from the delta, so writing it does not make the delta look changed.
     assert delta_digest(delta) == before
-    assert recorded_check(delta) == {"delta_digest": before, "int8_agreement": 0.95, "texts": 500,
-                                     "min_agreement": 0.98, "keep_int8": False}
+    assert recorded_check(delta) == {"delta_digest": before, "recipe": onnx_int8.RECIPE, "int8_agreement": 0.95,
+                                     "texts": 500, "min_agreement": 0.98, "keep_int8": False}
+    # A check made under another quantisation recipe says nothing about this one's graph.
+    check = json.loads((delta / CHECK_FILE).read_text(encoding="utf-8"))
+    (delta / CHECK_FILE).write_text(json.dumps({**check, "recipe": "all-matmuls-per-tensor"}), encoding="utf-8")
+    assert recorded_check(delta) is None
+    record_check(delta, 0.95, 500)
     (delta / "head.safetensors").write_bytes(b"retrained")
     assert recorded_check(delta) is None
     (delta / CHECK_FILE).write_text("{broken", encoding="utf-8")
