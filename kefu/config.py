@@ -90,10 +90,15 @@ class Settings(BaseSettings):
     kb_retune_share: float = 0.3
     # Embed questions with ONNX Runtime (models/*/onnx, exported by `make kb`): same vectors, 3x faster than PyTorch.
     kb_onnx_queries: bool = True
-    # Run the sentiment model and the query encoder from their int8 copies where the build's check kept them
-    # (kefu/onnx_int8.py: about twice as fast on CPUs with VNNI). False runs fp32: for comparisons, or on a CPU
-    # without fast int8. Rasa's processes read it as KEFU_ONNX_INT8.
-    onnx_int8: bool = True
+    # Embed questions with the int8 copy of the query graph that `make kb` writes and checks (kefu/onnx_int8.py): 8
+    # instead of 12 ms of CPU a question, vectors at cosine 0.995 to fp32's. Off by default: the KB's decisions are
+    # calibrated on fp32 scores, and a shift of 0.005 moves the questions that sit on a cut-off ("退款" is clarified
+    # in fp32, left unresolved in int8); on the 670 dev questions it moves one each way.
+    kb_query_int8: bool = False
+    # Score sentiment with the int8 copy of the model where `make sentiment` kept it (labels as fp32's on ≥ 98% of
+    # its check texts): 6.5 instead of 13 ms of CPU a message. False runs fp32: for comparisons, or on a CPU without
+    # fast int8 (VNNI). Rasa's processes read it as KEFU_SENTIMENT_INT8.
+    sentiment_int8: bool = True
     # Decision thresholds on the entry score (variant and answer similarity, language gap, word overlap; below)
     # for the KB-tuned model, calibrated by `bench/kb_eval.py --calibrate` on half of bench/data/kb_dev_*.jsonl
     # (answer precision ≥ 97%). Another model or weight needs its own: raw e5 scores everything 0.8–0.95.

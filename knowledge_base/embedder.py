@@ -57,11 +57,11 @@ MAX_QUERY_TOKENS = 512
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors; the model loads on first use."""
 
-    def __init__(self, model: str, device: str = "cpu", onnx_queries: bool = True, int8: bool = True) -> None:
+    def __init__(self, model: str, device: str = "cpu", onnx_queries: bool = True, int8: bool = False) -> None:
         self.model_name = model
         self.device = device
         self.onnx_queries = onnx_queries
-        # Queries through the checked int8 copy of the graph, when there is one (Settings.onnx_int8).
+        # Queries through the checked int8 copy of the graph, when there is one (Settings.kb_query_int8).
         self.int8 = int8
         self._onnx: OnnxQueryEncoder | None = None
         self._onnx_tried = False

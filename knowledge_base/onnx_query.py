@@ -5,7 +5,8 @@ runs the identical graph in about 8 ms (cosine to the PyTorch vector ≥ 0.99999
 under 20 ms. Passages (index builds) and tuning stay on sentence-transformers; only mean-pooled models qualify.
 
 Each export also writes an int8 copy (`kefu.onnx_int8`) and checks it against the fp32 graph on the demo KB's
-questions: queries use it only when every vector stays close (about 8 instead of 12 ms of CPU a question on one core).
+questions: with KEFU_KB_QUERY_INT8 on, queries use it when every vector stays close (about 8 instead of 12 ms of
+CPU a question on one core).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def int8_check(model_dir: Path) -> dict[str, Any] | None:
     return check if current else None
 
 
-def query_graph(model_dir: Path, int8: bool = True) -> Path:
+def query_graph(model_dir: Path, int8: bool = False) -> Path:
     """The graph that serves queries: the int8 copy when `int8` and its check kept it, else the fp32 graph."""
     check = int8_check(model_dir) if int8 else None
     if check is not None and check.get("keep_int8") and (model_dir / INT8_FILE).exists():

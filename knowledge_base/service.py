@@ -24,7 +24,7 @@ def _embedder(model: str, onnx_queries: bool, int8: bool) -> Embedder:
     return Embedder(model, onnx_queries=onnx_queries, int8=int8)
 
 
-def embedder(model: str, onnx_queries: bool = True, int8: bool = True) -> Embedder:
+def embedder(model: str, onnx_queries: bool = True, int8: bool = False) -> Embedder:
     """One embedder per model per process (one, even when threads ask at once)."""
     with _embedders_lock:
         return _embedder(model, onnx_queries, int8)
@@ -39,7 +39,7 @@ def clear_embedders() -> None:
 def query_embedder(settings: Settings | None = None) -> Embedder:
     """The embedder the settings name (shared by search, review and publishing in one process)."""
     settings = settings or get_settings()
-    return embedder(settings.kb_model_path, settings.kb_onnx_queries, settings.onnx_int8)
+    return embedder(settings.kb_model_path, settings.kb_onnx_queries, settings.kb_query_int8)
 
 
 def store(settings: Settings | None = None) -> KnowledgeStore:

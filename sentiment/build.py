@@ -163,7 +163,7 @@ def build(base: Path, delta: Path, out: Path, check_texts: list[str] | None) -> 
     assert check_texts is not None
 
     # Keep int8 only where it changes (almost) no decision: it is 2-3x faster on these cores.
-    # Each graph named explicitly, so KEFU_ONNX_INT8=false in the environment cannot make this compare fp32 with itself.
+    # Each graph named explicitly, so KEFU_SENTIMENT_INT8=false cannot make this compare fp32 with itself.
     fp32 = SentimentModel(tmp, onnx_file=FP32_FILE)
     int8 = SentimentModel(tmp, onnx_file=INT8_FILE)
     # The frustration flag counts too: int8 can move that output far while the label holds.

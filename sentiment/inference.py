@@ -49,7 +49,7 @@ class Prediction:
 class SentimentModel:
     """A built sentiment model folder: model.onnx (or model.int8.onnx), tokenizer.json and kefu_sentiment.json.
 
-    `onnx_file` picks a graph; by default the one the build chose, or fp32 when KEFU_ONNX_INT8 is false.
+    `onnx_file` picks a graph; by default the one the build chose, or fp32 when KEFU_SENTIMENT_INT8 is false.
     """
 
     def __init__(self, folder: Path, threads: int = 1, onnx_file: str | None = None) -> None:
@@ -62,7 +62,7 @@ class SentimentModel:
         self.meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         self.temperature = float(self.meta.get("temperature", 1.0))
         self.max_length = int(self.meta.get("max_length", 128))
-        # The build names the int8 graph only when it agreed with fp32; KEFU_ONNX_INT8=false runs fp32 anyway.
+        # The build names the int8 graph only when it agreed with fp32; KEFU_SENTIMENT_INT8=false runs fp32 anyway.
         self.onnx_file = onnx_file or (str(self.meta.get("onnx_file", FP32_FILE)) if int8_allowed() else FP32_FILE)
         options = ort.SessionOptions()
         # One message at a time on a 2-core box: more threads only contend with the web server.
@@ -122,8 +122,8 @@ class SentimentModel:
 
 
 def int8_allowed() -> bool:
-    """Whether int8 graphs may run: KEFU_ONNX_INT8 (Settings.onnx_int8, passed to Rasa by `make run`), default yes."""
-    return os.environ.get("KEFU_ONNX_INT8", "true").strip().lower() not in ("0", "false", "no", "off")
+    """Whether the int8 graph may run: KEFU_SENTIMENT_INT8 (Settings.sentiment_int8; `make run` passes it to Rasa)."""
+    return os.environ.get("KEFU_SENTIMENT_INT8", "true").strip().lower() not in ("0", "false", "no", "off")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

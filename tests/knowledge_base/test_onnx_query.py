@@ -19,27 +19,29 @@ def exported(folder: Path, keep: bool, recipe: str = onnx_int8.RECIPE) -> Path:
     return folder
 
 
-def test_the_int8_copy_serves_when_its_check_kept_it(tmp_path: Path) -> None:
+def test_the_int8_copy_serves_when_asked_for_and_its_check_kept_it(tmp_path: Path) -> None:
     folder = exported(tmp_path, keep=True)
-    assert query_graph(folder) == folder / INT8_FILE
+    assert query_graph(folder, int8=True) == folder / INT8_FILE
+    # Off by default (Settings.kb_query_int8): the KB's cut-offs are fitted on fp32 scores.
+    assert query_graph(folder) == folder / ONNX_FILE
 
 
 def test_fp32_serves_when_the_check_refused_int8(tmp_path: Path) -> None:
     folder = exported(tmp_path, keep=False)
-    assert query_graph(folder) == folder / ONNX_FILE
+    assert query_graph(folder, int8=True) == folder / ONNX_FILE
 
 
 def test_a_check_from_another_recipe_or_an_older_graph_does_not_count(tmp_path: Path) -> None:
     old_recipe = exported(tmp_path / "a", keep=True, recipe="all-matmuls-per-tensor")
-    assert int8_check(old_recipe) is None and query_graph(old_recipe) == old_recipe / ONNX_FILE
+    assert int8_check(old_recipe) is None and query_graph(old_recipe, int8=True) == old_recipe / ONNX_FILE
     # The fp32 graph re-exported after the check was made: the int8 copy is of the graph before.
     newer_graph = exported(tmp_path / "b", keep=True)
     checked = (newer_graph / INT8_CHECK).stat().st_mtime
     os.utime(newer_graph / ONNX_FILE, (checked + 5, checked + 5))
-    assert int8_check(newer_graph) is None and query_graph(newer_graph) == newer_graph / ONNX_FILE
+    assert int8_check(newer_graph) is None and query_graph(newer_graph, int8=True) == newer_graph / ONNX_FILE
     missing = tmp_path / "c"
     missing.mkdir()
-    assert query_graph(missing) == missing / ONNX_FILE
+    assert query_graph(missing, int8=True) == missing / ONNX_FILE
 
 
 def test_the_check_texts_cover_both_languages() -> None:
