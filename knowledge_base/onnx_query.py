@@ -12,6 +12,7 @@ CPU a question on one core).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -21,6 +22,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 ONNX_FILE = Path("onnx") / "model.onnx"
 INT8_FILE = Path("onnx") / "model.int8.onnx"
@@ -75,7 +78,14 @@ def quantize_checked(model_dir: Path, tokenizer: Any, prefix: str) -> dict[str, 
     """Write the int8 copy of model_dir's query graph, compare its vectors with fp32's and record the outcome."""
     from kefu import onnx_int8
 
-    onnx_int8.quantize(model_dir / ONNX_FILE, model_dir / INT8_FILE)
+    try:
+        onnx_int8.quantize(model_dir / ONNX_FILE, model_dir / INT8_FILE)
+    except Exception as exc:  # the copy is optional: a graph the quantiser cannot take still serves in fp32
+        logger.warning("no int8 copy of %s: %s", model_dir / ONNX_FILE, exc)
+        (model_dir / INT8_FILE).unlink(missing_ok=True)
+        refused = {"recipe": onnx_int8.RECIPE, "keep_int8": False, "error": str(exc)}
+        (model_dir / INT8_CHECK).write_text(json.dumps(refused, indent=2) + "\n", encoding="utf-8")
+        return refused
     texts = [prefix + t for t in check_texts()]
     fp32 = OnnxQueryEncoder(model_dir / ONNX_FILE, tokenizer, 512)
     int8 = OnnxQueryEncoder(model_dir / INT8_FILE, tokenizer, 512)

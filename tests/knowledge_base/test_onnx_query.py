@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from kefu import onnx_int8
 from knowledge_base.onnx_query import INT8_CHECK, INT8_FILE, ONNX_FILE, check_texts, int8_check, query_graph
 
@@ -49,3 +51,20 @@ def test_the_check_texts_cover_both_languages() -> None:
     assert len(texts) >= 500
     chinese = [t for t in texts if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
     assert len(chinese) >= 200 and len(texts) - len(chinese) >= 200
+
+
+def test_a_graph_the_quantiser_cannot_take_is_recorded_and_served_in_fp32(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge_base.onnx_query import quantize_checked
+
+    def cannot(src: Path, dst: Path) -> list[str]:
+        dst.write_bytes(b"half-written")
+        raise ValueError("no feed-forward output projections found")
+
+    monkeypatch.setattr(onnx_int8, "quantize", cannot)
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / ONNX_FILE).write_bytes(b"fp32")
+    check = quantize_checked(tmp_path, tokenizer=None, prefix="query: ")
+    assert check["keep_int8"] is False and "feed-forward" in check["error"]
+    assert int8_check(tmp_path) == check and not (tmp_path / INT8_FILE).exists()
+    assert query_graph(tmp_path, int8=True) == tmp_path / ONNX_FILE
