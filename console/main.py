@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, background: bool = True) -> Fas
             tasks = [
                 asyncio.create_task(broadcaster.run()),
                 asyncio.create_task(redeliver(app.state.store, app.state.rasa, settings.handoff_redeliver_s)),
-                asyncio.create_task(announce_positions(app.state.store, app.state.rasa, broadcaster.changed)),
+                asyncio.create_task(announce_positions(app.state.store, app.state.rasa, broadcaster.changed,
+                                                       min_gap_s=settings.desk_position_update_s)),
                 asyncio.create_task(watch_sla(app.state.store, settings.desk_sla_check_s)),
                 # The embedding model takes seconds to load: do it now, not in the first ops user's publish.
                 asyncio.create_task(asyncio.to_thread(app.state.curator.warm_up)),

@@ -226,6 +226,9 @@ class Settings(BaseSettings):
     # breaches every `desk_sla_check_s`.
     desk_sla: str = "urgent=60/300/1800; high=120/600/3600; normal=300/900/7200"
     desk_sla_check_s: float = 5.0
+    # A waiting customer hears a new place in the queue at most this often (seconds): the console announces changed
+    # places in rounds this far apart, so a place that moves back and forth is told once, where it settles.
+    desk_position_update_s: float = 10.0
 
     # WeChat Official Account (bot/channels/wechat/). Empty token: the webhook answers 503 "not configured".
     wechat_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("WECHAT_TOKEN", "KEFU_WECHAT_TOKEN"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from typing import Any
 
 from console.core.rasa import RasaClient
@@ -93,12 +94,19 @@ async def tell_queue_state(rasa: RasaClient, escalations: list[dict[str, Any]]) 
 
 
 async def announce_positions(store: DeskStore, rasa: RasaClient, changed: asyncio.Event,
-                             every_s: float = 15.0) -> None:
-    """Tell waiting customers their new place when the queue changes (and periodically, as waiting shifts it)."""
+                             every_s: float = 15.0, min_gap_s: float = 10.0) -> None:
+    """Tell waiting customers their new place when the queue changes (and periodically, as waiting shifts it), in
+    rounds at least `min_gap_s` apart."""
+    # In a busy hour every arrival, claim and resolve moves the places behind it: a customer whose place goes 5, 6,
+    # 5 within seconds should hear where it settles, not each step, and each message told costs the bot a turn.
+    loop = asyncio.get_running_loop()
+    last_round = -math.inf
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout=every_s)
+        await asyncio.sleep(max(0.0, last_round + min_gap_s - loop.time()))
         changed.clear()
+        last_round = loop.time()
         try:
             moves = await asyncio.to_thread(store.position_changes)
         except Exception as exc:

@@ -130,13 +130,19 @@ class EscalationRecords(StoreBase):
             return s.scalar(select(Escalation.told_position).where(Escalation.id == escalation_id))
 
     def position_changes(self) -> list[tuple[dict[str, Any], int]]:
-        """Waiting escalations whose position differs from what the customer was last told."""
+        """Waiting escalations whose position differs from what the customer was last told, each as its id,
+        conversation, channel and new position, with the position told."""
+        # From positions() and one narrow query, not queue(): the console asks after every queue change, and whole
+        # rows for a long queue cost it more than the announcements themselves.
+        positions = self.positions()
         with self.session() as s:
-            rows = s.execute(select(Escalation.id, Escalation.told_position).where(
+            rows = s.execute(select(Escalation.id, Escalation.conversation_id, Escalation.channel,
+                                    Escalation.told_position).where(
                 Escalation.status == "waiting", Escalation.told_position.is_not(None))).tuples().all()
-        told = {escalation_id: int(position) for escalation_id, position in rows if position is not None}
-        return [(item, told[item["id"]]) for item in self.queue()
-                if item["status"] == "waiting" and item["id"] in told and told[item["id"]] != item["position"]]
+        return [({"id": e_id, "conversation_id": conversation, "channel": channel, "status": "waiting",
+                  "position": positions[e_id]}, int(told or 0))
+                for e_id, conversation, channel, told in sorted(rows, key=lambda r: positions.get(r[0], 0))
+                if e_id in positions and told != positions[e_id]]
 
     def claim(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
         """Give a waiting escalation to this agent; one UPDATE ... WHERE status='waiting', so only one agent wins."""
