@@ -150,7 +150,7 @@ class ActionHandoff(Action):
 
 
 class ActionQueueStatus(Action):
-    """Tell the customer their place and wait (when asked, or when it changed), or that an agent has joined."""
+    """Tell the customer their place and wait (when asked, or when it got better), or that an agent has joined."""
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -184,10 +184,9 @@ class ActionQueueStatus(Action):
                 response="utter_agent_joined", agent=name, handoff={"state": "with_agent", "agent": name}
             )
             return [SlotSet(HANDOFF_STATE, HandoffState.WITH_AGENT.value)]
-        told = None
-        if pushed:
+        if pushed:  # the desk pushes better places only (EscalationRecords.position_changes): the same here
             told = await asyncio.to_thread(store.told_position, escalation["id"])
-            if told == escalation["position"]:
+            if told is not None and escalation["position"] >= told:
                 return []
         await tell_position(dispatcher, store, escalation, "utter_queue_update" if pushed else "utter_queue_position")
         return [SlotSet(HANDOFF_STATE, HandoffState.WAITING.value)]

@@ -130,10 +130,12 @@ class EscalationRecords(StoreBase):
             return s.scalar(select(Escalation.told_position).where(Escalation.id == escalation_id))
 
     def position_changes(self) -> list[tuple[dict[str, Any], int]]:
-        """Waiting escalations whose position differs from what the customer was last told, each as its id,
-        conversation, channel and new position, with the position told."""
-        # From positions() and one narrow query, not queue(): the console asks after every queue change, and whole
-        # rows for a long queue cost it more than the announcements themselves.
+        """Waiting escalations now ahead of the place their customer was last told, each as its id, conversation,
+        channel and new position, with the place told."""
+        # Better places only: while agents take customers from the front everyone moves up and hears it, but a
+        # customer who arrives ahead (angrier, VIP) and is taken a moment later would tell everyone behind "one more
+        # ahead", then "one fewer". Asked, a customer always hears the current place (and it is remembered).
+        # From positions() and one narrow query, not queue(): the console asks after every queue change.
         positions = self.positions()
         with self.session() as s:
             rows = s.execute(select(Escalation.id, Escalation.conversation_id, Escalation.channel,
@@ -142,7 +144,7 @@ class EscalationRecords(StoreBase):
         return [({"id": e_id, "conversation_id": conversation, "channel": channel, "status": "waiting",
                   "position": positions[e_id]}, int(told or 0))
                 for e_id, conversation, channel, told in sorted(rows, key=lambda r: positions.get(r[0], 0))
-                if e_id in positions and told != positions[e_id]]
+                if e_id in positions and told is not None and positions[e_id] < told]
 
     def claim(self, escalation_id: int, agent_id: int) -> dict[str, Any]:
         """Give a waiting escalation to this agent; one UPDATE ... WHERE status='waiting', so only one agent wins."""

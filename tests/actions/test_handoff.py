@@ -85,6 +85,30 @@ def test_with_an_agent_online_the_customer_joins_the_queue(store: DeskStore, dom
     assert slot(events, "handoff_state") == "waiting"
 
 
+def test_a_pushed_update_speaks_only_of_a_better_place(store: DeskStore, domain: dict) -> None:
+    ahead, _ = store.create_escalation("ahead", channel="socketio", language="zh", tier="regular",
+                                       trigger="frustration", reason="r", frustration=0.9, summary={})
+    mine, _ = store.create_escalation("cust-1", channel="socketio", language="zh", tier="regular",
+                                      trigger="request", reason="r", frustration=0.2, summary={})
+    store.set_told_position(mine["id"], 2)
+    waiting = tracker({"handoff_state": "waiting"}, [], "EXTERNAL_queue_update")
+    dispatcher = CollectingDispatcher()
+    assert run(ActionQueueStatus(), dispatcher, waiting, domain) == [] and dispatcher.messages == []  # still 2nd
+    store.set_told_position(mine["id"], 1)  # told 1st (asked a moment ago), now 2nd: not pushed as news
+    assert run(ActionQueueStatus(), dispatcher, waiting, domain) == [] and dispatcher.messages == []
+    asked = CollectingDispatcher()
+    run(ActionQueueStatus(), asked, tracker({"handoff_state": "waiting"}, [], "ask_queue_position"), domain)
+    assert responses(asked) == ["utter_queue_position"] and asked.messages[0]["ahead"] == 1  # asked: the truth
+    assert store.told_position(mine["id"]) == 2
+
+    ann = store.create_agent("ann", display_name="Ann", role="agent", password_hash="x")
+    store.claim(ahead["id"], ann["id"])
+    pushed = CollectingDispatcher()
+    run(ActionQueueStatus(), pushed, waiting, domain)
+    assert responses(pushed) == ["utter_queue_update"] and pushed.messages[0]["ahead"] == 0
+    assert store.told_position(mine["id"]) == 1
+
+
 def test_with_nobody_online_the_customer_may_leave_a_message(store: DeskStore, domain: dict) -> None:
     dispatcher = CollectingDispatcher()
     t = tracker({"handoff_reason": "negative sentiment; threat", "frustration": 0.9}, [], "complain", "垃圾")

@@ -1,4 +1,4 @@
-"""The console's queue announcements: changed places are told in rounds, each customer where their place settled."""
+"""The console's queue announcements: better places are told in rounds, each customer where their place settled."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.console.conftest import FakeRasa
 from tests.console.test_api import escalate
 
 
-def test_a_place_that_moves_back_and_forth_within_a_round_is_not_told(store: DeskStore) -> None:
+def test_a_place_that_moves_up_and_back_within_a_round_is_not_told(store: DeskStore) -> None:
     agents = {a["username"]: a["id"] for a in store.agents()}
     first, second, third = (escalate(store, name, f) for name, f in (("first", 0.9), ("second", 0.5), ("third", 0.2)))
     for e, place in ((first, 1), (second, 2), (third, 3)):
@@ -33,8 +33,8 @@ def test_a_place_that_moves_back_and_forth_within_a_round_is_not_told(store: Des
                                                       min_gap_s=0.4))
         changed.set()  # round one: nothing moved
         await asyncio.sleep(0.1)
-        # Within the next round's gap: an agent takes the first customer (second and third move up), and an angrier
-        # customer arrives ahead of them (they move back).
+        # Within the next round's gap an agent takes the first customer (second and third move up) and an angrier
+        # customer arrives ahead of them (they move back): where they settle is where they were told.
         store.claim(first["id"], agents["ann"])
         changed.set()
         await asyncio.sleep(0.05)

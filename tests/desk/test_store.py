@@ -179,14 +179,17 @@ def test_sessions_and_presence(store: DeskStore) -> None:
         store.create_agent("zed", display_name="Zed", role="boss", password_hash="x")
 
 
-def test_position_changes_list_only_customers_told_another_place(store: DeskStore) -> None:
+def test_position_changes_list_customers_now_ahead_of_the_place_told(store: DeskStore) -> None:
     a, b, c = (escalate(store, name, frustration=f) for name, f in (("a", 0.9), ("b", 0.5), ("c", 0.2)))
     never_told = escalate(store, "d", frustration=0.1)
     for e, place in ((a, 1), (b, 2), (c, 3)):
         store.set_told_position(e["id"], place)
     assert store.position_changes() == []
 
+    angry = escalate(store, "angry", frustration=0.8)  # ahead of b and c: a worse place is no news
+    assert store.positions()[c["id"]] == 4 and store.position_changes() == []
     store.claim(a["id"], agent(store, "bo"))
+    store.claim(angry["id"], agent(store, "cy"))
     moves = store.position_changes()
     assert [(e["conversation_id"], e["position"], told) for e, told in moves] == [("b", 1, 2), ("c", 2, 3)]
     assert all(e["status"] == "waiting" and e["channel"] == "socketio" for e, _ in moves)
