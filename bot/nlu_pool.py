@@ -9,9 +9,9 @@ process keeps channels, locks, trackers, policies and actions, and loads only th
 Messages queue in Rasa's process and go to the first free worker, so a worker that waits on a slow `/kb/signal`
 holds up only what it parses: the next message goes to the other worker. When every worker is busy, messages
 queue, and a worker that comes free takes what has queued (up to KEFU_NLU_MAX_BATCH, shared evenly between free
-workers) in one run of the graph: DIET runs TensorFlow once per run, so under load each parse costs less CPU,
-and when it is quiet nothing waits to fill a batch. A worker that dies (killed, out of memory) breaks the pool:
-it is started again and its messages parsed once more.
+workers) in one run of the graph: DIET runs TensorFlow once per run (bot/diet_batch.py), so under load each
+parse costs less CPU, and when it is quiet nothing waits to fill a batch. A worker that dies (killed, out of
+memory) breaks the pool: it is started again and its messages parsed once more.
 
 The workers load the model one at a time, and Rasa serves as soon as the first has (the others join as they
 finish): on two cores that halves the wait for the first answer after `make run` or a crash.
@@ -64,10 +64,11 @@ def _load_worker(model_tar: str, loading: Any, loaded: Any) -> None:
         from rasa.engine.graph import ExecutionContext
         from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-        from bot import model_load
+        from bot import diet_batch, model_load
         from bot.graph_runner import SequentialGraphRunner
 
         model_load.install()  # DIET builds its weights without tracing a training graph (bot/model_load.py)
+        diet_batch.install()  # and predicts a batch of messages in one run of its model (bot/diet_batch.py)
         # The unpacked archive is needed only while the components load (Rasa's own loader removes it likewise).
         with tempfile.TemporaryDirectory(prefix="kefu-nlu-") as storage:
             model_storage, metadata = LocalModelStorage.from_model_archive(
@@ -84,8 +85,8 @@ def _load_worker(model_tar: str, loading: Any, loaded: Any) -> None:
 def parse_batch_in_worker(jobs: List[Job]) -> List[Tuple[bool, Any]]:
     """Parse several messages in one run of the NLU graph; (True, parse data) or (False, the error) for each.
 
-    Every NLU component takes a list of messages, and DIET runs its TensorFlow model once per list: four
-    messages together cost a third less CPU each than four runs of one (README, "Load")."""
+    Every NLU component takes a list of messages, and DIET runs its TensorFlow model once per list
+    (bot/diet_batch.py): three messages together cost DIET half the CPU each of three runs of one."""
     try:
         return [(True, data) for data in _run_graph(jobs)]
     except Exception:  # one message broke the run: parse each alone, so only that one fails

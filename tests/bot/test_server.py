@@ -44,6 +44,46 @@ def test_a_bad_response_fails_as_with_rasas_own_check(response: Dict[str, Any]) 
     assert "Failed to validate Action server response" in ours.value.message
 
 
+def responses_to_check() -> list:
+    """Good events of every kind the actions send, and broken variants of each."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        AllSlotsReset,
+        BotUttered,
+        FollowupAction,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+
+    parse = {"intent": {"name": "greet", "confidence": 0.9}, "entities": [{"entity": "order", "value": "KF1"}],
+             "intent_ranking": [{"name": "greet", "confidence": 0.9}], "text": "hi"}
+    good = [e.as_dict() for e in (
+        UserUttered("hi", parse_data=parse), ActionExecuted("action_listen"), SlotSet("language", "zh"),
+        BotUttered("您好", {"buttons": []}), SessionStarted(), ActiveLoop("order_status_form"),
+        FollowupAction("action_listen"), Restarted(), AllSlotsReset())]
+    broken = [{"event": "slot", "name": "x"}, {"event": "slot", "name": 3, "value": 1},
+              {"event": "user", "text": 5}, {"event": "user", "parse_data": {"entities": [{"value": 1}]}},
+              {"event": "user", "parse_data": {"intent": {"confidence": "high"}}},
+              {"event": "action", "confidence": "high"}, {"event": "entities"}, {"event": "no_such_event"},
+              {"event": ["slot"]}, {"event": None}, {"name": "x"}, "slot", 3, None,
+              {"event": "bot", "timestamp": "now"}, {"event": "bot", "metadata": []}]
+    cases: list = [{"events": [e], "responses": []} for e in good + broken]
+    cases += [{"events": good, "responses": [{"text": "a"}]}, {"events": [*good, broken[0]]}, {}, {"events": []},
+              {"responses": [{"text": "a"}, 3]}, {"events": "x"}, [], "text", {"events": None}]
+    return cases
+
+
+def test_the_per_type_check_agrees_with_the_full_schema() -> None:
+    full = server.action_response_validator()
+    assert server.event_validators() is not None  # Rasa's schema has the shape the per-type check relies on
+    cases = responses_to_check()
+    assert [server.valid_action_result(c) for c in cases] == [full.is_valid(c) for c in cases]
+    assert sum(full.is_valid(c) for c in cases) >= 10 and sum(not full.is_valid(c) for c in cases) >= 20
+
+
 def test_events_resolve_to_the_same_classes_as_rasas_walk() -> None:
     from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
