@@ -52,3 +52,15 @@ def test_the_log_filter_masks_records(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="kefu.test.pii"):
         logger.info("customer said %s", "call 13812345678")
     assert caplog.records[0].getMessage() == "customer said call *******5678"
+
+
+def test_masking_is_remembered_for_short_texts_and_done_anew_for_long_ones() -> None:
+    from kefu import pii
+
+    text = "电话 13800138000，订单 KF20231123018"
+    assert mask(text) == mask(text) == "电话 *******8000，订单 KF20231123018"
+    hits = pii._mask_remembered.cache_info().hits
+    mask(text)
+    assert pii._mask_remembered.cache_info().hits == hits + 1
+    long = " ".join(["my email is zhang.wei@example.com"] * 40)
+    assert len(long) > pii.CACHED_MAX_CHARS and "zhang.wei@" not in mask(long) and "z***@example.com" in mask(long)
