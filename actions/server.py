@@ -1,4 +1,5 @@
-"""The action server: rasa-sdk's app (actions at /webhook) plus `/kb/signal`, which Rasa's KB-aware routing asks.
+"""The action server: rasa-sdk's app (actions at /webhook) plus `/kb/signal` and `/kb/signals` (several messages at
+once), which Rasa's KB-aware routing asks.
 
 `python -m actions.server --port 5055` takes rasa-sdk's own arguments. The endpoint lives here, not in a service
 of its own, because the embedding model and the index are already loaded in this process for the FAQ actions.
@@ -10,7 +11,7 @@ import asyncio
 import logging
 import os
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_KEEP_ALIVE_TIMEOUT
@@ -27,6 +28,8 @@ from knowledge_base.errors import KnowledgeBaseError
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
+# The most messages one /kb/signals request may carry (an NLU worker sends at most KEFU_NLU_MAX_BATCH, 8 by default).
+MAX_SIGNALS = 32
 
 
 def error(status: int, code: str, message: str) -> HTTPResponse:
@@ -34,8 +37,28 @@ def error(status: int, code: str, message: str) -> HTTPResponse:
     return response.json({"error": code, "message": message}, status=status)
 
 
+class Refusal(NamedTuple):
+    """Why one /kb/signal question is refused: the HTTP status, a machine-readable code, a sentence for people."""
+
+    status: int
+    code: str
+    message: str
+
+
+def checked_question(body: Any) -> tuple[str, str | None] | Refusal:
+    """(text, language) of one /kb/signal question, or why it is refused."""
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
+        return Refusal(400, "EmptyText", "Send {\"text\": \"...\"} with a non-empty text.")
+    text = body["text"].strip()
+    limit = get_settings().max_message_chars
+    if len(text) > limit:
+        return Refusal(413, "MessageTooLong", f"The text is longer than {limit} characters.")
+    return text, body.get("lang") if body.get("lang") in LANGUAGES else None
+
+
 def kb_blueprint() -> Blueprint:
-    """GET /kb/health; POST /kb/signal {"text", "lang"?} → the KB's decision, best score, margin, shop or not."""
+    """GET /kb/health; POST /kb/signal {"text", "lang"?} → the KB's decision, best score, margin, shop or not;
+    POST /kb/signals the same for several."""
     blueprint = Blueprint("kb_signal", url_prefix="/kb")
 
     @blueprint.get("/health")
@@ -51,18 +74,37 @@ def kb_blueprint() -> Blueprint:
             body: Any = request.json
         except Exception:  # Sanic raises its own BadRequest for a body that is not JSON
             return error(400, "InvalidJSON", "The request body is not valid JSON.")
-        if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip():
-            return error(400, "EmptyText", "Send {\"text\": \"...\"} with a non-empty text.")
-        text = body["text"].strip()
-        limit = get_settings().max_message_chars
-        if len(text) > limit:
-            return error(413, "MessageTooLong", f"The text is longer than {limit} characters.")
-        lang = body.get("lang") if body.get("lang") in LANGUAGES else None
+        question = checked_question(body)
+        if isinstance(question, Refusal):
+            return error(*question)
         try:
-            result = await asyncio.to_thread(kb.ask, text, lang)
+            result = await asyncio.to_thread(kb.ask, *question)
         except KnowledgeBaseError as exc:
             return error(503, "KnowledgeBaseUnavailable", str(exc))
         return response.json(kb.signal(result))
+
+    @blueprint.post("/signals")
+    async def read_signals(request: Request) -> HTTPResponse:
+        """{"items": [{"text", "lang"?}, ...]} → {"signals": [...]}, in order: each what /kb/signal answers for it,
+        or {"error", "message"} for an item it would refuse. The model runs once for all of them."""
+        try:
+            body: Any = request.json
+        except Exception:
+            return error(400, "InvalidJSON", "The request body is not valid JSON.")
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return error(400, "NoItems", "Send {\"items\": [{\"text\": \"...\"}, ...]} with at least one item.")
+        if len(items) > MAX_SIGNALS:
+            return error(413, "TooManyItems", f"Send at most {MAX_SIGNALS} items at a time.")
+        checked = [checked_question(item) for item in items]
+        questions = [q for q in checked if not isinstance(q, Refusal)]
+        try:
+            results = iter(await asyncio.to_thread(kb.ask_each, questions) if questions else [])
+        except KnowledgeBaseError as exc:
+            return error(503, "KnowledgeBaseUnavailable", str(exc))
+        signals = [{"error": q.code, "message": q.message} if isinstance(q, Refusal) else kb.signal(next(results))
+                   for q in checked]
+        return response.json({"signals": signals})
 
     return blueprint
 

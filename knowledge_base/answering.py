@@ -236,8 +236,13 @@ class KnowledgeBase:
         """Search one question and decide."""
         return self.ask_many([text], lang)[0]
 
-    def ask_many(self, texts: list[str], lang: str | None = None) -> list[Result]:
-        """Search questions in one batch (the model runs once) and decide for each."""
+    def ask_many(self, texts: list[str], lang: str | None = None,
+                 langs: list[str | None] | None = None) -> list[Result]:
+        """Search questions in one batch (the model runs once) and decide for each, all in `lang` or each in its own
+        of `langs`."""
+        if langs is not None and len(langs) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
+        each = langs if langs is not None else [lang] * len(texts)
         index = self.current()
         if len(index) == 0:
             raise EmptyKnowledgeBaseError("the published knowledge base is empty")
@@ -245,7 +250,7 @@ class KnowledgeBase:
         vectors = self.embedder.encode(queries, kind=VARIANT_PROMPT)
         # Several variants of one entry may match: fetch more rows than entries wanted.
         scores, rows = index.search(vectors, self.top_k * ROWS_PER_ENTRY)
-        return [self._result(text, query, lang, vectors[i], scores[i], rows[i], index)
+        return [self._result(text, query, each[i], vectors[i], scores[i], rows[i], index)
                 for i, (text, query) in enumerate(zip(texts, queries, strict=True))]
 
     def _result(self, text: str, query: str, lang: str | None, vector: np.ndarray, scores: np.ndarray,

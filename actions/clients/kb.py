@@ -77,21 +77,37 @@ def _review_queue() -> ReviewQueue:
 
 def ask(text: str, lang: str | None) -> Result:
     """The KB's result for a question: a recent one for the same text, language and index version, or a search."""
+    return ask_each([(text, lang)])[0]
+
+
+def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
+    """The KB's result for each (text, language): recent ones as `ask` keeps them, the others searched together
+    (the model runs once for them: under load the NLU workers ask about several messages at a time)."""
     kb = knowledge_base()
-    key = (str(kb.index_dir), kb.current().version, text, lang)
+    version = kb.current().version
+    keys = [(str(kb.index_dir), version, text, lang) for text, lang in questions]
     now = time.monotonic()
+    results: list[Result | None] = []
     with _recent_lock:
-        hit = _recent.get(key)
-        if hit is not None and now - hit[0] < RECENT_TTL_S:
-            _recent.move_to_end(key)
-            return hit[1]
-    result = kb.ask(text, lang)
-    with _recent_lock:
-        _recent[key] = (now, result)
-        _recent.move_to_end(key)
-        while len(_recent) > RECENT:
-            _recent.popitem(last=False)
-    return result
+        for key in keys:
+            hit = _recent.get(key)
+            fresh = hit is not None and now - hit[0] < RECENT_TTL_S
+            if fresh:
+                _recent.move_to_end(key)
+            results.append(hit[1] if hit is not None and fresh else None)
+    missing = sorted({key for key, result in zip(keys, results, strict=True) if result is None},
+                     key=keys.index)
+    if missing:
+        found = dict(zip(missing, kb.ask_many([key[2] for key in missing], langs=[key[3] for key in missing]),
+                         strict=True))
+        with _recent_lock:
+            for key, result in found.items():
+                _recent[key] = (now, result)
+                _recent.move_to_end(key)
+            while len(_recent) > RECENT:
+                _recent.popitem(last=False)
+        results = [result if result is not None else found[key] for key, result in zip(keys, results, strict=True)]
+    return [result for result in results if result is not None]
 
 
 def signal(result: Result) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import requests
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 KB_ROUTE = "kb_route"
 LANGUAGE_ENTITY = "language"
 ORDER_NUMBER_ENTITY = "order_number"
+T = TypeVar("T")
 
 
 def signal_url(config: Dict[str, Any]) -> str:
@@ -44,35 +45,67 @@ def signal_url(config: Dict[str, Any]) -> str:
 
 
 class KbClient:
-    """POSTs messages to /kb/signal; after a failure it stays quiet for `retry_after_s` instead of timing out again."""
+    """POSTs messages to /kb/signal (several at once to /kb/signals); after a failure it stays quiet for
+    `retry_after_s` instead of timing out again."""
 
     def __init__(self, url: str, timeout_s: float, retry_after_s: float) -> None:
         self.url = url
+        self.batch_url = url.rstrip("/") + "s"  # …/kb/signal → …/kb/signals
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self._session = requests.Session()
         self._down_until = 0.0
+        self._no_batches = False  # an action server without /kb/signals (older): ask one at a time
         self._lock = threading.Lock()
 
     def signal(self, text: str, language: Optional[str]) -> Optional[KbSignal]:
         """The KB's signal for a message, or None when the action server is down or answers an error."""
+        return self._ask(self.url, {"text": text, "lang": language}, lambda body: KbSignal.from_dict(body))
+
+    def signals(self, questions: List[Tuple[str, Optional[str]]]) -> List[Optional[KbSignal]]:
+        """The KB's signal for each (text, language), in one request for two or more (the action server runs its
+        model once for them); None for each when it is down, and for one it refuses."""
+        if len(questions) < 2 or self._no_batches:
+            return [self.signal(text, language) for text, language in questions]
+        items = [{"text": text, "lang": language} for text, language in questions]
+
+        def parse(body: Any) -> List[Optional[KbSignal]]:
+            signals = body["signals"]
+            if not isinstance(signals, list) or len(signals) != len(questions):
+                raise ValueError(f"{len(questions)} questions but {body!r:.200} back")
+            return [None if "error" in one else KbSignal.from_dict(one) for one in signals]
+
+        try:
+            return self._ask(self.batch_url, {"items": items}, parse, batch=True) or [None] * len(questions)
+        except _NoBatches:
+            self._no_batches = True
+            logger.info("%s not found: asking about one message at a time", self.batch_url)
+            return [self.signal(text, language) for text, language in questions]
+
+    def _ask(self, url: str, body: Dict[str, Any], parse: Callable[[Any], T], batch: bool = False) -> Optional[T]:
         if time.monotonic() < self._down_until:
             return None
         try:
             with self._lock:  # a requests.Session is not thread-safe
-                resp = self._session.post(self.url, json={"text": text, "lang": language}, timeout=self.timeout_s)
+                resp = self._session.post(url, json=body, timeout=self.timeout_s)
+            if batch and resp.status_code == 404:
+                raise _NoBatches()
             resp.raise_for_status()
-            return KbSignal.from_dict(resp.json())
-        except (requests.ConnectionError, requests.HTTPError, ValueError) as exc:
+            return parse(resp.json())
+        except (requests.ConnectionError, requests.HTTPError, ValueError, KeyError, TypeError) as exc:
             # Down or failing: stop asking for a while, so every message does not pay for the failure.
             self._down_until = time.monotonic() + self.retry_after_s
             logger.warning("KB routing off for %.0f s: %s unreachable or failing (%s); Rasa's intent stands",
-                           self.retry_after_s, self.url, exc)
+                           self.retry_after_s, url, exc)
             return None
         except requests.RequestException as exc:
-            # Slow (busy, or still loading): this message goes by Rasa's intent; the next one asks again.
-            logger.warning("KB routing skipped one message: %s (%s)", self.url, exc)
+            # Slow (busy, or still loading): these messages go by Rasa's intent; the next ones ask again.
+            logger.warning("KB routing skipped a message: %s (%s)", url, exc)
             return None
+
+
+class _NoBatches(Exception):
+    """The action server has no /kb/signals."""
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -101,22 +134,34 @@ class KnowledgeBaseRouter(GraphComponent):
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Route each message; the original classification is kept under `kb_route`."""
+        """Route each message; the original classification is kept under `kb_route`. The messages that need the
+        KB are asked about together (one request, one run of its model)."""
+        asking = []
         for message in messages:
-            self._route(message)
+            question = self._question(message)
+            if question is not None:
+                asking.append((message, question))
+        signals = self.client.signals([(question[0], question[3]) for _, question in asking])
+        for (message, question), kb in zip(asking, signals, strict=True):
+            self._route(message, question, kb)
         return messages
 
-    def _route(self, message: Message) -> None:
+    def _question(self, message: Message) -> Optional[Tuple[str, str, float, Optional[str], bool]]:
+        """(text, intent, confidence, language, has an order number) of a message the KB should be asked about."""
         text = (message.get(TEXT) or "").strip()
         intent = message.get(INTENT) or {}
         name = str(intent.get(INTENT_NAME_KEY) or "")
         confidence = float(intent.get("confidence") or 0.0)
         entities = message.get(ENTITIES) or []
         if not name or not needs_kb(text, name, confidence, self.routing):
-            return
+            return None
         language = next((e.get("value") for e in entities if e.get("entity") == LANGUAGE_ENTITY), None)
         has_number = any(e.get("entity") == ORDER_NUMBER_ENTITY for e in entities)
-        kb = self.client.signal(text, language)
+        return text, name, confidence, language, has_number
+
+    def _route(self, message: Message, question: Tuple[str, str, float, Optional[str], bool],
+               kb: Optional[KbSignal]) -> None:
+        text, name, confidence, _, has_number = question
         decided = route(text, name, confidence, has_number, kb, self.routing)
         info: Dict[str, Any] = {"intent": name, "confidence": round(confidence, 4), "reason": decided.reason,
                                 "routed_from": decided.routed_from}

@@ -119,10 +119,21 @@ class SignalServer(BaseHTTPRequestHandler):
     reply: ClassVar[dict[str, Any]] = {}
     seen: ClassVar[List[dict[str, Any]]] = []
 
+    batches: ClassVar[bool] = True  # False: an older action server without /kb/signals
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         SignalServer.seen.append(body)
-        data = json.dumps(SignalServer.reply).encode()
+        if self.path.endswith("/signals") and not SignalServer.batches:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        reply: Any = SignalServer.reply
+        if self.path.endswith("/signals"):
+            reply = {"signals": [SignalServer.reply if item["text"].strip() else {"error": "EmptyText"}
+                                 for item in body["items"]]}
+        data = json.dumps(reply).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -139,6 +150,7 @@ def signal_url() -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     SignalServer.seen = []
+    SignalServer.batches = True
     yield f"http://127.0.0.1:{server.server_port}/kb/signal"
     server.shutdown()
 
@@ -163,6 +175,42 @@ def test_the_component_asks_the_action_server_and_keeps_what_rasa_said(signal_ur
     greeting = message("你好", "greet", 0.99)
     router.process([greeting])
     assert len(SignalServer.seen) == 1 and greeting.get(KB_ROUTE) is None  # a clear greeting: the KB is not asked
+
+
+def test_messages_parsed_together_ask_the_kb_in_one_request(signal_url: str) -> None:
+    SignalServer.reply = {"decision": "answer", "score": 0.7, "margin": 0.1, "faq_id": "invoice-001", "shop": True}
+    router = KnowledgeBaseRouter({**KnowledgeBaseRouter.get_default_config(), "url": signal_url})
+    zh = [{"entity": "language", "value": "zh"}]
+    batch = [message("订单能开发票吗", "check_order_status", entities=zh), message("你好", "greet", 0.99),
+             message("can I get an invoice for my order", "check_order_status")]
+    router.process(batch)
+    assert SignalServer.seen == [{"items": [{"text": "订单能开发票吗", "lang": "zh"},
+                                            {"text": "can I get an invoice for my order", "lang": None}]}]
+    assert [m.get(INTENT)["name"] for m in batch] == ["ask_question", "greet", "ask_question"]
+    assert batch[1].get(KB_ROUTE) is None and batch[2].get(KB_ROUTE)["kb"]["faq_id"] == "invoice-001"
+
+
+def test_an_action_server_without_the_batch_endpoint_is_asked_one_message_at_a_time(signal_url: str) -> None:
+    SignalServer.reply = {"decision": "answer", "score": 0.7, "margin": 0.1, "faq_id": "invoice-001", "shop": True}
+    SignalServer.batches = False
+    router = KnowledgeBaseRouter({**KnowledgeBaseRouter.get_default_config(), "url": signal_url})
+    texts = ["订单能开发票吗", "can I get an invoice for my order"]
+    for _ in range(2):
+        batch = [message(t, "check_order_status") for t in texts]
+        router.process(batch)
+        assert [m.get(INTENT)["name"] for m in batch] == ["ask_question", "ask_question"]
+    # The first batch found no /kb/signals and asked each; the second asked each at once.
+    assert SignalServer.seen == [{"items": [{"text": t, "lang": None} for t in texts]},
+                                 *[{"text": t, "lang": None} for t in texts] * 2]
+    assert router.client._down_until == 0.0
+
+
+def test_a_refused_message_in_a_batch_keeps_rasas_intent_and_the_others_are_routed(signal_url: str) -> None:
+    SignalServer.reply = {"decision": "answer", "score": 0.7, "margin": 0.1, "faq_id": "invoice-001", "shop": True}
+    client = KnowledgeBaseRouter({**KnowledgeBaseRouter.get_default_config(), "url": signal_url}).client
+    signals = client.signals([("订单能开发票吗", "zh"), (" ", None)])
+    assert signals[0] is not None and signals[0].faq_id == "invoice-001" and signals[1] is None
+    assert client._down_until == 0.0
 
 
 def test_a_dead_action_server_leaves_rasas_intent_and_is_not_asked_again_at_once() -> None:

@@ -100,6 +100,21 @@ def test_the_kb_signal_endpoint_answers_and_refuses_bad_input(kefu: Settings) ->
     assert httpx.post(url, json={"text": "x" * (kefu.max_message_chars + 1)}, timeout=30).status_code == 413
 
 
+def test_the_kb_signals_endpoint_answers_several_as_one_at_a_time_and_refuses_each_bad_one(kefu: Settings) -> None:
+    base = f"http://{kefu.host}:{kefu.action_port}/kb"
+    questions = [{"text": "退货运费谁出", "lang": "zh"}, {"text": "how long does shipping take", "lang": "en"},
+                 {"text": "请问你们卖不卖二手手机"}]
+    alone = [httpx.post(f"{base}/signal", json=q, timeout=30).json() for q in questions]
+    together = httpx.post(f"{base}/signals", json={"items": [*questions, {"text": " "}]}, timeout=30)
+    assert together.status_code == 200
+    signals = together.json()["signals"]
+    assert signals[:3] == alone and signals[0]["faq_id"] == "returns-003"
+    assert signals[3]["error"] == "EmptyText"
+    assert httpx.post(f"{base}/signals", json={"items": []}, timeout=30).json()["error"] == "NoItems"
+    assert httpx.post(f"{base}/signals", json={"text": "退货运费谁出"}, timeout=30).status_code == 400
+    assert httpx.post(f"{base}/signals", json={"items": [{"text": "hi"}] * 33}, timeout=30).status_code == 413
+
+
 @pytest.mark.parametrize(("message", "lang"), [
     ("在吗 收货地址写错了能改吗", "zh"),
     ("亲，请问一下 收货地址填错了还能改不", "zh"),

@@ -218,3 +218,18 @@ def test_onnx_query_path_gives_the_pytorch_vectors(embedder) -> None:
     fast = embedder.encode(questions)
     assert fast.shape == slow.shape
     assert float((fast * slow).sum(axis=1).min()) > 0.9999
+
+
+def test_questions_asked_together_get_what_each_gets_alone_in_its_own_language(kb_settings) -> None:
+    kb = service.knowledge_base(kb_settings)
+    questions = [("退货要付运费吗", "zh"), ("how long does a refund take", "en"), ("I forgot my password", None),
+                 ("增值税专用发票要什么资料", "en")]
+    together = kb.ask_many([t for t, _ in questions], langs=[lang for _, lang in questions])
+    for (text, lang), batch in zip(questions, together, strict=True):
+        alone = kb.ask(text, lang)
+        assert (batch.decision, [c.faq_id for c in batch.candidates]) == (alone.decision,
+                                                                        [c.faq_id for c in alone.candidates])
+        assert [c.answer_lang for c in batch.candidates] == [c.answer_lang for c in alone.candidates]
+        assert [c.score for c in batch.candidates] == pytest.approx([c.score for c in alone.candidates], abs=1e-5)
+    with pytest.raises(ValueError, match="languages"):
+        kb.ask_many(["a", "b"], langs=["zh"])

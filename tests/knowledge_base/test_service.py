@@ -80,3 +80,27 @@ def test_a_question_asked_while_the_query_graph_loads_waits_for_it_instead_of_lo
         assert isinstance(first.result(), SlowGraph)
         assert second.result() is first.result()  # not None: None sends the question to PyTorch
     assert warm._model is None
+
+
+def test_the_action_server_asks_what_it_has_not_just_seen_in_one_batch(kb_settings, monkeypatch) -> None:
+    from actions.clients import kb as kb_client
+    from knowledge_base import service as kb_service
+
+    searcher = kb_service.knowledge_base(kb_settings)
+    monkeypatch.setattr(kb_client, "knowledge_base", lambda: searcher)
+    monkeypatch.setattr(kb_client, "_recent", type(kb_client._recent)())
+    batches: list[list[str]] = []
+    ask_many = searcher.ask_many
+
+    def counted(texts, lang=None, langs=None):
+        batches.append(list(texts))
+        return ask_many(texts, lang, langs)
+
+    monkeypatch.setattr(searcher, "ask_many", counted)
+    first = kb_client.ask("退货要付运费吗", "zh")
+    results = kb_client.ask_each([("退货要付运费吗", "zh"), ("how long does a refund take", "en"),
+                                  ("退货要付运费吗", "en"), ("how long does a refund take", "en")])
+    assert batches == [["退货要付运费吗"], ["how long does a refund take", "退货要付运费吗"]]
+    assert results[0] is first and results[1] is results[3]  # the recent result, and one search per question
+    assert [r.candidates[0].faq_id for r in results] == ["returns-fee", "refund-time", "returns-fee", "refund-time"]
+    assert results[2].candidates[0].answer_lang == "en" and first.candidates[0].answer_lang == "zh"
