@@ -14,10 +14,8 @@ own per-message process runs.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List
 
-logger = logging.getLogger(__name__)
 _original: Dict[str, Any] = {}
 
 

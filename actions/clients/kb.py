@@ -95,8 +95,8 @@ def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
             if fresh:
                 _recent.move_to_end(key)
             results.append(hit[1] if hit is not None and fresh else None)
-    missing = sorted({key for key, result in zip(keys, results, strict=True) if result is None},
-                     key=keys.index)
+    missing = list(dict.fromkeys(key for key, result in zip(keys, results, strict=True) if result is None))
+    found: dict[tuple[str, int, str, str | None], Result] = {}
     if missing:
         found = dict(zip(missing, kb.ask_many([key[2] for key in missing], langs=[key[3] for key in missing]),
                          strict=True))
@@ -106,8 +106,7 @@ def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
                 _recent.move_to_end(key)
             while len(_recent) > RECENT:
                 _recent.popitem(last=False)
-        results = [result if result is not None else found[key] for key, result in zip(keys, results, strict=True)]
-    return [result for result in results if result is not None]
+    return [result or found[key] for key, result in zip(keys, results, strict=True)]
 
 
 def signal(result: Result) -> dict[str, Any]:

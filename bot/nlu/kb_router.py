@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple, TypeVar
 
 import requests
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -33,6 +33,16 @@ KB_ROUTE = "kb_route"
 LANGUAGE_ENTITY = "language"
 ORDER_NUMBER_ENTITY = "order_number"
 T = TypeVar("T")
+
+
+class Question(NamedTuple):
+    """A message the KB should be asked about, with what routing needs of Rasa's reading of it."""
+
+    text: str
+    intent: str
+    confidence: float
+    language: Optional[str]
+    has_number: bool
 
 
 def signal_url(config: Dict[str, Any]) -> str:
@@ -60,7 +70,7 @@ class KbClient:
 
     def signal(self, text: str, language: Optional[str]) -> Optional[KbSignal]:
         """The KB's signal for a message, or None when the action server is down or answers an error."""
-        return self._ask(self.url, {"text": text, "lang": language}, lambda body: KbSignal.from_dict(body))
+        return self._ask(self.url, {"text": text, "lang": language}, KbSignal.from_dict)
 
     def signals(self, questions: List[Tuple[str, Optional[str]]]) -> List[Optional[KbSignal]]:
         """The KB's signal for each (text, language), in one request for two or more (the action server runs its
@@ -141,13 +151,13 @@ class KnowledgeBaseRouter(GraphComponent):
             question = self._question(message)
             if question is not None:
                 asking.append((message, question))
-        signals = self.client.signals([(question[0], question[3]) for _, question in asking])
+        signals = self.client.signals([(question.text, question.language) for _, question in asking])
         for (message, question), kb in zip(asking, signals, strict=True):
             self._route(message, question, kb)
         return messages
 
-    def _question(self, message: Message) -> Optional[Tuple[str, str, float, Optional[str], bool]]:
-        """(text, intent, confidence, language, has an order number) of a message the KB should be asked about."""
+    def _question(self, message: Message) -> Optional[Question]:
+        """What the KB should be asked about a message, or None when it need not be."""
         text = (message.get(TEXT) or "").strip()
         intent = message.get(INTENT) or {}
         name = str(intent.get(INTENT_NAME_KEY) or "")
@@ -157,10 +167,9 @@ class KnowledgeBaseRouter(GraphComponent):
             return None
         language = next((e.get("value") for e in entities if e.get("entity") == LANGUAGE_ENTITY), None)
         has_number = any(e.get("entity") == ORDER_NUMBER_ENTITY for e in entities)
-        return text, name, confidence, language, has_number
+        return Question(text, name, confidence, language, has_number)
 
-    def _route(self, message: Message, question: Tuple[str, str, float, Optional[str], bool],
-               kb: Optional[KbSignal]) -> None:
+    def _route(self, message: Message, question: Question, kb: Optional[KbSignal]) -> None:
         text, name, confidence, _, has_number = question
         decided = route(text, name, confidence, has_number, kb, self.routing)
         info: Dict[str, Any] = {"intent": name, "confidence": round(confidence, 4), "reason": decided.reason,
