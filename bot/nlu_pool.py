@@ -64,11 +64,12 @@ def _load_worker(model_tar: str, loading: Any, loaded: Any) -> None:
         from rasa.engine.graph import ExecutionContext
         from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-        from bot import diet_batch, model_load
+        from bot import diet_batch, feature_combine, model_load
         from bot.graph_runner import SequentialGraphRunner
 
         model_load.install()  # DIET builds its weights without tracing a training graph (bot/model_load.py)
         diet_batch.install()  # and predicts a batch of messages in one run of its model (bot/diet_batch.py)
+        feature_combine.install()  # from features joined in one step (bot/feature_combine.py)
         # The unpacked archive is needed only while the components load (Rasa's own loader removes it likewise).
         with tempfile.TemporaryDirectory(prefix="kefu-nlu-") as storage:
             model_storage, metadata = LocalModelStorage.from_model_archive(

@@ -37,7 +37,8 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -139,6 +140,8 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             last_id = self._last_id(session, sender_id)
             if kept is not None and kept.last_id == last_id and len(kept.tracker.events) == kept.stored:
                 return None
+            if last_id is None:  # a new conversation: no events to query
+                return []
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
             return [r.data for r in rows]
 
@@ -146,6 +149,19 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._handed[(id(tracker), tracker.sender_id)] = (weakref.ref(tracker), stored)
         while len(self._handed) > 4 * self.cache_size:  # trackers handed out and never saved (API reads)
             self._handed.pop(next(iter(self._handed)))
+
+    async def create_tracker(self, sender_id: str, append_action_listen: bool = True) -> DialogueStateTracker:
+        """A new conversation's tracker, handed out as one whose stored events are known (what it had when saved):
+        its first save then writes only what the message added, instead of counting the stored rows the ORM way
+        (a fifth of Rasa's CPU for a conversation's first message). Empty, it is not saved: there is nothing to
+        write, and `retrieve` has just found nothing stored."""
+        tracker = self.init_tracker(sender_id)
+        if append_action_listen:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            self._hand_out(tracker, 0)
+            await self.save(tracker)
+        self._hand_out(tracker, len(tracker.events))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events (known from when it was handed out, else counted as Rasa does) and keep

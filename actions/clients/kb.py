@@ -109,6 +109,20 @@ def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
     return [result or found[key] for key, result in zip(keys, results, strict=True)]
 
 
+def recent(text: str, langs: tuple[str | None, ...] = ("zh", "en", None)) -> Result | None:
+    """The result `ask` keeps for this text (in the first of `langs` it has one for), without searching: None when
+    there is none or it is too old."""
+    kb = knowledge_base()
+    version = kb.current().version
+    now = time.monotonic()
+    with _recent_lock:
+        for lang in langs:
+            hit = _recent.get((str(kb.index_dir), version, text, lang))
+            if hit is not None and now - hit[0] < RECENT_TTL_S:
+                return hit[1]
+    return None
+
+
 def signal(result: Result) -> dict[str, Any]:
     """What routing needs to know of a result: the decision, the best score, its margin, and whether it is a shop
     question at all (the best entry scores at least KEFU_KB_SHOP_THRESHOLD)."""

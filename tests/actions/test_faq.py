@@ -213,3 +213,24 @@ def test_after_an_answer_the_questions_customers_often_ask_next_are_offered(kb, 
     run(faq.ActionAnswerChosenFaq(), chosen, domain, text=button["payload"], slots={"language": "zh",
                                                                                     "faq_id": "refund-time"})
     assert chosen.messages[0]["faq_id"] == "refund-time" and len(chosen.messages) == 1
+
+
+def test_an_ignored_clarification_is_queued_with_the_vector_already_kept(kb, dispatcher, domain, monkeypatch) -> None:
+    # The question was embedded when the choices were offered; the review queue is given that vector, not a new pass.
+    strict = service.knowledge_base(kb)
+    strict.thresholds = Thresholds(answer=1.01, margin=0, clarify=0.0, window=1.0)
+    monkeypatch.setattr(kb_client, "knowledge_base", lambda: strict)
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="退款和退货运费", slots={"language": "zh"})
+    kept = kb_client.recent("退款和退货运费", ("zh",))
+    assert kept is not None
+    given = []
+    from knowledge_base.review import ReviewQueue
+
+    record = ReviewQueue.record
+    monkeypatch.setattr(ReviewQueue, "record", lambda self, **kw: given.append(kw["vector"]) or record(self, **kw))
+    run(faq.ActionAnswerFaq(), dispatcher, domain, text="how do I reset my password",
+        slots={"language": "en", "kb_pending_question": "退款和退货运费"})
+    assert len(given) == 1 and given[0] is kept.vector
+    assert [i["kind"] for i in review_items(kb)] == ["ignored_clarification"]
+    # A question nobody asked lately has no kept result: the queue embeds it itself.
+    assert kb_client.recent("没人问过的问题") is None

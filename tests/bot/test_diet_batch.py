@@ -85,3 +85,25 @@ def test_one_message_and_an_empty_one_take_rasas_own_way(diet_and_features: tupl
     mixed = diet.process(featurised(["", *texts]))
     alone = [diet.process(featurised([t]))[0] for t in texts]
     assert [m.get("intent")["name"] for m in mixed][1:] == [m.get("intent")["name"] for m in alone]
+
+
+def test_real_messages_features_joined_in_one_step_are_rasas(diet_and_features: tuple[Any, Any],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # bot/feature_combine.py on what our featurizers give (jieba, regex, lexical, word and character counts).
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot import feature_combine
+
+    _, featurised = diet_and_features
+    feature_combine.install()
+    messages = featurised(held_out_texts()[::7])
+    ours = [m.get_all_features("text") for m in messages]
+    monkeypatch.setattr(Message, "_combine_features", staticmethod(feature_combine._original["combine"]))
+    for message, joined in zip(messages, ours, strict=True):
+        rasas = message.get_all_features("text")
+        assert len(joined) == len(rasas) == 2
+        for one, other in zip(joined, rasas, strict=True):
+            assert one.features.format == other.features.format == "coo"
+            assert one.features.shape == other.features.shape and one.origin == other.origin
+            assert (one.features.row == other.features.row).all() and (one.features.col == other.features.col).all()
+            assert (one.features.data == other.features.data).all()

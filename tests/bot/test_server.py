@@ -111,6 +111,8 @@ class DomainKeepingActionServer:
         self.digest: str | None = None
         self.carried: list[bool] = []
         self.clients: set[tuple[str, int]] = set()
+        self.bodies: list[dict] = []
+        self.auth: list[str | None] = []
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the action server's Sanic
@@ -122,6 +124,8 @@ class DomainKeepingActionServer:
                 import json
 
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                keeper.bodies.append(body)
+                keeper.auth.append(self.headers.get("Authorization"))
                 keeper.carried.append("domain" in body)
                 keeper.clients.add(self.client_address)
                 if "domain" in body:
@@ -195,6 +199,44 @@ def test_action_calls_on_one_event_loop_share_a_connection() -> None:
         assert len(fake.clients) == 1  # one kept-alive connection, not one per call
     finally:
         fake.server.shutdown()
+
+
+def test_action_calls_carry_what_rasa_would_send_encoded_by_orjson() -> None:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    import numpy as np
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    server.tune_rasa()
+    fake = DomainKeepingActionServer()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "bot" / "domain"))
+    parse = {"intent": {"name": "ask_question", "confidence": 0.93}, "text": "退货运费谁出？\n\"包邮\"吗 😀",
+             "sentiment": {"label": "neutral", "score": 0.71, "probabilities": {"negative": 0.1}}}
+    tracker = DialogueStateTracker.from_events("t", [
+        ActionExecuted("action_listen"), UserUttered(parse["text"], parse["intent"], parse_data=parse),
+        SlotSet("language", "zh")], slots=domain.slots)
+    action = RemoteAction("action_answer_faq", EndpointConfig(fake.url, basic_auth={"username": "u", "password": "p"}))
+    expected = json.loads(json.dumps(RemoteAction._action_call_format(action, tracker, domain)))
+    try:
+        events = asyncio.run(action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+                                        tracker, domain))
+        assert [e.text for e in events] == ["answered"]
+        [body] = fake.bodies
+        assert body["tracker"] == expected["tracker"] and body["next_action"] == "action_answer_faq"
+        assert body["tracker"]["latest_message"]["text"] == parse["text"]
+        assert fake.auth == ["Basic dTpw"]  # the endpoint's credentials, as Rasa's own session sends them
+    finally:
+        fake.server.shutdown()
+    # What orjson refuses (a set) fails as json.dumps fails; numbers and keys that json takes, orjson takes.
+    assert json.loads(server.fast_json({1: np.float32(0.5), "a": [True, None]})) == {"1": 0.5, "a": [True, None]}
+    with pytest.raises(TypeError):
+        server.fast_json({"a": {1, 2}})
 
 
 def test_the_policies_deep_copy_only_what_they_log_at_debug_level() -> None:
