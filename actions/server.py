@@ -28,7 +28,7 @@ from knowledge_base.errors import KnowledgeBaseError
 
 logger = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en")
-# The most messages one /kb/signals request may carry (an NLU worker sends at most KEFU_NLU_MAX_BATCH, 8 by default).
+# The most messages one /kb/signals request may carry (an NLU worker sends at most KEFU_NLU_MAX_BATCH, 2 by default).
 MAX_SIGNALS = 32
 
 

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # How long start-up waits for every worker to load the NLU graph (DIET's load traces TensorFlow functions).
 LOAD_TIMEOUT_S = 600.0
 # The most messages one worker parses in one run of the graph (KEFU_NLU_MAX_BATCH).
-DEFAULT_MAX_BATCH = 8
+DEFAULT_MAX_BATCH = 2
 # A message as parse() takes it: text, message id, metadata, only_output_properties.
 Job = Tuple[Optional[str], Optional[str], Optional[Dict[str, Any]], bool]
 

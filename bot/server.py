@@ -404,7 +404,7 @@ def nlu_workers() -> int:
 
 
 def nlu_max_batch() -> int:
-    """The most messages an NLU worker parses in one run of the graph (KEFU_NLU_MAX_BATCH, default 8)."""
+    """The most messages an NLU worker parses in one run of the graph (KEFU_NLU_MAX_BATCH, default 2)."""
     from bot.nlu_pool import DEFAULT_MAX_BATCH
 
     return _whole_number(NLU_MAX_BATCH_ENV, DEFAULT_MAX_BATCH, 1)

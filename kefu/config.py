@@ -53,8 +53,10 @@ class Settings(BaseSettings):
     # the event loop as Rasa does. Two use both cores of a small machine; each holds about 1.6 GB.
     nlu_workers: int = Field(2, ge=0, le=64)
     # When every NLU worker is busy, a free one parses up to this many queued messages in one run of the graph
-    # (DIET's TensorFlow runs once per run): under load a parse costs about a third less CPU. 1 turns this off.
-    nlu_max_batch: int = Field(8, ge=1, le=64)
+    # (DIET's TensorFlow and the KB's query encoder run once per run): under load a parse costs less CPU. Pairs
+    # keep most of the saving, and a message waits for one other, not seven: the burst's p95 0.46-0.49 s against
+    # 0.44-0.61 s in eights (README, Load). 1 turns this off.
+    nlu_max_batch: int = Field(2, ge=1, le=64)
     # How long Rasa waits for one call to the action server before it tells the customer it cannot deal with the
     # message now (utter_assistant_unavailable); Rasa's own default is 5 minutes of silence.
     action_timeout_s: int = Field(30, ge=1, le=600)
