@@ -37,7 +37,8 @@ README.md ("Load"), and tests/bot/test_server.py checks that it still behaves as
   is back sooner after a restart.
 - The policies' dialogue states are replayed once per event, not from the conversation's start at every
   prediction (bot/dialogue_states.py), and the states they copy only for debug logs are not copied otherwise.
-  A tracker's applied events are worked out once per change of its events (bot/applied_events.py).
+  A tracker's applied events are worked out once per change of its events (bot/applied_events.py), and the copy
+  each action runs on is made from the tracker's state, not by replaying the conversation (bot/tracker_copy.py).
 """
 
 from __future__ import annotations
@@ -525,9 +526,10 @@ def tune_rasa() -> None:
     import rasa.core.actions.action
 
     rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = _whole_number(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT_S, 1)
-    from bot import applied_events, dialogue_states, feature_combine, model_load
+    from bot import applied_events, dialogue_states, feature_combine, model_load, tracker_copy
 
     applied_events.install()
+    tracker_copy.install()
     dialogue_states.install()
     model_load.install()
     feature_combine.install()  # for Rasa's own NLU, when no NLU workers run it
