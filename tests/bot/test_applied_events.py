@@ -11,14 +11,13 @@ from rasa.shared.core.events import (
     ActiveLoop,
     Restarted,
     SessionStarted,
-    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import applied_events
-from tests.bot.test_dialogue_states import DOMAIN, conversations
+from tests.bot.test_dialogue_states import DOMAIN, after_every_event, order_form_turns
 
 applied_events.install()
 RASAS = applied_events._original["applied_events"]
@@ -32,27 +31,14 @@ def assert_same(tracker: DialogueStateTracker) -> None:
 
 
 def test_every_prefix_of_every_conversation_test_gives_rasas_applied_events() -> None:
-    seen = 0
-    for events in conversations():
-        tracker = DialogueStateTracker.from_events("t", [], DOMAIN.slots)
-        assert_same(tracker)
-        for event in events:
-            tracker.update(event)
-            assert_same(tracker)
-            seen += 1
-    assert seen > 350
+    assert after_every_event(assert_same) > 350
 
 
 def test_reverts_restarts_loops_and_a_changed_event_list() -> None:
     tracker = DialogueStateTracker.from_events("t", [], DOMAIN.slots)
-    order = UserUttered("查订单", {"name": "check_order_status", "confidence": 1})
-    for event in [ActionExecuted("action_listen"), order, ActionExecuted("order_status_form"),
-                  ActiveLoop("order_status_form"),
-                  SlotSet("requested_slot", "order_number"), ActionExecuted("action_listen"),
-                  UserUttered("你好", {"name": "greet", "confidence": 1}), ActionExecuted("utter_greet"),
-                  ActionExecuted("order_status_form"), ActionExecuted("action_listen"), UserUtteranceReverted(),
-                  ActionReverted(), ActiveLoop(None), Restarted(), ActionExecuted("action_listen"), SessionStarted(),
-                  ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1})]:
+    for event in [*order_form_turns(), UserUtteranceReverted(), ActionReverted(), ActiveLoop(None), Restarted(),
+                  ActionExecuted("action_listen"), SessionStarted(), ActionExecuted("action_listen"),
+                  UserUttered("hi", {"name": "greet", "confidence": 1})]:
         tracker.update(event)
         assert_same(tracker)
     tracker.events.popleft()  # the tracker store drops what precedes the latest session start

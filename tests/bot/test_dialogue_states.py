@@ -4,15 +4,17 @@ conversation test, for every way the policies ask, and after turns are undone.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
+    ActiveLoop,
     Event,
     SessionStarted,
+    SlotSet,
     UserUtteranceReverted,
     UserUttered,
 )
@@ -39,6 +41,28 @@ def conversations() -> List[List[Event]]:
         for step in YAMLStoryReader(DOMAIN).read_from_file(str(path)):
             stories.append([ActionExecuted("action_listen"), *step.events])
     return stories
+
+
+def after_every_event(check: Callable[[DialogueStateTracker], None]) -> int:
+    """Call `check` on a new tracker and after each event of every conversation test; the events seen."""
+    seen = 0
+    for events in conversations():
+        tracker = DialogueStateTracker.from_events("t", [], DOMAIN.slots)
+        check(tracker)
+        for event in events:
+            tracker.update(event)
+            check(tracker)
+            seen += 1
+    return seen
+
+
+def order_form_turns() -> List[Event]:
+    """The order form asked for a number, a greeting in between, the form again: a loop, interrupted."""
+    return [ActionExecuted("action_listen"), UserUttered("查订单", {"name": "check_order_status", "confidence": 1}),
+            ActionExecuted("order_status_form"), ActiveLoop("order_status_form"),
+            SlotSet("requested_slot", "order_number"), ActionExecuted("action_listen"),
+            UserUttered("你好", {"name": "greet", "confidence": 1}), ActionExecuted("utter_greet"),
+            ActionExecuted("order_status_form"), ActionExecuted("action_listen")]
 
 
 def assert_same(tracker: DialogueStateTracker) -> None:

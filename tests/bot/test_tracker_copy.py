@@ -19,7 +19,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import tracker_copy
-from tests.bot.test_dialogue_states import DOMAIN, conversations
+from tests.bot.test_dialogue_states import DOMAIN, after_every_event, order_form_turns
 
 tracker_copy.install()
 RASAS = tracker_copy._original["copy"]
@@ -49,24 +49,12 @@ def assert_same(tracker: DialogueStateTracker) -> None:
 
 
 def test_every_prefix_of_every_conversation_test_copies_as_rasa_copies() -> None:
-    seen = 0
-    for events in conversations():
-        tracker = DialogueStateTracker.from_events("t", [], DOMAIN.slots)
-        assert_same(tracker)
-        for event in events:
-            tracker.update(event)
-            assert_same(tracker)
-            seen += 1
-    assert seen > 350
+    assert after_every_event(assert_same) > 350
 
 
 def test_reverts_restarts_loops_and_what_a_copy_changes() -> None:
     tracker = DialogueStateTracker.from_events("t", [], DOMAIN.slots)
-    order = UserUttered("查订单", {"name": "check_order_status", "confidence": 1})
-    for event in [ActionExecuted("action_listen"), order, ActionExecuted("order_status_form"),
-                  ActiveLoop("order_status_form"), SlotSet("requested_slot", "order_number"),
-                  ActionExecuted("action_listen"), UserUttered("你好", {"name": "greet", "confidence": 1}),
-                  ActionExecuted("utter_greet"), ActionExecuted("order_status_form"), ActionExecuted("action_listen")]:
+    for event in order_form_turns():
         tracker.update(event)
         assert_same(tracker)
     copied = tracker.copy()
