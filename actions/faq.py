@@ -118,10 +118,9 @@ async def _record(tracker: Tracker, text: str, kind: str, result: Result | None,
     """Write one review item (in a worker thread: it embeds and touches the database)."""
     candidates = [c.as_dict() for c in result.candidates[:5]] if result else []
     if result is None:
-        # A question the bot offered choices for was asked a message or two ago: its vector is usually still kept,
-        # and embedding it again cost the action server a tenth of its CPU under load.
-        language = tracker.get_slot("language")
-        result = kb_client.recent(text, (language, "en" if language == "zh" else "zh", None))
+        # A question the bot offered choices for was asked a message or two ago: its vector (the same in either
+        # language) is usually still kept, and embedding it again cost the action server a tenth of its CPU.
+        result = kb_client.recent(text)
     vector = result.vector if result else None
     await asyncio.to_thread(kb_client.review_queue().record, text=text, kind=kind, candidates=candidates,
                             failed_faq_id=failed, vector=vector, **_context(tracker))

@@ -107,15 +107,13 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.hits = 0
         self.misses = 0
         # Statements built once (their building and cache keys cost more than SQLite's work for them).
-        self._last_id_query: Any = None
-        self._insert: Any = None
+        table = self.SQLEvent.__table__
+        self._last_id_query = (sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender_id"))
+                               .order_by(table.c.id.desc()).limit(1))
+        self._insert = table.insert()
 
     def _last_id(self, session: Any, sender_id: str) -> Optional[int]:
         """The id of the conversation's newest stored event (one indexed lookup, in SQL Core: no ORM query)."""
-        if self._last_id_query is None:
-            table = self.SQLEvent.__table__
-            self._last_id_query = (sa.select(table.c.id).where(table.c.sender_id == sa.bindparam("sender_id"))
-                                   .order_by(table.c.id.desc()).limit(1))
         value = session.execute(self._last_id_query, {"sender_id": sender_id}).scalar()
         return None if value is None else int(value)
 
@@ -190,8 +188,6 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             rows = [self._row(tracker.sender_id, event) for event in new_events]
             if rows:
                 # One executemany in SQL Core: the ORM's unit of work cost a third more for the same rows.
-                if self._insert is None:
-                    self._insert = self.SQLEvent.__table__.insert()
                 session.execute(self._insert, rows)
             last_id = self._last_id(session, tracker.sender_id)
             session.commit()

@@ -87,14 +87,8 @@ def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
     version = kb.current().version
     keys = [(str(kb.index_dir), version, text, lang) for text, lang in questions]
     now = time.monotonic()
-    results: list[Result | None] = []
     with _recent_lock:
-        for key in keys:
-            hit = _recent.get(key)
-            fresh = hit is not None and now - hit[0] < RECENT_TTL_S
-            if fresh:
-                _recent.move_to_end(key)
-            results.append(hit[1] if hit is not None and fresh else None)
+        results = [_kept(key, now) for key in keys]
     missing = list(dict.fromkeys(key for key, result in zip(keys, results, strict=True) if result is None))
     found: dict[tuple[str, int, str, str | None], Result] = {}
     if missing:
@@ -109,6 +103,15 @@ def ask_each(questions: list[tuple[str, str | None]]) -> list[Result]:
     return [result or found[key] for key, result in zip(keys, results, strict=True)]
 
 
+def _kept(key: tuple[str, int, str, str | None], now: float) -> Result | None:
+    """The kept result for a key while it is fresh (marked as just used), else None; hold `_recent_lock`."""
+    hit = _recent.get(key)
+    if hit is None or now - hit[0] >= RECENT_TTL_S:
+        return None
+    _recent.move_to_end(key)
+    return hit[1]
+
+
 def recent(text: str, langs: tuple[str | None, ...] = ("zh", "en", None)) -> Result | None:
     """The result `ask` keeps for this text (in the first of `langs` it has one for), without searching: None when
     there is none or it is too old."""
@@ -116,11 +119,7 @@ def recent(text: str, langs: tuple[str | None, ...] = ("zh", "en", None)) -> Res
     version = kb.current().version
     now = time.monotonic()
     with _recent_lock:
-        for lang in langs:
-            hit = _recent.get((str(kb.index_dir), version, text, lang))
-            if hit is not None and now - hit[0] < RECENT_TTL_S:
-                return hit[1]
-    return None
+        return next((r for lang in langs if (r := _kept((str(kb.index_dir), version, text, lang), now))), None)
 
 
 def signal(result: Result) -> dict[str, Any]:
